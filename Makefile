@@ -1,0 +1,50 @@
+# colorkit: the two set-up commands are `make demo` and `make test` (see README.md).
+# Each target creates .venv with `python3 -m venv` and installs colorkit on first use;
+# re-running is fast because the install is stamped against pyproject.toml.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.colorkit-installed
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export MPLBACKEND ?= agg
+export PYTHONDONTWRITEBYTECODE = 1
+
+.PHONY: demo test test-fast lint bench lab explore model-card notebooks-clean clean help
+
+help:
+	@echo "make demo   - set up .venv and colorize the sample photos into outputs/"
+	@echo "make test   - set up .venv and run every test (ruff, pytest, doctests, notebooks)"
+	@echo "make bench  - run the benchmarks, write benchmarks/results.md"
+	@echo "make lab    - open JupyterLab on notebooks/"
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python scripts/demo.py --output outputs
+
+lint: $(STAMP)
+	$(BIN)/ruff check colorkit tests benchmarks scripts
+	$(BIN)/ruff format --check colorkit tests benchmarks scripts
+
+test: $(STAMP) lint
+	$(BIN)/python scripts/check_notebooks_clean.py notebooks
+	$(BIN)/python -m pytest -q --timeout=900
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow and not notebook and not browser"
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py --output benchmarks/results.md
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+clean:
+	rm -rf outputs build .pytest_cache .ruff_cache
