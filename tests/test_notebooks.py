@@ -31,7 +31,9 @@ def _has_parameters_cell(path: Path) -> bool:
 def test_notebook_has_structure(path):
     notebook = json.loads(path.read_text(encoding="utf-8"))
     sources = ["".join(cell["source"]) for cell in notebook["cells"]]
-    markdown = [s for s, c in zip(sources, notebook["cells"]) if c["cell_type"] == "markdown"]
+    markdown = [
+        s for s, c in zip(sources, notebook["cells"], strict=True) if c["cell_type"] == "markdown"
+    ]
     assert _has_parameters_cell(path), f"{path.name} needs a cell tagged 'parameters'"
     assert any("SMOKE" in s for s in sources), f"{path.name} needs a SMOKE parameter"
     header = markdown[0].lower()
