@@ -24,7 +24,6 @@ TINY = {
     "zhang": dict(width=0.0625),
 }
 TINY_STRIDE = {"unet": 8, "dahl": 4, "zhang": 8}
-LOSS = {"unet": "l2", "dahl": "blurred_l2", "zhang": "soft_ce"}
 
 
 def _output_shape(family, batch, height, width):
@@ -115,13 +114,17 @@ def test_registry_errors():
         models.model_family(keras.Sequential([keras.Input((4,))], name="my_net"))
     assert models.available_models() == ["dahl", "unet", "zhang"]
     assert {family["space"] for family in models.FAMILIES.values()} == {"lab", "yuv"}
+    for family in models.FAMILIES.values():
+        assert family["loss"] in losses.available_losses()
 
 
 @pytest.mark.parametrize("family", sorted(TINY))
 def test_training_steps_lower_the_loss(family):
     keras.utils.set_random_seed(0)
     model = models.build_model(family, **TINY[family])
-    model.compile(optimizer=keras.optimizers.Adam(0.01), loss=losses.get_loss(LOSS[family]))
+    model.compile(
+        optimizer=keras.optimizers.Adam(0.01), loss=losses.get_loss(models.FAMILIES[family]["loss"])
+    )
     lightness, chroma = _batch(family)
     history = [float(model.train_on_batch(lightness, chroma)) for _ in range(8)]
     assert all(np.isfinite(history))

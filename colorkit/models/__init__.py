@@ -50,11 +50,12 @@ __all__ = [
 
 #: Per family: color space of the data pipeline (``colorkit.data.make_tf_dataset(space=...)``),
 #: what the model outputs ("ab" / "uv" at full resolution, or "bins": probabilities at 1/4
-#: resolution), and the input stride of the default configuration.
+#: resolution), the input stride of the default configuration, and the paper's loss
+#: (a ``colorkit.losses.get_loss`` name).
 FAMILIES: dict[str, dict] = {
-    "unet": dict(space="lab", output="ab", stride=unet_stride()),
-    "dahl": dict(space="yuv", output="uv", stride=dahl_stride()),
-    "zhang": dict(space="lab", output="bins", stride=zhang_stride()),
+    "unet": dict(space="lab", output="ab", stride=unet_stride(), loss="l2"),
+    "dahl": dict(space="yuv", output="uv", stride=dahl_stride(), loss="blurred_l2"),
+    "zhang": dict(space="lab", output="bins", stride=zhang_stride(), loss="soft_ce"),
 }
 
 _BUILDERS = {"unet": unet, "dahl": dahl, "zhang": zhang}
