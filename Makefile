@@ -10,7 +10,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export MPLBACKEND ?= agg
 export PYTHONDONTWRITEBYTECODE = 1
 
-.PHONY: demo test test-fast lint bench lab explore model-card notebooks-clean clean help
+.PHONY: browser-deps demo test test-fast lint bench lab explore model-card notebooks-clean clean help
 
 help:
 	@echo "make demo   - set up .venv and colorize the sample photos into outputs/"
@@ -33,7 +33,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check colorkit tests benchmarks scripts
 	$(BIN)/ruff format --check colorkit tests benchmarks scripts
 
-test: $(STAMP) lint
+test: $(STAMP) lint browser-deps
 	$(BIN)/python scripts/check_notebooks_clean.py notebooks
 	$(BIN)/python -m pytest -q --timeout=900
 
@@ -48,3 +48,8 @@ lab: $(STAMP)
 
 clean:
 	rm -rf outputs build .pytest_cache .ruff_cache
+
+# Debian's chromium for the real-browser tests (not a pip download); skipped when present.
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
