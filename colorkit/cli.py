@@ -1,0 +1,494 @@
+"""Command-line interface: ``colorkit`` (or ``python -m colorkit``).
+
+Subcommands::
+
+    colorkit train    --model unet --data bsds500 --epochs 10 --run-dir runs/unet [--resume]
+    colorkit colorize photo.jpg old_photos/ --output colorized/ --model runs/unet/last.keras
+    colorkit evaluate --data bsds500 --model runs/unet/best.keras --limit 50
+    colorkit models
+
+Exit status: 0 on success; 1 when something failed (a file could not be colorized, training
+raised, nothing was colorized); 2 for invalid arguments.
+
+Safe output rule of ``colorize``: outputs are ``<output>/<relative folder>/<stem>.png``; an input
+is never overwritten. The output folder may not be an input folder or lie inside one (the
+results would mix with, and on the next run be read as, inputs); a file whose output path
+would be one of the inputs is refused (and reported). Two inputs with the same stem get
+``<stem>_<ext>.png`` for the later one. Existing outputs that are not inputs are replaced
+(atomically: temporary file, then ``os.replace``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import json
+import os
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+#: Exit status for failures at run time, and for invalid arguments (as argparse).
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+class UsageError(ValueError):
+    """Invalid command-line arguments detected after parsing (exit status 2)."""
+
+
+def _error(command: str, message: str) -> None:
+    print(f"colorkit {command}: error: {message}", file=sys.stderr)
+
+
+def _json_dict(text: str) -> dict:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise argparse.ArgumentTypeError(f"not valid JSON ({error}): {text!r}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"expected a JSON object like '{{\"a\": 1}}': {text!r}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = _non_negative_float(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+    return value
+
+
+# --------------------------------------------------------------------------------------------
+# Parser
+# --------------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse parser of ``colorkit`` (subcommands train, colorize, evaluate, models)."""
+    parser = argparse.ArgumentParser(
+        prog="colorkit", description="Neural image colorization: train, colorize, evaluate."
+    )
+    from colorkit import __version__
+
+    parser.add_argument("--version", action="version", version=f"colorkit {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    train = commands.add_parser("train", help="train a model (records a run directory)")
+    train.add_argument("--recipe", help="start from a named recipe (colorkit.recipes)")
+    train.add_argument("--model", help="model family: unet, dahl or zhang (default unet)")
+    train.add_argument("--model-kwargs", type=_json_dict, help="builder arguments as JSON")
+    train.add_argument("--loss", help="loss name (default: l2, or soft_ce for zhang)")
+    train.add_argument("--loss-kwargs", type=_json_dict, help="loss arguments as JSON")
+    train.add_argument(
+        "--data", nargs="+", help="registered dataset name, folder, archive, or image files"
+    )
+    train.add_argument("--val-data", nargs="+", help="validation source (default: a split)")
+    train.add_argument("--epochs", type=_positive_int)
+    train.add_argument("--image-size", type=_positive_int)
+    train.add_argument("--batch-size", type=_positive_int)
+    train.add_argument("--lr", "--learning-rate", dest="learning_rate", type=_positive_float)
+    train.add_argument("--lr-schedule", choices=("constant", "cosine", "step"))
+    train.add_argument("--steps-per-epoch", type=_positive_int)
+    train.add_argument("--max-images", type=_positive_int)
+    train.add_argument("--preview-images", type=int)
+    train.add_argument("--seed", type=int)
+    train.add_argument("--data-backend", choices=("auto", "tf", "numpy"))
+    train.add_argument("--progress", choices=("auto", "keras", "tqdm", "none"))
+    train.add_argument("--run-dir", help="run directory (default runs/<model>)")
+    train.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in --run-dir from its last checkpoint (its config.json is the "
+        "default for every option)",
+    )
+
+    colorize = commands.add_parser("colorize", help="colorize image files or folders")
+    colorize.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders")
+    colorize.add_argument("--output", "-o", required=True, help="output folder (created)")
+    colorize.add_argument("--model", help="a .keras file (or a pretrained model name)")
+    colorize.add_argument("--size", type=_positive_int, default=256, help="working long side")
+    colorize.add_argument("--temperature", type=_positive_float, default=0.38)
+    colorize.add_argument("--saturation", type=_non_negative_float, default=1.0)
+    colorize.add_argument("--batch-size", type=_positive_int, default=4)
+    colorize.add_argument("--no-recursive", action="store_true", help="do not enter sub-folders")
+    colorize.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    evaluate = commands.add_parser("evaluate", help="metrics of a model against ground truth")
+    evaluate.add_argument("--data", required=True, nargs="+", help="dataset name, folder, files")
+    evaluate.add_argument("--model", required=True, help="a .keras file (or a pretrained name)")
+    evaluate.add_argument("--size", type=_positive_int, default=128, help="image side (crop)")
+    evaluate.add_argument("--limit", type=_positive_int, help="use at most N images")
+    evaluate.add_argument("--temperature", type=_positive_float, default=0.38)
+    evaluate.add_argument("--batch-size", type=_positive_int, default=8)
+
+    model_list = commands.add_parser("models", help="table of models: parameters and FLOPs")
+    model_list.add_argument("--image-size", type=_positive_int, default=128)
+    return parser
+
+
+# --------------------------------------------------------------------------------------------
+# train
+# --------------------------------------------------------------------------------------------
+
+
+def _recipe_config(name: str) -> dict:
+    if importlib.util.find_spec("colorkit.recipes") is None:
+        raise UsageError(
+            f"--recipe {name!r}: recipes are not available in this version of colorkit "
+            "(no colorkit.recipes module); give --model, --data, ... instead"
+        )
+    recipes = importlib.import_module("colorkit.recipes")
+    if hasattr(recipes, "get_recipe"):
+        recipe = recipes.get_recipe(name)
+    elif hasattr(recipes, "RECIPES"):
+        if name not in recipes.RECIPES:
+            raise UsageError(f"Unknown recipe {name!r}: expected one of {sorted(recipes.RECIPES)}")
+        recipe = recipes.RECIPES[name]
+    else:
+        raise UsageError("colorkit.recipes has neither get_recipe() nor RECIPES")
+    if hasattr(recipe, "to_dict"):
+        return dict(recipe.to_dict())
+    if isinstance(recipe, dict):
+        return dict(recipe)
+    raise UsageError(f"Recipe {name!r} is not a TrainConfig or dict: {type(recipe).__name__}")
+
+
+def _single_or_list(values):
+    if values is None:
+        return None
+    return values[0] if len(values) == 1 else list(values)
+
+
+def _run_train(args) -> int:
+    from colorkit import train as training
+
+    values: dict = {}
+    run_dir_arg = args.run_dir
+    if args.resume:
+        if run_dir_arg is None:
+            raise UsageError("--resume needs --run-dir (the run to continue)")
+        saved = Path(run_dir_arg) / "config.json"
+        if saved.is_file():
+            values.update(json.loads(saved.read_text()))
+    if args.recipe:
+        values.update(_recipe_config(args.recipe))
+    overrides = {
+        "model": args.model,
+        "model_kwargs": args.model_kwargs,
+        "loss": args.loss,
+        "loss_kwargs": args.loss_kwargs,
+        "dataset": _single_or_list(args.data),
+        "val_dataset": _single_or_list(args.val_data),
+        "epochs": args.epochs,
+        "image_size": args.image_size,
+        "batch_size": args.batch_size,
+        "learning_rate": args.learning_rate,
+        "lr_schedule": args.lr_schedule,
+        "steps_per_epoch": args.steps_per_epoch,
+        "max_images": args.max_images,
+        "preview_images": args.preview_images,
+        "seed": args.seed,
+        "data_backend": args.data_backend,
+        "progress": args.progress,
+        "run_dir": run_dir_arg,
+    }
+    values.update({key: value for key, value in overrides.items() if value is not None})
+    values.setdefault("run_dir", str(Path("runs") / values.get("model", "unet")))
+    config = training.TrainConfig.from_dict(values)
+    history = training.train(config, resume=args.resume)
+    losses = history.history.get("val_loss") or history.history.get("loss") or []
+    final = f"; final val_loss {losses[-1]:.4f}" if losses else ""
+    print(f"colorkit train: run saved in {Path(config.run_dir).resolve()}{final}")
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# colorize
+# --------------------------------------------------------------------------------------------
+
+
+def _resolve_model(name_or_path: str | None, command: str):
+    from colorkit import infer
+
+    if name_or_path is None:
+        if importlib.util.find_spec("colorkit.pretrained") is not None:
+            return importlib.import_module("colorkit.pretrained").load_pretrained()
+        raise UsageError(
+            f"--model is required for '{command}': no pretrained model ships with this version. "
+            "Give a .keras file, e.g. runs/unet/best.keras"
+        )
+    return infer.load_model(name_or_path)
+
+
+def _is_within(path: Path, folder: Path) -> bool:
+    try:
+        path.relative_to(folder)
+    except ValueError:
+        return False
+    return True
+
+
+def plan_outputs(
+    inputs: list[str], output_dir: str | os.PathLike, recursive: bool = True
+) -> tuple[list[tuple[Path, Path]], list[tuple[str, str]]]:
+    """Map input files/folders to output PNG paths under ``output_dir`` (the safe rule).
+
+    Args:
+        inputs: Image files and folders.
+        output_dir: The output folder.
+        recursive: Enter sub-folders of input folders.
+
+    Returns:
+        ``(jobs, problems)``: ``jobs`` is a list of ``(input file, output file)``; ``problems``
+        lists ``(path, reason)`` for inputs that are missing or whose output would overwrite an
+        input.
+
+    Raises:
+        UsageError: If the output folder is an input folder or inside one.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> _ = (folder / "a.jpg").write_bytes(b"")
+        >>> jobs, problems = plan_outputs([str(folder / "a.jpg")], folder / "out")
+        >>> [(i.name, o.name) for i, o in jobs], problems
+        ([('a.jpg', 'a.png')], [])
+    """
+    from colorkit import data
+
+    out = Path(output_dir).expanduser().resolve()
+    candidates: list[tuple[Path, Path]] = []  # (input file, relative output folder)
+    problems: list[tuple[str, str]] = []
+    for text in inputs:
+        path = Path(text).expanduser()
+        resolved = path.resolve()
+        if resolved.is_dir():
+            if resolved == out or (recursive and _is_within(out, resolved)):
+                raise UsageError(
+                    f"The output folder '{out}' is the input folder '{resolved}' or inside it: "
+                    "outputs would mix with the inputs. Choose another --output"
+                )
+            try:
+                files = data.list_images(str(resolved), recursive=recursive)
+            except ValueError:  # list_images refuses a folder without images
+                files = []
+            if not files:
+                problems.append((str(path), "no image files in this folder"))
+            for file in files:
+                file_path = Path(file).resolve()
+                candidates.append((file_path, file_path.parent.relative_to(resolved)))
+        elif resolved.is_file():
+            candidates.append((resolved, Path()))
+        else:
+            problems.append((str(path), "no such file or folder"))
+
+    input_set = {path for path, _ in candidates}
+    taken: set[Path] = set()
+    jobs: list[tuple[Path, Path]] = []
+    for source, relative in candidates:
+        if source in {job[0] for job in jobs}:
+            continue  # the same file given twice
+        folder = out / relative
+        target = folder / f"{source.stem}.png"
+        if target in taken:
+            target = folder / f"{source.stem}_{source.suffix.lstrip('.').lower()}.png"
+            number = 2
+            while target in taken:
+                target = folder / f"{source.stem}_{source.suffix.lstrip('.').lower()}_{number}.png"
+                number += 1
+        if target in input_set or target == source:
+            problems.append(
+                (str(source), f"refusing to overwrite an input with its output '{target}'")
+            )
+            continue
+        taken.add(target)
+        jobs.append((source, target))
+    return jobs, problems
+
+
+def _write_png_atomic(image, path: Path) -> None:
+    import numpy as np
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pixels = np.round(np.clip(image, 0.0, 1.0) * 255.0).astype(np.uint8)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            Image.fromarray(pixels, mode="RGB").save(stream, format="PNG")
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def _run_colorize(args) -> int:
+    from tqdm import auto
+
+    from colorkit import color, data, infer
+
+    jobs, problems = plan_outputs(args.inputs, args.output, recursive=not args.no_recursive)
+    for path, reason in problems:
+        _error("colorize", f"skipped {path}: {reason}")
+    if not jobs:
+        _error("colorize", "nothing to colorize")
+        return EXIT_FAILURE
+    model = _resolve_model(args.model, "colorize")
+    written, failed, clipped = 0, len(problems), 0
+    bar = auto.tqdm(jobs, unit="image", disable=True if args.no_progress else None, file=sys.stderr)
+    for source, target in bar:
+        try:
+            image = data.read_image(source)
+        except (OSError, ValueError) as error:  # ImageReadError is a ValueError
+            failed += 1
+            bar.write(f"colorkit colorize: skipped {source}: {error}", file=sys.stderr)
+            continue
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", color.GamutWarning)
+            result = infer.colorize(
+                image,
+                model,
+                size=args.size,
+                temperature=args.temperature,
+                saturation=args.saturation,
+                batch_size=args.batch_size,
+            )
+        clipped += any(issubclass(w.category, color.GamutWarning) for w in caught)
+        _write_png_atomic(result, target)
+        written += 1
+    bar.close()
+    print(f"colorkit colorize: wrote {written} image(s) to {Path(args.output).resolve()}")
+    if clipped:
+        print(
+            f"colorkit colorize: note: out-of-gamut colors were clipped to sRGB in {clipped} "
+            "image(s)",
+            file=sys.stderr,
+        )
+    if failed:
+        _error("colorize", f"{failed} input(s) skipped (see above)")
+    if failed or not written:
+        return EXIT_FAILURE
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# evaluate / models
+# --------------------------------------------------------------------------------------------
+
+
+def _evaluation_paths(sources: list[str]) -> list[str]:
+    from colorkit import data
+
+    registered = getattr(data, "DATASETS", {})
+    if len(sources) == 1 and sources[0] in registered:
+        name = sources[0]
+        splits = getattr(registered[name], "splits", {}) or {}
+        split = "test" if "test" in splits else ("val" if "val" in splits else None)
+        source = data.dataset_paths(name, split=split)
+    else:
+        for text in sources:
+            if not os.path.exists(text.split("::")[0]):
+                raise FileNotFoundError(f"No such file or folder: '{text}'")
+        source = sources[0] if len(sources) == 1 else sources
+    return [str(p) for p in data.scan_images(source, skip_grayscale=True, progress=False).paths]
+
+
+def _run_evaluate(args) -> int:
+    import numpy as np
+
+    from colorkit import color, data, infer, metrics
+
+    paths = _evaluation_paths(args.data)
+    if args.limit is not None:
+        paths = paths[: args.limit]
+    model = _resolve_model(args.model, "evaluate")
+    truth = data.load_images(paths, args.size, crop="center")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", color.GamutWarning)  # part of what is being measured
+        predicted = infer.colorize(
+            truth, model, size=args.size, temperature=args.temperature, batch_size=args.batch_size
+        )
+    gray = np.asarray(color.desaturate(truth, method="lab"), np.float32)
+    name = Path(args.model).stem if args.model else "model"
+    rows = {name: metrics.evaluate_batch(predicted, truth)}
+    with warnings.catch_warnings():
+        # Gray has no hue: hue_agreement is nan by definition, no need to warn about it.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        rows["gray baseline"] = metrics.evaluate_batch(gray, truth)
+    print(f"{len(paths)} images at {args.size} px (center crops)")
+    print(metrics.metrics_table(rows), end="")
+    return 0
+
+
+def _run_models(args) -> int:
+    from colorkit import models
+
+    print(models.summary_table(image_size=args.image_size), end="\n")
+    return 0
+
+
+_COMMANDS = {
+    "train": _run_train,
+    "colorize": _run_colorize,
+    "evaluate": _run_evaluate,
+    "models": _run_models,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``colorkit`` command line.
+
+    Args:
+        argv: Arguments without the program name (default ``sys.argv[1:]``).
+
+    Returns:
+        The exit status: 0 success, 1 failure, 2 invalid arguments.
+
+    Example:
+        >>> main(["colorize", "/nonexistent.jpg", "--output", "/tmp/out", "--no-progress"])
+        1
+    """
+    # Quiet TensorFlow's C++ start-up messages unless the user chose a level.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_request:  # --help, --version, or an argparse error
+        code = exit_request.code
+        return code if isinstance(code, int) else (0 if code is None else EXIT_USAGE)
+    try:
+        return _COMMANDS[args.command](args)
+    except UsageError as error:
+        _error(args.command, str(error))
+        return EXIT_USAGE
+    except (FileNotFoundError, FileExistsError, ValueError, TypeError) as error:
+        _error(args.command, str(error))
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        _error(args.command, "interrupted")
+        return 130

@@ -1,0 +1,325 @@
+"""Tests of the colorkit command line (main([...]) and one real ``python -m colorkit``)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from colorkit import cli, models
+
+HAS_PRETRAINED = importlib.util.find_spec("colorkit.pretrained") is not None
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("model") / "tiny.keras"
+    models.build_model("unet", base_filters=4, depth=1).save(path)
+    return path
+
+
+@pytest.fixture()
+def photo_folder(tmp_path, shared_data) -> Path:
+    """A folder with two small real photos (one in a sub-folder) of different sizes."""
+    folder = tmp_path / "photos"
+    (folder / "sub").mkdir(parents=True)
+    sources = sorted((shared_data / "bsds500" / "val").glob("*.jpg"))[:2]
+    Image.open(sources[0]).resize((60, 40)).save(folder / "first.jpg")
+    Image.open(sources[1]).resize((30, 45)).save(folder / "sub" / "second.png")
+    return folder
+
+
+def _png_stems(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder).with_suffix("")) for p in folder.rglob("*.png"))
+
+
+def test_colorize_folder_recursive_same_stems_and_sizes(photo_folder, tmp_path, model_path, capsys):
+    out = tmp_path / "out"
+    code = cli.main(
+        [
+            "colorize",
+            str(photo_folder),
+            "--output",
+            str(out),
+            "--model",
+            str(model_path),
+            "--size",
+            "32",
+            "--no-progress",
+        ]
+    )
+    assert code == 0, capsys.readouterr().err
+    assert _png_stems(out) == ["first", "sub/second"]
+    assert Image.open(out / "first.png").size == (60, 40)
+    assert Image.open(out / "sub" / "second.png").size == (30, 45)
+    assert not [p for p in out.rglob(".*")]  # no temporary files left
+
+
+def test_corrupt_and_non_image_files_are_reported(photo_folder, tmp_path, model_path, capsys):
+    (photo_folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    notes = photo_folder / "notes.txt"
+    notes.write_text("not an image")
+    out = tmp_path / "out"
+    code = cli.main(
+        [
+            "colorize",
+            str(photo_folder),
+            str(notes),
+            "--output",
+            str(out),
+            "--model",
+            str(model_path),
+            "--size",
+            "32",
+            "--no-progress",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "broken.jpg" in err and "notes.txt" in err
+    assert _png_stems(out) == ["first", "sub/second"]  # the good ones were still colorized
+
+
+def test_empty_folder_fails(tmp_path, model_path, capsys):
+    (tmp_path / "empty").mkdir()
+    code = cli.main(
+        [
+            "colorize",
+            str(tmp_path / "empty"),
+            "--output",
+            str(tmp_path / "out"),
+            "--model",
+            str(model_path),
+            "--no-progress",
+        ]
+    )
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "no image files" in err and "nothing to colorize" in err
+
+
+def test_missing_model_path_is_named(photo_folder, tmp_path, capsys):
+    missing = tmp_path / "nope.keras"
+    code = cli.main(
+        [
+            "colorize",
+            str(photo_folder),
+            "--output",
+            str(tmp_path / "out"),
+            "--model",
+            str(missing),
+            "--no-progress",
+        ]
+    )
+    assert code == 1
+    assert str(missing) in capsys.readouterr().err
+
+
+@pytest.mark.skipif(HAS_PRETRAINED, reason="a pretrained model is the default now")
+def test_model_is_required_until_a_pretrained_model_exists(photo_folder, tmp_path, capsys):
+    code = cli.main(["colorize", str(photo_folder), "--output", str(tmp_path / "out")])
+    assert code == 2
+    assert "--model is required" in capsys.readouterr().err
+
+
+def test_output_folder_equal_to_input_folder_is_refused(photo_folder, model_path, capsys):
+    before = sorted(p.name for p in photo_folder.rglob("*"))
+    code = cli.main(
+        [
+            "colorize",
+            str(photo_folder),
+            "--output",
+            str(photo_folder),
+            "--model",
+            str(model_path),
+            "--no-progress",
+        ]
+    )
+    assert code == 2
+    assert "input folder" in capsys.readouterr().err
+    assert sorted(p.name for p in photo_folder.rglob("*")) == before
+    # An output folder inside a (recursively scanned) input folder is refused as well.
+    code = cli.main(
+        [
+            "colorize",
+            str(photo_folder),
+            "--output",
+            str(photo_folder / "sub"),
+            "--model",
+            str(model_path),
+            "--no-progress",
+        ]
+    )
+    assert code == 2
+
+
+def test_an_input_is_never_overwritten(photo_folder, model_path, capsys):
+    target = photo_folder / "sub" / "second.png"
+    original = target.read_bytes()
+    # second.png's output in its own folder would be itself: refused, reported, exit 1.
+    code = cli.main(
+        [
+            "colorize",
+            str(target),
+            "--output",
+            str(target.parent),
+            "--model",
+            str(model_path),
+            "--size",
+            "32",
+            "--no-progress",
+        ]
+    )
+    assert code == 1
+    assert "refusing to overwrite an input" in capsys.readouterr().err
+    assert target.read_bytes() == original
+    # first.jpg -> first.png next to it does not clash: allowed.
+    code = cli.main(
+        [
+            "colorize",
+            str(photo_folder / "first.jpg"),
+            "--output",
+            str(photo_folder),
+            "--model",
+            str(model_path),
+            "--size",
+            "32",
+            "--no-progress",
+        ]
+    )
+    assert code == 0 and (photo_folder / "first.png").is_file()
+
+
+def test_same_stem_inputs_get_distinct_outputs(tmp_path):
+    for name in ("a.jpg", "a.png"):
+        (tmp_path / name).write_bytes(b"")
+    jobs, problems = cli.plan_outputs(
+        [str(tmp_path / "a.jpg"), str(tmp_path / "a.png")], tmp_path / "out"
+    )
+    assert problems == []
+    assert [target.name for _, target in jobs] == ["a.png", "a_png.png"]
+
+
+def test_evaluate_prints_table_with_gray_baseline(photo_folder, model_path, capsys):
+    code = cli.main(
+        [
+            "evaluate",
+            "--data",
+            str(photo_folder),
+            "--model",
+            str(model_path),
+            "--size",
+            "32",
+            "--limit",
+            "2",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "| model |" in out and "gray baseline" in out and "| tiny |" in out
+    assert "auc_ab" in out
+
+
+def test_models_table(capsys):
+    assert cli.main(["models", "--image-size", "64"]) == 0
+    out = capsys.readouterr().out
+    for name in ("unet", "dahl", "zhang"):
+        assert name in out
+
+
+def test_train_via_main_and_resume(tmp_path, shared_data, capsys):
+    paths = [str(p) for p in sorted((shared_data / "bsds500" / "train").glob("*.jpg"))[:6]]
+    run_dir = tmp_path / "run"
+    common = ["--run-dir", str(run_dir), "--progress", "none"]
+    code = cli.main(
+        [
+            "train",
+            "--model",
+            "unet",
+            "--model-kwargs",
+            '{"base_filters": 4, "depth": 1}',
+            "--data",
+            *paths,
+            "--epochs",
+            "1",
+            "--image-size",
+            "32",
+            "--batch-size",
+            "4",
+            "--preview-images",
+            "1",
+            *common,
+        ]
+    )
+    assert code == 0, capsys.readouterr().err
+    assert (run_dir / "checkpoints" / "epoch_001.keras").is_file()
+    # Resume with only the run directory and a new epoch count: the rest comes from config.json.
+    assert cli.main(["train", "--resume", "--epochs", "2", *common]) == 0
+    assert (run_dir / "checkpoints" / "epoch_002.keras").is_file()
+    # Starting over in a used run directory without --resume is refused.
+    assert cli.main(["train", "--data", *paths, *common]) == 1
+    assert "resume" in capsys.readouterr().err
+
+
+def test_bad_arguments_give_usage_errors(tmp_path, capsys):
+    assert cli.main([]) == 2
+    assert cli.main(["colorize", "x.jpg"]) == 2  # --output missing
+    assert cli.main(["colorize", "x.jpg", "--output", "o", "--size", "0"]) == 2
+    assert cli.main(["train", "--resume"]) == 2
+    if importlib.util.find_spec("colorkit.recipes") is None:
+        assert cli.main(["train", "--recipe", "cpu-fast", "--run-dir", str(tmp_path)]) == 2
+        assert "recipes are not available" in capsys.readouterr().err
+
+
+def test_python_dash_m_colorkit_subprocess(photo_folder, tmp_path, model_path):
+    out = tmp_path / "out"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "colorkit",
+            "colorize",
+            str(photo_folder / "first.jpg"),
+            "--output",
+            str(out),
+            "--model",
+            str(model_path),
+            "--size",
+            "32",
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    image = np.asarray(Image.open(out / "first.png"))
+    assert image.shape == (40, 60, 3) and image.dtype == np.uint8
+    # A failing invocation exits non-zero with a message on stderr.
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "colorkit",
+            "colorize",
+            str(tmp_path / "missing.jpg"),
+            "--output",
+            str(out),
+            "--model",
+            str(model_path),
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 1 and "missing.jpg" in result.stderr
