@@ -193,6 +193,16 @@ def _run_train(args) -> int:
         saved = Path(run_dir_arg) / "config.json"
         if saved.is_file():
             values.update(json.loads(saved.read_text()))
+    if args.recipe and importlib.util.find_spec("colorkit.recipes") is not None:
+        recipes = importlib.import_module("colorkit.recipes")
+        if hasattr(recipes, "run_recipe"):
+            try:
+                recipes.get_recipe(args.recipe)
+            except ValueError as error:
+                raise UsageError(str(error)) from None
+            final = recipes.run_recipe(args.recipe, run_root=run_dir_arg, resume=True)
+            print(f"colorkit train: recipe {args.recipe!r} finished; final model {final}")
+            return 0
     if args.recipe:
         values.update(_recipe_config(args.recipe))
     overrides = {

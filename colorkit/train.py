@@ -102,6 +102,10 @@ class TrainConfig:
             "mirrored" (forced; over the logical CPUs when there is no GPU).
         progress: "auto" (tqdm in notebooks, Keras' bar in a terminal, one line per epoch
             otherwise), "keras", "tqdm" or "none".
+        cache: Keep the decoded, resized training photos in memory (tf.data) so that later
+            epochs skip JPEG decoding; augmentation still changes every epoch.
+        init_weights: Optional ``.keras`` file of the same architecture whose weights start
+            the run (curriculum: a 64 px stage initialising a 128 px stage). Ignored on resume.
     """
 
     model: str = "unet"
@@ -128,6 +132,8 @@ class TrainConfig:
     mixed_precision: str | bool = "auto"
     distribute: str = "auto"
     progress: str = "auto"
+    cache: bool = False
+    init_weights: str | None = None
 
     def __post_init__(self):
         def positive_int(name, allow_none=False, minimum=1):
@@ -159,6 +165,8 @@ class TrainConfig:
         if isinstance(self.val_dataset, list | tuple):
             self.val_dataset = [os.fspath(p) for p in self.val_dataset]
         self.run_dir = os.fspath(self.run_dir)
+        if self.init_weights is not None:
+            self.init_weights = os.fspath(self.init_weights)
         for name in ("image_size", "batch_size", "epochs", "lr_step_epochs"):
             positive_int(name)
         positive_int("steps_per_epoch", allow_none=True)
@@ -392,6 +400,7 @@ def _make_datasets(config, train_paths, val_paths, space, strategy):
             space=space,
             augment=config.augment,
             shuffle=True,
+            cache=bool(config.cache),
             seed=config.seed,
             repeat=steps is not None,
         )
@@ -918,6 +927,8 @@ def train(config: TrainConfig, resume: bool = False):
                 # The loss is rebuilt from the config only when needed to compile again.
             else:
                 model = models.build_model(config.model, **config.model_kwargs)
+                if config.init_weights is not None:
+                    _load_init_weights(model, config.init_weights)
                 if mixed:
                     model = _float32_output(model)
                 loss = _make_loss(config, family_info["output"], train_paths, run_dir)
@@ -981,6 +992,29 @@ def train(config: TrainConfig, resume: bool = False):
         verbose=verbose,
         shuffle=False,  # the pipelines shuffle (seeded) themselves
     )
+
+
+def _load_init_weights(model, path: str) -> None:
+    """Copy the weights of a saved model of the same architecture into ``model``."""
+    import keras
+
+    from colorkit import infer
+
+    source_path = Path(path).expanduser()
+    if not source_path.is_file():
+        raise FileNotFoundError(f"init_weights file not found: '{source_path}'")
+    infer._register_custom_objects()
+    source = keras.saving.load_model(source_path, compile=False)
+    source_weights = source.get_weights()
+    target_weights = model.get_weights()
+    shapes = [w.shape for w in source_weights] != [w.shape for w in target_weights]
+    if len(source_weights) != len(target_weights) or shapes:
+        raise ValueError(
+            "init_weights must come from a model of the same architecture. "
+            f"Received: init_weights='{source_path}' ({len(source_weights)} arrays, "
+            f"model has {len(target_weights)})"
+        )
+    model.set_weights(source_weights)
 
 
 class _NullScope:

@@ -272,9 +272,8 @@ def test_bad_arguments_give_usage_errors(tmp_path, capsys):
     assert cli.main(["colorize", "x.jpg"]) == 2  # --output missing
     assert cli.main(["colorize", "x.jpg", "--output", "o", "--size", "0"]) == 2
     assert cli.main(["train", "--resume"]) == 2
-    if importlib.util.find_spec("colorkit.recipes") is None:
-        assert cli.main(["train", "--recipe", "cpu-fast", "--run-dir", str(tmp_path)]) == 2
-        assert "recipes are not available" in capsys.readouterr().err
+    assert cli.main(["train", "--recipe", "no-such-recipe", "--run-dir", str(tmp_path)]) == 2
+    assert "Unknown recipe" in capsys.readouterr().err
 
 
 def test_python_dash_m_colorkit_subprocess(photo_folder, tmp_path, model_path):

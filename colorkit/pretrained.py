@@ -1,0 +1,138 @@
+"""Pretrained colorizers that ship inside the package (no download, no GPU needed).
+
+Two models are stored in ``colorkit/weights/``:
+
+- ``"default"``: the colorizer chosen by measurement (see ``MODEL_CARD.md``) and trained with
+  ``colorkit train --recipe default`` on the real photos of ImageNet-sample and BSDS500.
+- ``"l2-baseline"``: the plain L2 U-Net trained on the same data and budget, kept so that the
+  notebooks can show brown sludge next to the fix without training anything.
+
+``weights/manifest.json`` names each model's file, family, training recipe and SHA-256, which
+:func:`load_pretrained` verifies before loading.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+MANIFEST = WEIGHTS_DIR / "manifest.json"
+
+
+def _manifest() -> dict:
+    if not MANIFEST.is_file():
+        return {}
+    return json.loads(MANIFEST.read_text(encoding="utf-8"))
+
+
+def available_pretrained() -> list[str]:
+    """Names of the pretrained models listed in the package's weight manifest.
+
+    Returns:
+        Sorted list of names accepted by :func:`load_pretrained` (empty when no weights ship).
+
+    Example:
+        >>> isinstance(available_pretrained(), list)
+        True
+    """
+    return sorted(_manifest())
+
+
+def pretrained_info(name: str = "default") -> dict:
+    """The manifest entry of one pretrained model (file, family, recipe, sha256, metrics).
+
+    Args:
+        name: A name from :func:`available_pretrained`.
+
+    Returns:
+        A dict copy of the manifest entry.
+
+    Raises:
+        ValueError: If ``name`` is not a known pretrained model.
+    """
+    manifest = _manifest()
+    if name not in manifest:
+        known = ", ".join(sorted(manifest)) or "none (the weights are not installed)"
+        raise ValueError(
+            f"Unknown pretrained model: expected one of {known}. Received: name={name!r}"
+        )
+    return dict(manifest[name])
+
+
+def pretrained_path(name: str = "default") -> Path:
+    """Path of a pretrained model's ``.keras`` file inside the package.
+
+    Args:
+        name: A name from :func:`available_pretrained`.
+
+    Returns:
+        The ``Path`` of the weights file.
+
+    Raises:
+        ValueError: If ``name`` is unknown.
+        FileNotFoundError: If the file listed in the manifest is missing.
+    """
+    path = WEIGHTS_DIR / pretrained_info(name)["file"]
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"Pretrained weights file is missing: '{path}'. Reinstall colorkit, or retrain it "
+            "with `colorkit train --recipe default`."
+        )
+    return path
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def load_pretrained(name: str = "default", verify: bool = True):
+    """Load a pretrained colorizer shipped with colorkit.
+
+    The returned model takes model-scale lightness ``(N, H, W, 1)`` float32 in [0, 1] and is
+    used through :func:`colorkit.infer.colorize`, which keeps the input's full-resolution
+    luminance and accepts any image size.
+
+    Args:
+        name: "default" (the shipped colorizer) or "l2-baseline" (the L2 U-Net that shows
+            brown sludge), or a path to a ``.keras`` file.
+        verify: Check the file's SHA-256 against the manifest before loading.
+
+    Returns:
+        A ``keras.Model`` (not compiled; inference only).
+
+    Raises:
+        ValueError: If ``name`` is unknown or the file fails its checksum.
+        FileNotFoundError: If the weights file is missing.
+
+    Example:
+        >>> load_pretrained("no-such-model")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: Unknown pretrained model: expected one of ...
+    """
+    if not isinstance(name, str | os.PathLike):
+        raise TypeError(f"name must be a string. Received: name={name!r}")
+    if isinstance(name, os.PathLike) or name.endswith(".keras"):
+        from colorkit import infer
+
+        return infer.load_model(name)
+    info = pretrained_info(name)
+    path = pretrained_path(name)
+    if verify and info.get("sha256") and _sha256(path) != info["sha256"]:
+        raise ValueError(
+            f"Pretrained weights file '{path}' does not match its manifest checksum; the file "
+            f"is corrupt or was replaced. Received: sha256={_sha256(path)}"
+        )
+    import keras
+
+    from colorkit import infer
+
+    infer._register_custom_objects()
+    return keras.saving.load_model(path, compile=False)

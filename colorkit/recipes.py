@@ -1,0 +1,383 @@
+"""Training recipes: the reproducible runs behind colorkit's pretrained models.
+
+A :class:`Recipe` names a model family, its loss, the training photos and a list of
+:class:`Stage` (a curriculum: small crops first, then larger ones, each stage starting from the
+previous stage's weights). ``colorkit train --recipe default`` (or :func:`run_recipe`) runs one;
+runs are resumable stage by stage and epoch by epoch, so a killed run continues where it was.
+
+Recipes train on the real photographs of ImageNet-sample and BSDS500 train, validate on
+BSDS500 val and report on BSDS500 test (:func:`evaluate_model`). The family comparison recipes
+(``compare-unet``, ``compare-dahl``, ``compare-zhang``) give the three families the same budget
+of training images so that the shipped model is chosen by measurement (see ``MODEL_CARD.md``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+#: Training photos of every full recipe: (dataset name, split or None).
+TRAIN_SOURCES = (("imagenet-sample", None), ("bsds500", "train"))
+VAL_SOURCE = ("bsds500", "val")
+TEST_SOURCE = ("bsds500", "test")
+
+
+@dataclasses.dataclass(frozen=True)
+class Stage:
+    """One stage of a curriculum.
+
+    Attributes:
+        image_size: Training crop side in pixels (a multiple of the model's stride).
+        epochs: Epochs of this stage (one epoch is one pass over the training photos).
+        batch_size: Batch size.
+        learning_rate: Initial learning rate of the stage (Adam).
+        lr_schedule: "constant", "cosine" or "step" (see ``colorkit.train.TrainConfig``).
+    """
+
+    image_size: int
+    epochs: int
+    batch_size: int = 32
+    learning_rate: float = 2e-3
+    lr_schedule: str = "cosine"
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """A reproducible training run: model, loss, data and curriculum.
+
+    Attributes:
+        name: Recipe name (key of ``RECIPES``).
+        description: One line for tables and the model card.
+        model: Model family ("unet", "dahl", "zhang").
+        model_kwargs: Builder keyword arguments.
+        loss: Loss name (``colorkit.losses.get_loss``).
+        loss_kwargs: Loss keyword arguments (``lam`` for the rebalanced classifier).
+        stages: The curriculum.
+        train_sources: (dataset, split) pairs of training photos.
+        val_source: (dataset, split) of the validation photos.
+        seed: Seed of weights, shuffling and augmentation.
+        max_images: Optional cap on training photos (small recipes for tests).
+    """
+
+    name: str
+    description: str
+    model: str
+    model_kwargs: dict = dataclasses.field(default_factory=dict)
+    loss: str | None = None
+    loss_kwargs: dict = dataclasses.field(default_factory=dict)
+    stages: tuple = (Stage(64, 20), Stage(128, 10))
+    train_sources: tuple = TRAIN_SOURCES
+    val_source: tuple = VAL_SOURCE
+    seed: int = 0
+    max_images: int | None = None
+
+    def to_dict(self) -> dict:
+        """The recipe as a JSON-serializable dict."""
+        values = dataclasses.asdict(self)
+        values["stages"] = [dataclasses.asdict(stage) for stage in self.stages]
+        return values
+
+    def images_seen(self, num_train_images: int) -> int:
+        """Training images seen over all stages for a training set of the given size."""
+        return sum(stage.epochs for stage in self.stages) * num_train_images
+
+
+#: The family comparison budget: the same curriculum (and so the same images seen) for all.
+_BUDGET = (Stage(64, 60, learning_rate=2e-3), Stage(128, 30, learning_rate=1e-3))
+
+RECIPES: dict[str, Recipe] = {
+    "compare-unet": Recipe(
+        "compare-unet",
+        "L2 U-Net (the plain regression baseline)",
+        "unet",
+        loss="l2",
+        stages=_BUDGET,
+    ),
+    "compare-dahl": Recipe(
+        "compare-dahl",
+        "Dahl residual encoder, random-init VGG-style backbone, blurred L2 on UV",
+        "dahl",
+        loss="blurred_l2",
+        stages=_BUDGET,
+    ),
+    "compare-zhang": Recipe(
+        "compare-zhang",
+        "Zhang classifier over 313 ab bins, rebalanced soft cross-entropy (lambda 0.5)",
+        "zhang",
+        loss="soft_ce",
+        loss_kwargs={"lam": 0.5},
+        stages=_BUDGET,
+    ),
+    "smoke": Recipe(
+        "smoke",
+        "A seconds-long recipe for tests: tiny U-Net, two stages",
+        "unet",
+        model_kwargs={"base_filters": 8, "depth": 2},
+        loss="l2",
+        stages=(Stage(32, 1, batch_size=8), Stage(64, 1, batch_size=8)),
+        train_sources=(("bsds500", "train"),),
+        max_images=16,
+    ),
+}
+#: The shipped model's recipe (chosen by measurement, see MODEL_CARD.md).
+DEFAULT_FAMILY = "compare-zhang"
+RECIPES["default"] = dataclasses.replace(
+    RECIPES[DEFAULT_FAMILY],
+    name="default",
+    description="Shipped colorizer: " + RECIPES[DEFAULT_FAMILY].description,
+    stages=(Stage(64, 100, learning_rate=2e-3), Stage(128, 60, learning_rate=1e-3)),
+)
+#: The L2 baseline shipped beside it (sludge next to the fix), trained on the same budget.
+RECIPES["l2-baseline"] = dataclasses.replace(
+    RECIPES["compare-unet"],
+    name="l2-baseline",
+    description="Shipped L2 baseline: " + RECIPES["compare-unet"].description,
+    stages=RECIPES["default"].stages,
+)
+
+
+def available_recipes() -> list[str]:
+    """Names of the built-in recipes.
+
+    Example:
+        >>> "default" in available_recipes()
+        True
+    """
+    return sorted(RECIPES)
+
+
+def get_recipe(name: str) -> Recipe:
+    """Look up a recipe by name.
+
+    Raises:
+        ValueError: If the name is unknown.
+
+    Example:
+        >>> get_recipe("smoke").model
+        'unet'
+    """
+    if not isinstance(name, str) or name not in RECIPES:
+        raise ValueError(
+            f"Unknown recipe: expected one of {available_recipes()}. Received: {name=}"
+        )
+    return RECIPES[name]
+
+
+def _source_paths(sources) -> list[str]:
+    from colorkit import data
+
+    paths: list[str] = []
+    for dataset, split in sources:
+        paths.extend(str(p) for p in data.dataset_paths(dataset, split=split))
+    return paths
+
+
+def stage_configs(recipe: Recipe | str, run_root: str | os.PathLike) -> list:
+    """The ``TrainConfig`` of each stage of a recipe (stage i+1 starts from stage i's weights).
+
+    Args:
+        recipe: A ``Recipe`` or a recipe name.
+        run_root: Folder of the recipe's run; stage i trains in ``run_root/stage_i``.
+
+    Returns:
+        A list of ``colorkit.train.TrainConfig``.
+    """
+    from colorkit import train
+
+    recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
+    root = Path(run_root)
+    train_paths = _source_paths(recipe.train_sources)
+    val_paths = _source_paths((recipe.val_source,))
+    configs = []
+    for index, stage in enumerate(recipe.stages):
+        configs.append(
+            train.TrainConfig(
+                model=recipe.model,
+                model_kwargs=dict(recipe.model_kwargs),
+                loss=recipe.loss,
+                loss_kwargs=dict(recipe.loss_kwargs),
+                dataset=train_paths,
+                val_dataset=val_paths,
+                image_size=stage.image_size,
+                batch_size=stage.batch_size,
+                epochs=stage.epochs,
+                learning_rate=stage.learning_rate,
+                lr_schedule=stage.lr_schedule,
+                seed=recipe.seed,
+                run_dir=str(root / f"stage_{index}"),
+                max_images=recipe.max_images,
+                cache=True,
+                preview_images=6,
+                init_weights=str(root / f"stage_{index - 1}" / "last.keras") if index else None,
+            )
+        )
+    return configs
+
+
+def run_recipe(
+    recipe: Recipe | str,
+    run_root: str | os.PathLike | None = None,
+    resume: bool = True,
+    export: str | os.PathLike | None = None,
+) -> Path:
+    """Run (or continue) every stage of a recipe and return the final model's path.
+
+    Args:
+        recipe: A ``Recipe`` or a recipe name (``available_recipes()``).
+        run_root: Folder of the run (default ``runs/recipe-<name>``).
+        resume: Continue stages that already have checkpoints (a finished stage is skipped).
+        export: Optional path where the final model is also saved for inference (not
+            compiled, written atomically).
+
+    Returns:
+        Path of the final stage's ``last.keras`` (or of ``export`` when given).
+    """
+    from colorkit import train
+
+    recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
+    root = Path(run_root) if run_root is not None else Path("runs") / f"recipe-{recipe.name}"
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "recipe.json").write_text(json.dumps(recipe.to_dict(), indent=2) + "\n")
+    started = time.time()
+    for index, config in enumerate(stage_configs(recipe, root)):
+        print(
+            f"[recipe {recipe.name}] stage {index + 1}/{len(recipe.stages)}: "
+            f"{config.image_size} px, {config.epochs} epochs",
+            flush=True,
+        )
+        train.train(config, resume=resume)
+    final = root / f"stage_{len(recipe.stages) - 1}" / "last.keras"
+    timing = {"seconds": round(time.time() - started, 1), "finished": time.strftime("%FT%T%z")}
+    (root / "timing.json").write_text(json.dumps(timing) + "\n")
+    if export is not None:
+        return export_model(final, export)
+    return final
+
+
+def export_model(source: str | os.PathLike, destination: str | os.PathLike) -> Path:
+    """Save a trained model for inference only (no optimizer state), atomically.
+
+    Args:
+        source: A ``.keras`` checkpoint written by ``colorkit.train``.
+        destination: The ``.keras`` file to write.
+
+    Returns:
+        The destination path.
+    """
+    from colorkit import infer
+
+    model = infer.load_model(source)  # loaded without compiling: no optimizer is saved
+    destination = Path(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    temporary = destination.with_name(destination.stem + ".tmp.keras")
+    model.save(temporary)
+    os.replace(temporary, destination)
+    return destination
+
+
+def sha256(path: str | os.PathLike) -> str:
+    """Hex SHA-256 of a file."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------------------------
+# Evaluation on a test set (the model card's table)
+# --------------------------------------------------------------------------------------------
+
+
+def load_long_side(paths, long_side: int = 256) -> list[np.ndarray]:
+    """Read photos resized so that their long side is ``long_side`` (aspect kept).
+
+    Returns:
+        A list of float32 ``(H, W, 3)`` arrays in [0, 1].
+    """
+    from PIL import Image
+
+    from colorkit import data
+
+    if isinstance(long_side, bool) or not isinstance(long_side, int) or long_side < 8:
+        raise ValueError(f"long_side must be an int >= 8. Received: long_side={long_side!r}")
+    images = []
+    for path in paths:
+        image = data.read_image(path)
+        height, width = image.shape[:2]
+        scale = long_side / max(height, width)
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        pil = Image.fromarray(np.round(image * 255).astype(np.uint8))
+        resized = pil.resize(size, Image.Resampling.BICUBIC, reducing_gap=3.0)
+        images.append(np.asarray(resized, np.float32) / 255.0)
+    return images
+
+
+def evaluate_predictions(predictions, truths, prior=None) -> dict:
+    """Mean of ``colorkit.metrics.evaluate_batch`` over images of different sizes.
+
+    The rebalanced AuC uses one ab prior for the whole test set (``prior``; estimated from all
+    the true images when None), so every color bin of the test set counts equally.
+
+    Args:
+        predictions: List of float32 RGB ``(H_i, W_i, 3)`` in [0, 1].
+        truths: List of the true images, same shapes.
+        prior: Optional ``(Q,)`` ab prior.
+
+    Returns:
+        Dict of metric name -> mean over images (NaN-aware for hue agreement).
+    """
+    from colorkit import color, metrics
+
+    if len(predictions) != len(truths) or not truths:
+        raise ValueError(
+            "predictions and truths must be non-empty lists of the same length. "
+            f"Received: len(predictions)={len(predictions)}, len(truths)={len(truths)}"
+        )
+    if prior is None:
+        pooled = np.concatenate([t.reshape(-1, 3) for t in truths])[None]
+        prior = color.ab_prior(pooled)
+    rows = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # hue agreement of gray is NaN
+        for predicted, truth in zip(predictions, truths, strict=True):
+            rows.append(metrics.evaluate_batch(predicted, truth, prior=prior))
+        # All-NaN columns (hue agreement of the gray baseline) stay NaN.
+        return {key: float(np.nanmean([row[key] for row in rows])) for key in rows[0]}
+
+
+def evaluate_model(
+    model, paths, long_side: int = 256, temperature: float = 0.38, prior=None
+) -> dict:
+    """Colorize test photos (long side ``long_side``) and average the metrics over them.
+
+    Args:
+        model: A colorkit ``keras.Model`` or a path/name for ``colorkit.infer.load_model``;
+            the strings "gray" and "truth" evaluate the gray baseline and the ground truth.
+        paths: Photo paths.
+        long_side: Long side of the evaluation images in pixels.
+        temperature: Annealed-mean temperature (classification models).
+        prior: Optional ``(Q,)`` ab prior for the rebalanced AuC.
+
+    Returns:
+        Dict of metric name -> mean over the photos.
+    """
+    from colorkit import color, infer
+
+    truths = load_long_side(paths, long_side)
+    if isinstance(model, str) and model == "truth":
+        predictions = truths
+    elif isinstance(model, str) and model == "gray":
+        predictions = [color.desaturate(t, method="lab") for t in truths]
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", color.GamutWarning)
+            predictions = infer.colorize(truths, model, size=long_side, temperature=temperature)
+    return evaluate_predictions(predictions, truths, prior=prior)

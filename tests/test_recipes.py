@@ -1,0 +1,66 @@
+"""Tests for colorkit.recipes: recipe registry, curriculum configs, runs and evaluation."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from colorkit import cli, recipes
+
+
+def test_registry_has_the_comparison_and_shipped_recipes():
+    names = recipes.available_recipes()
+    for name in ("default", "l2-baseline", "compare-unet", "compare-dahl", "compare-zhang"):
+        assert name in names
+    budgets = {
+        recipes.get_recipe(f"compare-{family}").images_seen(1000)
+        for family in ("unet", "dahl", "zhang")
+    }
+    assert len(budgets) == 1, "the family comparison must give every family the same budget"
+    assert recipes.get_recipe("l2-baseline").stages == recipes.get_recipe("default").stages
+
+
+def test_unknown_recipe_raises():
+    with pytest.raises(ValueError, match="Received: name='nope'"):
+        recipes.get_recipe("nope")
+
+
+def test_stage_configs_chain_the_curriculum(shared_data, tmp_path):
+    configs = recipes.stage_configs("smoke", tmp_path)
+    assert [c.image_size for c in configs] == [32, 64]
+    assert configs[0].init_weights is None
+    assert configs[1].init_weights == str(tmp_path / "stage_0" / "last.keras")
+    assert all(c.cache for c in configs)
+
+
+@pytest.mark.slow
+def test_cli_recipe_runs_all_stages_and_resumes(shared_data, tmp_path, capsys):
+    root = tmp_path / "run"
+    assert cli.main(["train", "--recipe", "smoke", "--run-dir", str(root)]) == 0
+    assert (root / "stage_1" / "last.keras").is_file()
+    assert json.loads((root / "recipe.json").read_text())["name"] == "smoke"
+    # Running again resumes: finished stages are skipped, nothing is retrained.
+    assert cli.main(["train", "--recipe", "smoke", "--run-dir", str(root)]) == 0
+    exported = recipes.export_model(root / "stage_1" / "last.keras", tmp_path / "m.keras")
+    paths = [str(p) for p in sorted((shared_data / "bsds500" / "val").glob("*.jpg"))[:3]]
+    row = recipes.evaluate_model(str(exported), paths, long_side=64)
+    gray = recipes.evaluate_model("gray", paths, long_side=64)
+    truth = recipes.evaluate_model("truth", paths, long_side=64)
+    assert truth["auc_ab"] == pytest.approx(1.0)
+    assert gray["colorfulness"] < 1e-3 < truth["colorfulness"]
+    assert 0.0 <= row["auc_ab"] <= 1.0
+
+
+def test_load_long_side_keeps_aspect(shared_data):
+    path = str(sorted((shared_data / "bsds500" / "test").glob("*.jpg"))[0])
+    (image,) = recipes.load_long_side([path], long_side=96)
+    assert max(image.shape[:2]) == 96 and image.dtype == np.float32
+    with pytest.raises(ValueError, match="long_side"):
+        recipes.load_long_side([path], long_side=0)
+
+
+def test_evaluate_predictions_validates_lengths():
+    with pytest.raises(ValueError, match="same length"):
+        recipes.evaluate_predictions([], [])
