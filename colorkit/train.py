@@ -841,7 +841,7 @@ def _load_checkpoint(path: Path):
 # --------------------------------------------------------------------------------------------
 
 
-def train(config: TrainConfig, resume: bool = False):
+def train(config: TrainConfig, resume: bool = False, callbacks: list | None = None):
     """Train a model as described by ``config``, recording the run in ``config.run_dir``.
 
     The data pipeline yields ``(lightness (B, S, S, 1), chroma (B, S, S, 2))`` in model scale
@@ -856,6 +856,7 @@ def train(config: TrainConfig, resume: bool = False):
         resume: Continue the run in ``config.run_dir`` from its last complete checkpoint
             (optimizer state, epoch counter and CSV log intact). Starts a new run if there is
             no checkpoint yet.
+        callbacks: Extra ``keras.callbacks.Callback`` objects, run after colorkit's own.
 
     Returns:
         The ``keras.callbacks.History`` of this call (``.history``: dict of per-epoch lists;
@@ -981,7 +982,7 @@ def train(config: TrainConfig, resume: bool = False):
         config, train_paths, val_paths, family_info["space"], strategy
     )
     verbose, progress_callbacks = _progress(config, initial_epoch)
-    callbacks = _make_callbacks(config, run_dir, state) + progress_callbacks
+    callbacks = _make_callbacks(config, run_dir, state) + progress_callbacks + list(callbacks or [])
     return model.fit(
         train_data,
         validation_data=val_data,
