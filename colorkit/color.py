@@ -341,12 +341,22 @@ def _resolve_bins(bins) -> np.ndarray:
 
 
 def _apply_matrix(values: np.ndarray, matrix: np.ndarray, out=None) -> np.ndarray:
-    """``values @ matrix.T`` over the last axis as one large GEMM (optionally into ``out``)."""
+    """``values @ matrix.T`` over the last axis (optionally into ``out``).
+
+    Large inputs are multiplied in chunks of ``_MATMUL_CHUNK`` rows: a tall-skinny (N, 3) GEMM
+    makes OpenBLAS start all its threads, which is 10-40x slower than one thread per chunk when
+    another process (a training run, the test suite) keeps the other cores busy.
+    """
     flat = values.reshape(-1, 3)
-    result = np.matmul(
-        flat, matrix.T.astype(values.dtype), out=None if out is None else out.reshape(-1, 3)
-    )
+    transposed = np.ascontiguousarray(matrix.T, dtype=values.dtype)
+    result = np.empty_like(flat) if out is None else out.reshape(-1, 3)
+    for start in range(0, flat.shape[0], _MATMUL_CHUNK):
+        stop = start + _MATMUL_CHUNK
+        np.matmul(flat[start:stop], transposed, out=result[start:stop])
     return result.reshape(values.shape)
+
+
+_MATMUL_CHUNK = 16384
 
 
 # Big arrays are allocated fresh (mmap) by the C library, so every temporary costs page faults:
