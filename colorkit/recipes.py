@@ -126,20 +126,19 @@ RECIPES: dict[str, Recipe] = {
         max_images=16,
     ),
 }
-#: The shipped model's recipe (chosen by measurement, see MODEL_CARD.md).
+#: The shipped model's family recipe, chosen by measurement (see MODEL_CARD.md and
+#: ``scripts/compare_families.py``): the shipped weights are that comparison run's.
 DEFAULT_FAMILY = "compare-zhang"
 RECIPES["default"] = dataclasses.replace(
     RECIPES[DEFAULT_FAMILY],
     name="default",
     description="Shipped colorizer: " + RECIPES[DEFAULT_FAMILY].description,
-    stages=(Stage(64, 100, learning_rate=2e-3), Stage(128, 60, learning_rate=1e-3)),
 )
 #: The L2 baseline shipped beside it (sludge next to the fix), trained on the same budget.
 RECIPES["l2-baseline"] = dataclasses.replace(
     RECIPES["compare-unet"],
     name="l2-baseline",
     description="Shipped L2 baseline: " + RECIPES["compare-unet"].description,
-    stages=RECIPES["default"].stages,
 )
 
 
