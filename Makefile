@@ -53,3 +53,11 @@ clean:
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+# The explorer (notebooks/07_explorer.ipynb) as a web app for a class: http://127.0.0.1:8866
+explore: $(STAMP)
+	$(BIN)/voila notebooks/07_explorer.ipynb --no-browser --Voila.ip=127.0.0.1 --port=8866
+
+# Regenerate docs/MODEL_CARD.md and its figures from the shipped weights (a script, no hand-typed numbers).
+model-card: $(STAMP)
+	$(BIN)/python scripts/model_card.py
