@@ -90,7 +90,7 @@ class Recipe:
 
 
 #: The family comparison budget: the same curriculum (and so the same images seen) for all.
-_BUDGET = (Stage(64, 60, learning_rate=2e-3), Stage(128, 30, learning_rate=1e-3))
+_BUDGET = (Stage(64, 60, learning_rate=2e-3), Stage(128, 10, learning_rate=1e-3))
 
 RECIPES: dict[str, Recipe] = {
     "compare-unet": Recipe(
