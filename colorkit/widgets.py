@@ -1,0 +1,1329 @@
+"""Interactive explorers for notebooks and Voila: ipywidgets controls wired to pure functions.
+
+Every explorer is a small class with the same shape, so it can be driven without a browser::
+
+    explorer = ColorizationExplorer(photos, {"zhang": model})
+    explorer.controls["temperature"].value = 0.2   # a slider (ipywidgets), name -> widget
+    explorer.result["metrics"]["colorfulness"]     # the latest computed data (a dict)
+    explorer.figure                                # the latest matplotlib Figure
+    explorer.widget                                # the container; display(explorer) shows it
+
+Moving a control calls ``update()``, which recomputes ``result`` with the module-level pure
+functions below (``fit_image``, ``model_output``, ``chroma_from_output``, ``compose``,
+``pixel_distribution``; plus ``colorkit.color``, ``colorkit.metrics`` and ``colorkit.viz``), draws
+``figure`` and shows it as a PNG in an ``ipywidgets.Image`` (which Voila and browsers render
+without a live matplotlib backend). Sliders use ``continuous_update=False``: one update per
+release, no debouncing needed. Invalid settings reached through a control (e.g. lambda = 0 with
+empty bins) are shown in the explorer's status line and kept in ``explorer.error``; calling
+``update()`` directly raises the ``ValueError``.
+
+Explorers:
+    ``ColorizationExplorer(images, models)``: photo (or your own upload), model, temperature,
+        saturation and blend; gray | prediction | truth, ab histograms, metrics, and a pixel
+        inspector showing a classification model's predicted distribution for one pixel.
+    ``EpochExplorer(run_dir)``: replay a training run's per-epoch previews with the loss curve.
+    ``TemperatureExplorer(probabilities)``: the annealed mean of a distribution as T moves.
+    ``RebalancingExplorer(prior)``: Zhang et al.'s class-rebalancing weights as lambda moves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+import os
+import tempfile
+import time
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+
+import ipywidgets
+import numpy as np
+from matplotlib.figure import Figure
+from PIL import Image
+
+from colorkit import color, data, metrics, viz
+
+__all__ = [
+    "ColorizationExplorer",
+    "EpochExplorer",
+    "RebalancingExplorer",
+    "TemperatureExplorer",
+    "chroma_from_output",
+    "compose",
+    "decode_upload",
+    "figure_to_png",
+    "fit_image",
+    "model_info",
+    "model_output",
+    "pixel_distribution",
+]
+
+#: Metrics shown under the ColorizationExplorer's figure (keys of metrics.evaluate_batch).
+SHOWN_METRICS = {
+    "colorfulness": "colorfulness (prediction)",
+    "colorfulness_true": "colorfulness (truth)",
+    "psnr": "PSNR (dB)",
+    "ssim": "SSIM",
+    "auc_ab": "AuC (ab error < 0..150)",
+    "rebalanced_auc_ab": "rebalanced AuC",
+    "chroma_ratio": "chroma ratio (pred / true)",
+}
+_DPI = 80
+_SLIDER_STYLE = {"description_width": "initial"}
+_SLIDER_LAYOUT = {"width": "340px"}
+
+
+# --------------------------------------------------------------------------------------------
+# Validation helpers
+# --------------------------------------------------------------------------------------------
+def _check_int(value, name: str, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be an int. Received: {name}={value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}. Received: {name}={value}")
+    return int(value)
+
+
+def _check_number(value, name: str, low: float, high: float = math.inf) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+        raise TypeError(f"{name} must be a number. Received: {name}={value!r}")
+    if not (math.isfinite(float(value)) and low <= float(value) <= high):
+        raise ValueError(f"{name} must be in [{low}, {high}]. Received: {name}={value!r}")
+    return float(value)
+
+
+def _is_keras_model(model) -> bool:
+    import keras
+
+    return isinstance(model, keras.Model)
+
+
+def _resize_channels(array: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Bilinear (antialiased when shrinking) resize of a float32 ``(h, w, C)`` array."""
+    if array.shape[:2] == (height, width):
+        return np.asarray(array, dtype=np.float32)
+    channels = [
+        np.asarray(
+            Image.fromarray(np.ascontiguousarray(array[..., c], dtype=np.float32), mode="F").resize(
+                (width, height), Image.BILINEAR
+            ),
+            dtype=np.float32,
+        )
+        for c in range(array.shape[-1])
+    ]
+    return np.stack(channels, axis=-1)
+
+
+# --------------------------------------------------------------------------------------------
+# Pure functions (what the controls call)
+# --------------------------------------------------------------------------------------------
+def figure_to_png(figure: Figure, dpi: int = _DPI) -> bytes:
+    """Render a matplotlib Figure to PNG bytes (for an ``ipywidgets.Image``).
+
+    Args:
+        figure: The Figure.
+        dpi: Dots per inch, a positive int.
+
+    Returns:
+        The PNG file as bytes.
+
+    Raises:
+        TypeError: If ``figure`` is not a Figure.
+
+    Example:
+        >>> from matplotlib.figure import Figure
+        >>> figure_to_png(Figure(figsize=(1, 1)))[:4]
+        b'\\x89PNG'
+    """
+    if not isinstance(figure, Figure):
+        raise TypeError(f"figure must be a matplotlib Figure. Received: type={type(figure)}")
+    dpi = _check_int(dpi, "dpi")
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", pad_inches=0.08)
+    return buffer.getvalue()
+
+
+def fit_image(image, size: int, multiple: int = 1) -> np.ndarray:
+    """Resize a photo to long side ``size`` (aspect kept), center-cropped to a multiple.
+
+    The explorers work at one small size per photo, with H and W multiples of every model's
+    stride, so that no padding is needed and pixels map one-to-one between panels.
+
+    Args:
+        image: float32 RGB ``(H, W, 3)`` in [0, 1].
+        size: Long side in pixels after resizing (positive int).
+        multiple: H and W are cropped (centered) down to a multiple of this (positive int).
+
+    Returns:
+        float32 ``(h, w, 3)`` in [0, 1] with ``max(h, w) <= size`` and ``h % multiple == 0``.
+
+    Raises:
+        ValueError: For an invalid image, a non-positive size, or an image too small for the
+            multiple.
+
+    Example:
+        >>> fit_image(np.zeros((100, 200, 3), np.float32), size=64, multiple=8).shape
+        (32, 64, 3)
+    """
+    image = color.validate_rgb(image)
+    if image.ndim != 3:
+        raise ValueError(
+            f"Invalid image rank: expected 3 (H, W, C). Received: image.shape={image.shape}"
+        )
+    size = _check_int(size, "size")
+    multiple = _check_int(multiple, "multiple")
+    height, width = image.shape[:2]
+    scale = size / max(height, width)
+    new_h, new_w = max(1, round(height * scale)), max(1, round(width * scale))
+    resized = np.clip(_resize_channels(image, new_h, new_w), 0.0, 1.0)
+    crop_h, crop_w = new_h // multiple * multiple, new_w // multiple * multiple
+    if crop_h == 0 or crop_w == 0:
+        raise ValueError(
+            f"Image too small: resized to {new_h} x {new_w}, below the models' stride "
+            f"{multiple}. Received: image.shape={image.shape}, size={size}"
+        )
+    top, left = (new_h - crop_h) // 2, (new_w - crop_w) // 2
+    return np.ascontiguousarray(resized[top : top + crop_h, left : left + crop_w], np.float32)
+
+
+def decode_upload(content, name: str = "upload.png") -> np.ndarray:
+    """Decode an uploaded image file (bytes) with ``colorkit.data.read_image``.
+
+    The bytes go through a temporary file so that uploads get exactly the handling of files
+    on disk (EXIF orientation, palettes, alpha on white, 16-bit, grayscale).
+
+    Args:
+        content: The file's bytes (``bytes``, ``bytearray`` or ``memoryview``, as given by
+            ``ipywidgets.FileUpload``).
+        name: The file name (its suffix is kept; only used for messages and the suffix).
+
+    Returns:
+        float32 ``(H, W, 3)`` in [0, 1].
+
+    Raises:
+        TypeError: If ``content`` is not bytes-like.
+        ValueError: If it is empty or not a decodable image (``data.ImageReadError``).
+
+    Example:
+        >>> from PIL import Image
+        >>> buffer = io.BytesIO()
+        >>> Image.new("RGB", (3, 2), (255, 0, 0)).save(buffer, format="PNG")
+        >>> decode_upload(buffer.getvalue(), "red.png")[0, 0].tolist()
+        [1.0, 0.0, 0.0]
+    """
+    if not isinstance(content, bytes | bytearray | memoryview):
+        raise TypeError(f"content must be bytes. Received: type={type(content).__name__}")
+    payload = bytes(content)
+    if not payload:
+        raise ValueError(f"Uploaded file is empty. Received: name={name!r}")
+    suffix = Path(str(name)).suffix.lower() or ".img"
+    handle, temporary = tempfile.mkstemp(prefix="colorkit-upload-", suffix=suffix)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(payload)
+        try:
+            return data.read_image(temporary)
+        except data.ImageReadError as error:
+            raise data.ImageReadError(
+                f"Cannot decode the uploaded file {name!r}: {error}"
+            ) from None
+    finally:
+        os.unlink(temporary)
+
+
+def model_info(model) -> dict:
+    """What the explorers need to know about a model, read from the model itself.
+
+    Args:
+        model: A ``keras.Model``: a colorkit model (named ``colorkit_<family>``) or any model
+            with one ``(B, H, W, 1)`` input and a ``(B, h, w, 2)`` chroma or ``(B, h, w, 313)``
+            probability output.
+
+    Returns:
+        ``dict(family=str | None, space="lab" | "yuv", bins=bool, stride=int,
+        input_size=(H, W) | None)``. ``bins`` is True when the model (or a decoder wrapped
+        around it) predicts bin probabilities: temperature and the pixel inspector apply.
+
+    Raises:
+        TypeError: If ``model`` is not a ``keras.Model``.
+        ValueError: If its output is neither 2 channels nor ``color.NUM_BINS`` probabilities.
+    """
+    from colorkit import models
+    from colorkit.models import layers as ck_layers
+
+    if not _is_keras_model(model):
+        raise TypeError(f"model must be a keras.Model. Received: type={type(model).__name__}")
+    try:
+        family = models.model_family(model)
+    except ValueError:
+        family = None
+    space = models.FAMILIES[family]["space"] if family else "lab"
+    channels = model.outputs[0].shape[-1] if len(model.outputs) == 1 else None
+    decoders = [
+        layer
+        for layer in ck_layers.iter_layers(model)
+        if isinstance(layer, ck_layers.AnnealedMeanDecode)
+    ]
+    if channels not in (2, color.NUM_BINS):
+        raise ValueError(
+            f"model must output 2 chroma channels or {color.NUM_BINS} bin probabilities. "
+            f"Received: model.output_shape={getattr(model, 'output_shape', None)}"
+        )
+    stride = 1
+    for layer in ck_layers.iter_layers(model):
+        if isinstance(layer, ck_layers.ImageSizeCheck):
+            stride = max(stride, int(layer.stride))
+    if stride == 1 and family is not None:
+        stride = int(models.FAMILIES[family].get("stride", 1))
+    fixed = tuple(model.input_shape[1:3])
+    return {
+        "family": family,
+        "space": space,
+        "bins": channels == color.NUM_BINS or bool(decoders),
+        "stride": stride,
+        "input_size": fixed if None not in fixed else None,
+    }
+
+
+def _probability_model(model):
+    """The model itself, or for a decoder the sub-model ending at its probabilities."""
+    import keras
+
+    from colorkit.models import layers as ck_layers
+
+    if model.outputs[0].shape[-1] == color.NUM_BINS:
+        return model
+    for layer in ck_layers.iter_layers(model):
+        if isinstance(layer, ck_layers.AnnealedMeanDecode):
+            inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
+            return keras.Model(inputs, layer.input, name=f"{model.name}_probabilities")
+    return model
+
+
+def model_output(model, lightness: np.ndarray) -> np.ndarray:
+    """Run a model once on one image's model-scale lightness and return its raw output.
+
+    For classification models (and decoders wrapping one) the output is the bin
+    probabilities, so that the temperature can change later without running the model again.
+
+    Args:
+        model: A ``keras.Model`` (see :func:`model_info`).
+        lightness: float32 ``(H, W, 1)`` in [0, 1]: L / 100 (Lab models) or Y (YUV models);
+            H and W multiples of the model's stride (or any size for fixed-input models: the
+            lightness is resized to the model's input).
+
+    Returns:
+        float32 ``(h, w, C)``: ``C == 2`` model-scale chroma, or ``C == color.NUM_BINS``
+        probabilities (``h, w`` may be smaller than ``H, W``).
+
+    Raises:
+        ValueError: If ``lightness`` is not ``(H, W, 1)`` in [0, 1].
+    """
+    import keras
+
+    array = np.asarray(lightness, dtype=np.float32)
+    if array.ndim != 3 or array.shape[-1] != 1:
+        raise ValueError(
+            f"Invalid lightness shape: expected (H, W, 1). Received: lightness.shape={array.shape}"
+        )
+    if not np.all(np.isfinite(array)) or array.min() < -1e-4 or array.max() > 1 + 1e-4:
+        raise ValueError("lightness must be finite and in [0, 1].")
+    info = model_info(model)
+    if info["input_size"] is not None:
+        array = _resize_channels(array, *info["input_size"])
+    output = _probability_model(model)(np.clip(array, 0.0, 1.0)[None], training=False)
+    return np.asarray(keras.ops.convert_to_numpy(output)[0], dtype=np.float32)
+
+
+def chroma_from_output(
+    output: np.ndarray, temperature: float, shape: tuple[int, int]
+) -> np.ndarray:
+    """Model-scale chroma at full size from a raw model output (annealed mean for bins).
+
+    Args:
+        output: float32 ``(h, w, 2)`` chroma in model scale, or ``(h, w, Q)`` probabilities.
+        temperature: Annealed-mean temperature > 0 (used for probabilities only).
+        shape: ``(H, W)`` of the result (bilinear upsampling).
+
+    Returns:
+        float32 ``(H, W, 2)``: ab / ``color.AB_SCALE`` (or model-scale UV) as the model gave.
+
+    Raises:
+        ValueError: For a bad shape or temperature.
+
+    Example:
+        >>> probabilities = np.zeros((1, 1, color.NUM_BINS), np.float32)
+        >>> probabilities[..., [120, 121]] = 0.4, 0.6  # bins (0, 0) and (0, 10)
+        >>> chroma = chroma_from_output(probabilities, 1.0, (2, 2))
+        >>> round(float(chroma[0, 0, 1] * color.AB_SCALE), 3)
+        6.0
+    """
+    output = np.asarray(output, dtype=np.float32)
+    if output.ndim != 3 or output.shape[-1] not in (2, color.NUM_BINS):
+        raise ValueError(
+            f"output must be (h, w, 2) or (h, w, {color.NUM_BINS}). Received: {output.shape}"
+        )
+    if len(shape) != 2 or min(shape) < 1:
+        raise ValueError(f"shape must be (H, W). Received: shape={shape!r}")
+    if output.shape[-1] != 2:
+        _check_number(temperature, "temperature", 1e-6)
+        output = color.annealed_mean(output, temperature=temperature) / np.float32(color.AB_SCALE)
+    return _resize_channels(output, int(shape[0]), int(shape[1]))
+
+
+def compose(
+    lightness: np.ndarray,
+    chroma: np.ndarray,
+    space: str = "lab",
+    saturation: float = 1.0,
+    blend: float = 1.0,
+) -> np.ndarray:
+    """Merge lightness and predicted chroma into RGB, with saturation and blend applied.
+
+    ``saturation`` scales the chroma (0 gives the gray image, 2 doubles it); ``blend`` then
+    cross-fades in RGB between the gray image (0) and the colorization (1).
+
+    Args:
+        lightness: float32 ``(H, W, 1)`` in [0, 1]: L / 100 (``space="lab"``) or Y ("yuv").
+        chroma: float32 ``(H, W, 2)``: ab / ``color.AB_SCALE`` ("lab") or model-scale UV in
+            [0, 1] ("yuv").
+        space: "lab" or "yuv".
+        saturation: Chroma multiplier >= 0.
+        blend: Weight of the colorization in [0, 1].
+
+    Returns:
+        float32 RGB ``(H, W, 3)`` in [0, 1]. Out-of-gamut colors are clipped with a
+        ``color.GamutWarning`` (from ``color.decode_lab`` / ``decode_yuv``).
+
+    Raises:
+        ValueError: For mismatched shapes, an unknown space, or values out of range.
+
+    Example:
+        >>> gray = compose(np.full((2, 2, 1), 0.5, np.float32), np.full((2, 2, 2), 0.3, np.float32),
+        ...                saturation=0.0)
+        >>> bool(np.allclose(gray[..., 0], gray[..., 2], atol=1e-4))
+        True
+    """
+    if space not in ("lab", "yuv"):
+        raise ValueError(f"space must be 'lab' or 'yuv'. Received: space={space!r}")
+    saturation = _check_number(saturation, "saturation", 0.0)
+    blend = _check_number(blend, "blend", 0.0, 1.0)
+    lightness = np.asarray(lightness, dtype=np.float32)
+    chroma = np.asarray(chroma, dtype=np.float32)
+    if (
+        lightness.ndim != 3
+        or lightness.shape[-1] != 1
+        or chroma.shape != lightness.shape[:2] + (2,)
+    ):
+        raise ValueError(
+            "Invalid shapes: expected lightness (H, W, 1) and chroma (H, W, 2). Received: "
+            f"lightness.shape={lightness.shape}, chroma.shape={chroma.shape}"
+        )
+    if space == "lab":
+        colorized = color.decode_lab(lightness, chroma * np.float32(saturation))
+        gray = color.decode_lab(lightness, np.zeros_like(chroma))
+    else:
+        scaled = np.clip((chroma - 0.5) * np.float32(saturation) + 0.5, 0.0, 1.0)
+        colorized = color.decode_yuv(lightness, scaled)
+        gray = color.decode_yuv(lightness, np.full_like(chroma, 0.5))
+    mixed = np.float32(blend) * colorized + np.float32(1.0 - blend) * gray
+    return np.clip(mixed, 0.0, 1.0).astype(np.float32)
+
+
+def pixel_distribution(output: np.ndarray, row: int, col: int, shape: tuple[int, int]):
+    """The predicted bin distribution of the output cell covering an image pixel.
+
+    Args:
+        output: ``(h, w, Q)`` probabilities (a classification model's raw output).
+        row: Pixel row in the ``(H, W)`` image, ``0 <= row < H``.
+        col: Pixel column, ``0 <= col < W``.
+        shape: ``(H, W)`` of the image the output was predicted for.
+
+    Returns:
+        float32 ``(Q,)`` (sums to about 1).
+
+    Raises:
+        ValueError: If the pixel is outside the image or ``output`` is not ``(h, w, Q)``.
+
+    Example:
+        >>> output = np.arange(2 * 2 * 3, dtype=np.float32).reshape(2, 2, 3)
+        >>> pixel_distribution(output, 7, 0, (8, 8)).tolist()  # cell (1, 0) covers rows 4..7
+        [6.0, 7.0, 8.0]
+    """
+    output = np.asarray(output, dtype=np.float32)
+    if output.ndim != 3:
+        raise ValueError(f"output must be (h, w, Q). Received: output.shape={output.shape}")
+    height, width = int(shape[0]), int(shape[1])
+    for value, name, limit in ((row, "row", height), (col, "col", width)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer):
+            raise TypeError(f"{name} must be an int. Received: {name}={value!r}")
+        if not 0 <= value < limit:
+            raise ValueError(f"{name} must be in [0, {limit - 1}]. Received: {name}={value}")
+    cell_row = min(output.shape[0] - 1, int(row) * output.shape[0] // height)
+    cell_col = min(output.shape[1] - 1, int(col) * output.shape[1] // width)
+    return output[cell_row, cell_col].copy()
+
+
+def _display_image(image: np.ndarray) -> np.ndarray:
+    return np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0)
+
+
+def _metrics_html(values: Mapping[str, float], names: Mapping[str, str]) -> str:
+    rows = []
+    for key, label in names.items():
+        if key in values:
+            value = values[key]
+            text = "n/a" if value is None or not math.isfinite(value) else f"{value:.3f}"
+            rows.append(f"<tr><td>{label}</td><td style='text-align:right'>{text}</td></tr>")
+    return "<table class='colorkit-metrics'>" + "".join(rows) + "</table>"
+
+
+# --------------------------------------------------------------------------------------------
+# The explorer base class: controls -> update() -> result, figure, PNG
+# --------------------------------------------------------------------------------------------
+class _Explorer:
+    """Shared plumbing: controls, the rendered PNG, the status line, display hooks."""
+
+    def __init__(self):
+        self.controls: dict[str, ipywidgets.Widget] = {}
+        self.result: dict = {}
+        self.figure: Figure | None = None
+        self.error: str | None = None
+        self._held = 0
+        self._image = ipywidgets.Image(format="png", layout={"max_width": "100%"})
+        self._image.add_class("colorkit-figure")
+        self._status = ipywidgets.HTML()
+        self._status.add_class("colorkit-status")
+        self.widget: ipywidgets.Box = ipywidgets.VBox()
+
+    # -- wiring ---------------------------------------------------------------------------
+    def _add(self, name: str, control: ipywidgets.Widget, observe: bool = True):
+        control.add_class(f"colorkit-{name}")
+        self.controls[name] = control
+        if observe:
+            control.observe(self._on_change, names="value")
+        return control
+
+    @contextlib.contextmanager
+    def hold(self):
+        """Change several controls, then update once (``with explorer.hold(): ...``)."""
+        self._held += 1
+        try:
+            yield self
+        finally:
+            self._held -= 1
+        if self._held == 0:
+            self._on_change(None)
+
+    def _on_change(self, change) -> None:
+        if self._held:
+            return
+        try:
+            self.update()
+        except ValueError as error:
+            # Shown to the user (status line) and kept in .error; update() itself raises.
+            self.error = str(error)
+            self._status.value = f"<span style='color:#b00020'>Error: {self.error}</span>"
+
+    # -- the update cycle -----------------------------------------------------------------
+    def _compute(self) -> dict:
+        raise NotImplementedError
+
+    def _draw(self, result: dict) -> Figure:
+        raise NotImplementedError
+
+    def _describe(self, result: dict) -> str:
+        return ""
+
+    def update(self) -> dict:
+        """Recompute ``result`` from the controls, redraw ``figure`` and the PNG; return result.
+
+        Raises:
+            ValueError: If the current settings are invalid for the data.
+        """
+        start = time.perf_counter()
+        result = self._compute()
+        figure = self._draw(result)
+        self._image.value = figure_to_png(figure)
+        self.result, self.figure, self.error = result, figure, None
+        seconds = time.perf_counter() - start
+        self._status.value = f"{self._describe(result)} &middot; updated in {seconds:.2f} s"
+        return result
+
+    # -- display --------------------------------------------------------------------------
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.widget)
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+def _slider(kind, value, low, high, step, description, readout_format=None):
+    options = dict(
+        value=value,
+        min=low,
+        max=high,
+        step=step,
+        description=description,
+        continuous_update=False,
+        style=_SLIDER_STYLE,
+        layout=_SLIDER_LAYOUT,
+    )
+    if readout_format:
+        options["readout_format"] = readout_format
+    return kind(**options)
+
+
+# --------------------------------------------------------------------------------------------
+# ColorizationExplorer
+# --------------------------------------------------------------------------------------------
+def _load_photos(images) -> dict[str, np.ndarray]:
+    if isinstance(images, str | os.PathLike):
+        images = [images]
+    if isinstance(images, Mapping):
+        items = list(images.items())
+    elif isinstance(images, list | tuple):
+        items = [
+            (Path(os.fspath(p)).stem if isinstance(p, str | os.PathLike) else f"photo {i}", p)
+            for i, p in enumerate(images)
+        ]
+    else:
+        raise TypeError(
+            "images must be a dict {name: RGB array or path} or a list of paths. "
+            f"Received: type={type(images).__name__}"
+        )
+    if not items:
+        raise ValueError("images is empty: give at least one photo.")
+    photos = {}
+    for name, item in items:
+        if isinstance(item, str | os.PathLike):
+            item = data.read_image(item)
+        array = color.validate_rgb(item, f"images[{name!r}]")
+        if array.ndim != 3:
+            raise ValueError(
+                "Invalid image rank: expected 3 (H, W, C). "
+                f"Received: images[{name!r}].shape={array.shape}"
+            )
+        photos[str(name)] = array
+    return photos
+
+
+class ColorizationExplorer(_Explorer):
+    """Pick a photo and a model; move temperature, saturation and blend; inspect a pixel.
+
+    The figure shows gray (the network's input) | prediction | truth, the ab histograms of the
+    prediction and the truth, and the pixel inspector: for a classification model (zhang, or a
+    decoder around one) the predicted distribution over the 313 ab bins of the selected pixel
+    (``viz.ab_gamut``), with its mean (T = 1), annealed mean (T) and mode. Metrics
+    (``metrics.evaluate_batch``) are listed below the figure.
+
+    Args:
+        images: ``{name: float32 RGB (H, W, 3) in [0, 1] or image path}`` or a list of paths.
+        models: ``{name: keras.Model}`` or one ``keras.Model``; any colorkit model (or one with
+            a ``(B, H, W, 1)`` input and 2-channel or 313-bin output).
+        size: Long side of the working images in pixels (photos are resized, then
+            center-cropped to a multiple of every model's stride).
+        temperature: Initial annealed-mean temperature in [0.01, 1] (classification models).
+        saturation: Initial chroma multiplier in [0, 2].
+        blend: Initial weight of the colorization against the gray image, in [0, 1].
+        render: Draw the figure on creation (False leaves it to the first ``update()``).
+
+    Attributes:
+        controls: ``photo``, ``upload``, ``model``, ``temperature``, ``saturation``, ``blend``,
+            ``row``, ``col`` (the pixel inspector).
+        result: ``photo, model, family, uses_temperature, temperature, saturation, blend``,
+            ``gray, prediction, truth`` (float32 (H, W, 3)), ``chroma`` (model scale),
+            ``metrics`` (dict), ``pixel`` (row, col), ``pixel_rgb``, ``pixel_probabilities``
+            ((Q,) or None), ``pixel_ab`` (annealed mean of the pixel, Lab units, or None),
+            ``warnings`` (list of str, e.g. gamut clipping).
+
+    Raises:
+        TypeError: For images or models of the wrong type.
+        ValueError: For no photos or models, invalid photos, or out-of-range settings.
+
+    Example:
+        >>> from colorkit import models
+        >>> model = models.build_model("unet", base_filters=4, depth=1)
+        >>> photos = {"gray square": np.full((40, 40, 3), 0.5, np.float32)}
+        >>> explorer = ColorizationExplorer(photos, {"unet": model}, size=32, render=False)
+        >>> explorer.controls["saturation"].value = 0.0
+        >>> explorer.result["prediction"].shape
+        (32, 32, 3)
+    """
+
+    def __init__(
+        self,
+        images,
+        models,
+        size: int = 256,
+        temperature: float = 0.38,
+        saturation: float = 1.0,
+        blend: float = 1.0,
+        render: bool = True,
+    ):
+        super().__init__()
+        self.size = _check_int(size, "size", minimum=8)
+        temperature = _check_number(temperature, "temperature", 0.01, 1.0)
+        saturation = _check_number(saturation, "saturation", 0.0, 2.0)
+        blend = _check_number(blend, "blend", 0.0, 1.0)
+        if _is_keras_model(models):
+            models = {models.name: models}
+        if not isinstance(models, Mapping):
+            raise TypeError(
+                "models must be a dict {name: keras.Model} or a keras.Model. "
+                f"Received: type={type(models).__name__}"
+            )
+        if not models:
+            raise ValueError("models is empty: give at least one keras.Model.")
+        self.models = {}
+        self._info = {}
+        for name, model in models.items():
+            if not _is_keras_model(model):
+                raise TypeError(
+                    f"models[{name!r}] must be a keras.Model. Received: type={type(model).__name__}"
+                )
+            self.models[str(name)] = model
+            self._info[str(name)] = model_info(model)
+        self.multiple = math.lcm(
+            *(info["stride"] for info in self._info.values() if info["input_size"] is None), 1
+        )
+        self.photos = {
+            name: fit_image(image, self.size, self.multiple)
+            for name, image in _load_photos(images).items()
+        }
+        self._outputs: dict[tuple[str, str], np.ndarray] = {}
+        self._encoded: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+
+        first_photo = next(iter(self.photos.values()))
+        self._add("photo", ipywidgets.Dropdown(options=list(self.photos), description="photo"))
+        upload = self._add(
+            "upload",
+            ipywidgets.FileUpload(accept="image/*", multiple=False, description="your photo"),
+            observe=False,
+        )
+        upload.observe(self._on_upload, names="value")
+        self._add("model", ipywidgets.Dropdown(options=list(self.models), description="model"))
+        self._add(
+            "temperature",
+            _slider(ipywidgets.FloatSlider, temperature, 0.01, 1.0, 0.01, "temperature T", ".2f"),
+        )
+        self._add(
+            "saturation",
+            _slider(ipywidgets.FloatSlider, saturation, 0.0, 2.0, 0.05, "saturation", ".2f"),
+        )
+        self._add("blend", _slider(ipywidgets.FloatSlider, blend, 0.0, 1.0, 0.05, "blend", ".2f"))
+        height, width = first_photo.shape[:2]
+        self._add("row", _slider(ipywidgets.IntSlider, height // 2, 0, height - 1, 1, "pixel row"))
+        self._add("col", _slider(ipywidgets.IntSlider, width // 2, 0, width - 1, 1, "pixel column"))
+        self._metrics = ipywidgets.HTML()
+        self._metrics.add_class("colorkit-metrics")
+        c = self.controls
+        self.widget = ipywidgets.VBox(
+            [
+                ipywidgets.HBox([c["photo"], c["upload"], c["model"]]),
+                ipywidgets.HBox([c["temperature"], c["saturation"], c["blend"]]),
+                ipywidgets.HBox([ipywidgets.HTML("<b>pixel inspector</b>"), c["row"], c["col"]]),
+                self._image,
+                ipywidgets.HBox([self._metrics, self._status]),
+            ]
+        )
+        self.widget.add_class("colorkit-explorer")
+        self._sync_controls()
+        if render:
+            self.update()
+
+    # -- photos -----------------------------------------------------------------------------
+    def add_photo(self, name: str, image) -> str:
+        """Add a photo (fitted to the working size) and select it; returns its unique name.
+
+        Raises:
+            ValueError: For an invalid image.
+        """
+        fitted = fit_image(image, self.size, self.multiple)
+        base, unique, number = str(name), str(name), 2
+        while unique in self.photos:
+            unique, number = f"{base} ({number})", number + 1
+        self.photos[unique] = fitted
+        with self.hold():
+            self.controls["photo"].options = list(self.photos)
+            self.controls["photo"].value = unique
+        return unique
+
+    def _on_upload(self, change) -> None:
+        for item in change["new"] or ():
+            try:
+                image = decode_upload(item["content"], item.get("name", "upload"))
+                self.add_photo(item.get("name", "upload"), image)
+            except ValueError as error:
+                self.error = str(error)
+                self._status.value = f"<span style='color:#b00020'>Error: {self.error}</span>"
+
+    # -- model handling ---------------------------------------------------------------------
+    def _sync_controls(self) -> None:
+        """Enable temperature only for classification models; fit the pixel sliders."""
+        info = self._info[self.controls["model"].value]
+        temperature = self.controls["temperature"]
+        temperature.disabled = not info["bins"]
+        temperature.tooltip = (
+            "annealed-mean temperature (classification models only)"
+            if info["bins"]
+            else "no effect: this model regresses chroma directly"
+        )
+        height, width = self.photos[self.controls["photo"].value].shape[:2]
+        for name, limit in (("row", height), ("col", width)):
+            slider = self.controls[name]
+            if slider.max != limit - 1:
+                slider.value = min(slider.value, limit - 1)
+                slider.max = limit - 1
+
+    def _encode(self, photo: str, space: str):
+        key = (photo, space)
+        if key not in self._encoded:
+            truth = self.photos[photo]
+            encoded = color.encode_yuv(truth) if space == "yuv" else color.encode_lab(truth)
+            self._encoded[key] = tuple(np.asarray(part, np.float32) for part in encoded)
+        return self._encoded[key]
+
+    def _output(self, photo: str, model_name: str) -> np.ndarray:
+        key = (photo, model_name)
+        if key not in self._outputs:
+            lightness, _ = self._encode(photo, self._info[model_name]["space"])
+            self._outputs[key] = model_output(self.models[model_name], lightness)
+        return self._outputs[key]
+
+    # -- the update cycle -------------------------------------------------------------------
+    def _on_change(self, change) -> None:
+        if (
+            change is not None
+            and getattr(change, "get", None)
+            and change.get("owner")
+            in (
+                self.controls["photo"],
+                self.controls["model"],
+            )
+        ):
+            with self.hold():
+                self._sync_controls()
+            return
+        super()._on_change(change)
+
+    def _compute(self) -> dict:
+        c = self.controls
+        photo, model_name = c["photo"].value, c["model"].value
+        info = self._info[model_name]
+        temperature, saturation, blend = (
+            c["temperature"].value,
+            c["saturation"].value,
+            c["blend"].value,
+        )
+        truth = self.photos[photo]
+        shape = truth.shape[:2]
+        lightness, _ = self._encode(photo, info["space"])
+        output = self._output(photo, model_name)
+        chroma = chroma_from_output(output, temperature, shape)
+        row, col = int(c["row"].value), int(c["col"].value)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            gray = compose(lightness, chroma, info["space"], saturation=0.0)
+            prediction = compose(lightness, chroma, info["space"], saturation, blend)
+            scores = metrics.evaluate_batch(prediction, truth)
+        probabilities = pixel_ab = None
+        if output.shape[-1] == color.NUM_BINS:
+            probabilities = pixel_distribution(output, row, col, shape)
+            pixel_ab = color.annealed_mean(probabilities, temperature=temperature)
+        return {
+            "photo": photo,
+            "model": model_name,
+            "family": info["family"],
+            "uses_temperature": info["bins"],
+            "temperature": float(temperature),
+            "saturation": float(saturation),
+            "blend": float(blend),
+            "gray": gray,
+            "prediction": prediction,
+            "truth": truth,
+            "chroma": chroma,
+            "metrics": scores,
+            "pixel": (row, col),
+            "pixel_rgb": prediction[row, col].copy(),
+            "pixel_probabilities": probabilities,
+            "pixel_ab": pixel_ab,
+            "warnings": sorted({str(w.message) for w in caught}),
+        }
+
+    def _draw(self, result: dict) -> Figure:
+        figure = Figure(figsize=(12.6, 8.0), dpi=100, layout="constrained")
+        top, bottom = figure.subfigures(2, 1)
+        axes = np.stack([top.subplots(1, 3), bottom.subplots(1, 3)])
+        titles = ("gray (input)", f"prediction ({result['model']})", "truth")
+        for ax, key, title in zip(axes[0], ("gray", "prediction", "truth"), titles, strict=True):
+            ax.imshow(_display_image(result[key]), vmin=0.0, vmax=1.0)
+            ax.set_title(title)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        row, col = result["pixel"]
+        axes[0, 1].plot(col, row, "+", color="white", markersize=14, markeredgewidth=2.5)
+        axes[0, 1].plot(col, row, "+", color="black", markersize=11, markeredgewidth=1.2)
+        viz.ab_histogram(result["prediction"], ax=axes[1, 0])
+        axes[1, 0].set_title("ab histogram: prediction")
+        viz.ab_histogram(result["truth"], ax=axes[1, 1])
+        axes[1, 1].set_title("ab histogram: truth")
+        if result["pixel_probabilities"] is not None:
+            viz.ab_gamut(
+                result["pixel_probabilities"], ax=axes[1, 2], temperature=result["temperature"]
+            )
+            axes[1, 2].set_title(f"pixel ({row}, {col}): predicted ab distribution")
+        else:
+            axes[1, 2].axis("off")
+            axes[1, 2].text(
+                0.5,
+                0.5,
+                f"pixel ({row}, {col})\n\nThis model regresses chroma directly:\n"
+                "it predicts one color per pixel, not a distribution.\n"
+                "Pick a classification (zhang) model\nto see the 313-bin distribution.",
+                ha="center",
+                va="center",
+                fontsize=10,
+                transform=axes[1, 2].transAxes,
+            )
+            swatch = np.broadcast_to(result["pixel_rgb"], (8, 8, 3))
+            inset = axes[1, 2].inset_axes([0.4, 0.02, 0.2, 0.2])
+            inset.imshow(swatch)
+            inset.set_xticks([])
+            inset.set_yticks([])
+        self._metrics.value = _metrics_html(result["metrics"], SHOWN_METRICS)
+        return figure
+
+    def _describe(self, result: dict) -> str:
+        parts = [f"{result['photo']} &middot; {result['model']}"]
+        if result["uses_temperature"]:
+            parts.append(f"T = {result['temperature']:.2f}")
+        parts.append(f"saturation {result['saturation']:.2f}, blend {result['blend']:.2f}")
+        text = " &middot; ".join(parts)
+        gamut = [w for w in result["warnings"] if "gamut" in w.lower()]
+        if gamut:
+            text += " &middot; <i>some colors left the sRGB gamut and were clipped</i>"
+        return text
+
+    # -- pixel inspector --------------------------------------------------------------------
+    def inspect_pixel(self, row: int, col: int) -> dict:
+        """Select a pixel (moves the row/column sliders) and return what the model predicts.
+
+        Args:
+            row: Pixel row in the working image, ``0 <= row < H``.
+            col: Pixel column, ``0 <= col < W``.
+
+        Returns:
+            ``dict(row, col, rgb, probabilities, ab)``: the pixel's displayed color, and for a
+            classification model its ``(Q,)`` distribution and annealed mean (Lab units),
+            else None for both.
+
+        Raises:
+            TypeError: If ``row`` or ``col`` is not an int.
+            ValueError: If the pixel is outside the current photo.
+        """
+        height, width = self.photos[self.controls["photo"].value].shape[:2]
+        for value, name, limit in ((row, "row", height), (col, "col", width)):
+            if isinstance(value, bool) or not isinstance(value, int | np.integer):
+                raise TypeError(f"{name} must be an int. Received: {name}={value!r}")
+            if not 0 <= value < limit:
+                raise ValueError(f"{name} must be in [0, {limit - 1}]. Received: {name}={value}")
+        with self.hold():
+            self.controls["row"].value = int(row)
+            self.controls["col"].value = int(col)
+        if self.error:
+            raise ValueError(self.error)
+        result = self.result
+        return {
+            "row": int(row),
+            "col": int(col),
+            "rgb": result["pixel_rgb"],
+            "probabilities": result["pixel_probabilities"],
+            "ab": result["pixel_ab"],
+        }
+
+
+# --------------------------------------------------------------------------------------------
+# EpochExplorer
+# --------------------------------------------------------------------------------------------
+def _to_float(images: np.ndarray) -> np.ndarray:
+    images = np.asarray(images)
+    if images.dtype == np.uint8:
+        return images.astype(np.float32) / np.float32(255.0)
+    return np.clip(images.astype(np.float32), 0.0, 1.0)
+
+
+class EpochExplorer(_Explorer):
+    """Replay a training run: an epoch slider over its per-epoch preview colorizations.
+
+    Shows gray | colorized after the selected epoch | truth for the run's fixed validation
+    photos (``previews/epoch_XXX.npy`` written by ``colorkit.train``), next to the loss curves
+    with a marker at that epoch. Epoch 0 is the untrained model. A play button steps through
+    the epochs.
+
+    Args:
+        run: A run folder (``colorkit.train.load_run``) or a ``train.Run``.
+        epoch: Initial epoch (default: the last snapshot).
+        max_rows: Show at most this many preview photos.
+        render: Draw on creation.
+
+    Attributes:
+        controls: ``epoch`` (IntSlider) and ``play`` (ipywidgets.Play linked to it).
+        result: ``epoch`` (requested), ``shown_epoch`` (the latest snapshot <= epoch),
+            ``snapshot``, ``gray``, ``truth`` (float32 (N, S, S, 3)), ``loss``, ``val_loss``
+            (nan before training), ``metrics`` (``evaluate_batch`` of snapshot vs truth).
+
+    Raises:
+        FileNotFoundError: If the run folder (or its config.json) does not exist.
+        ValueError: If the run has no preview snapshots.
+    """
+
+    def __init__(self, run, epoch: int | None = None, max_rows: int = 4, render: bool = True):
+        super().__init__()
+        from colorkit import train
+
+        self.run = train.load_run(run) if isinstance(run, str | os.PathLike) else run
+        self.epochs = list(self.run.snapshots())
+        if not self.epochs:
+            raise ValueError(
+                f"The run has no preview snapshots (previews/epoch_XXX.npy). "
+                f"Received: run_dir={str(self.run.run_dir)!r}"
+            )
+        self.max_rows = _check_int(max_rows, "max_rows")
+        self._truth = _to_float(self.run.ground_truth())[: self.max_rows]
+        self._gray = _to_float(self.run.gray())[: self.max_rows]
+        self._cache: dict[int, np.ndarray] = {}
+        low, high = self.epochs[0], self.epochs[-1]
+        epoch = high if epoch is None else _check_int(epoch, "epoch", minimum=0)
+        if not low <= epoch <= high:
+            raise ValueError(f"epoch must be in [{low}, {high}]. Received: epoch={epoch}")
+        slider = self._add("epoch", _slider(ipywidgets.IntSlider, epoch, low, high, 1, "epoch"))
+        play = self._add(
+            "play",
+            ipywidgets.Play(value=epoch, min=low, max=high, step=1, interval=700),
+            observe=False,
+        )
+        ipywidgets.jslink((play, "value"), (slider, "value"))
+        self.widget = ipywidgets.VBox([ipywidgets.HBox([play, slider]), self._image, self._status])
+        self.widget.add_class("colorkit-epoch-explorer")
+        if render:
+            self.update()
+
+    def _snapshot(self, epoch: int) -> np.ndarray:
+        if epoch not in self._cache:
+            self._cache[epoch] = _to_float(self.run.snapshot(epoch))[: self.max_rows]
+        return self._cache[epoch]
+
+    def _history(self, name: str) -> np.ndarray:
+        return np.asarray(self.run.history.get(name, []), dtype=np.float64)
+
+    def _compute(self) -> dict:
+        epoch = int(self.controls["epoch"].value)
+        shown = max(e for e in self.epochs if e <= epoch) if epoch >= self.epochs[0] else epoch
+        snapshot = self._snapshot(shown)
+        values = {}
+        for name in ("loss", "val_loss"):
+            history = self._history(name)
+            values[name] = float(history[shown - 1]) if 1 <= shown <= len(history) else math.nan
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            scores = metrics.evaluate_batch(snapshot, self._truth)
+        return {
+            "epoch": epoch,
+            "shown_epoch": shown,
+            "snapshot": snapshot,
+            "gray": self._gray,
+            "truth": self._truth,
+            "metrics": scores,
+            **values,
+        }
+
+    def _draw(self, result: dict) -> Figure:
+        rows = len(result["snapshot"])
+        figure = Figure(figsize=(10.5, max(2.6, 2.0 * rows + 0.4)), dpi=100, layout="constrained")
+        left, right = figure.subfigures(1, 2, width_ratios=[3.0, 2.2])
+        axes = left.subplots(rows, 3, squeeze=False)
+        columns = (
+            ("gray", "gray (input)"),
+            ("snapshot", f"epoch {result['shown_epoch']}"),
+            ("truth", "truth"),
+        )
+        for col, (key, title) in enumerate(columns):
+            for row in range(rows):
+                ax = axes[row, col]
+                ax.imshow(result[key][row], vmin=0.0, vmax=1.0)
+                ax.set_xticks([])
+                ax.set_yticks([])
+                if row == 0:
+                    ax.set_title(title)
+        ax = right.subplots()
+        for name, style in (("loss", "o-"), ("val_loss", "s--")):
+            history = self._history(name)
+            if history.size:
+                epochs = np.arange(1, len(history) + 1)
+                ax.plot(epochs, history, style, markersize=4, label=name.replace("_", " "))
+        ax.axvline(result["shown_epoch"], color="crimson", linewidth=1.5, label="shown epoch")
+        for name in ("loss", "val_loss"):
+            if math.isfinite(result[name]):
+                ax.plot(result["shown_epoch"], result[name], "o", color="crimson", markersize=9)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("loss")
+        ax.set_xlim(min(self.epochs) - 0.5, max(self.epochs) + 0.5)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+        ax.set_title("training curves")
+        return figure
+
+    def _describe(self, result: dict) -> str:
+        text = f"epoch {result['shown_epoch']}"
+        if math.isfinite(result["loss"]):
+            text += f" &middot; loss {result['loss']:.4g}"
+        if math.isfinite(result["val_loss"]):
+            text += f" &middot; val loss {result['val_loss']:.4g}"
+        scores = result["metrics"]
+        text += f" &middot; colorfulness {scores['colorfulness']:.1f}"
+        return text + f" &middot; AuC {scores['auc_ab']:.3f}"
+
+
+# --------------------------------------------------------------------------------------------
+# TemperatureExplorer and RebalancingExplorer (notebook 6)
+# --------------------------------------------------------------------------------------------
+class TemperatureExplorer(_Explorer):
+    """Move the annealed-mean temperature of Zhang et al.'s decoding and watch the colors.
+
+    With one distribution ``(Q,)`` the figure shows it on the ab gamut with its mean (T = 1),
+    annealed mean and mode. With a map ``(h, w, Q)`` and the image's lightness it also shows
+    the decoded image at that temperature (the gamut panel shows the pixel ``pixel``).
+
+    Args:
+        probabilities: float ``(Q,)`` or ``(h, w, Q)``, non-negative, with ``Q ==
+            color.NUM_BINS``.
+        lightness: For a map: L / 100, float32 ``(H, W)`` or ``(H, W, 1)`` in [0, 1].
+        temperature: Initial temperature in [0.01, 1].
+        pixel: ``(row, col)`` of the map whose distribution is drawn (default: the center).
+        render: Draw on creation.
+
+    Attributes:
+        controls: ``temperature``.
+        result: ``temperature``, ``ab`` (Lab units, the drawn distribution's annealed mean),
+            ``chroma`` (its length), and for a map ``image`` (float32 (H, W, 3)) and
+            ``colorfulness``.
+
+    Raises:
+        ValueError: For invalid probabilities, lightness or pixel.
+
+    Example:
+        >>> probabilities = np.zeros(color.NUM_BINS, np.float32)
+        >>> probabilities[[120, 121]] = 0.4, 0.6
+        >>> explorer = TemperatureExplorer(probabilities, render=False)
+        >>> explorer.controls["temperature"].value = 1.0
+        >>> [round(float(v), 3) for v in explorer.result["ab"]]
+        [0.0, 6.0]
+    """
+
+    def __init__(
+        self,
+        probabilities,
+        lightness=None,
+        temperature: float = 0.38,
+        pixel: tuple[int, int] | None = None,
+        render: bool = True,
+    ):
+        super().__init__()
+        probabilities = np.asarray(probabilities, dtype=np.float32)
+        if probabilities.ndim not in (1, 3) or probabilities.shape[-1] != color.NUM_BINS:
+            raise ValueError(
+                f"probabilities must be ({color.NUM_BINS},) or (h, w, {color.NUM_BINS}). "
+                f"Received: probabilities.shape={probabilities.shape}"
+            )
+        color.annealed_mean(probabilities, temperature=1.0)  # validates values
+        self.probabilities = probabilities
+        self.lightness = None
+        if probabilities.ndim == 3:
+            if lightness is None:
+                raise ValueError("lightness (H, W) is required with an (h, w, Q) probability map.")
+            lightness = np.asarray(lightness, dtype=np.float32)
+            if lightness.ndim == 2:
+                lightness = lightness[..., None]
+            if lightness.ndim != 3 or lightness.shape[-1] != 1:
+                raise ValueError(
+                    f"lightness must be (H, W) or (H, W, 1). Received: shape={lightness.shape}"
+                )
+            if lightness.min() < 0 or lightness.max() > 1 or not np.all(np.isfinite(lightness)):
+                raise ValueError("lightness must be L / 100, finite and in [0, 1].")
+            self.lightness = lightness
+            height, width = probabilities.shape[:2]
+            pixel = (height // 2, width // 2) if pixel is None else pixel
+            self.pixel = (int(pixel[0]), int(pixel[1]))
+            self._distribution = pixel_distribution(probabilities, *self.pixel, (height, width))
+        else:
+            self.pixel = None
+            self._distribution = probabilities
+        temperature = _check_number(temperature, "temperature", 0.01, 1.0)
+        self._add(
+            "temperature",
+            _slider(ipywidgets.FloatSlider, temperature, 0.01, 1.0, 0.01, "temperature T", ".2f"),
+        )
+        self.widget = ipywidgets.VBox([self.controls["temperature"], self._image, self._status])
+        if render:
+            self.update()
+
+    @classmethod
+    def from_model(cls, model, image, size: int = 128, **kwargs) -> TemperatureExplorer:
+        """Build from a classification model's prediction for one photo.
+
+        Args:
+            model: A zhang model (or decoder) from ``colorkit.models``.
+            image: float32 RGB ``(H, W, 3)`` in [0, 1] (fitted to ``size``).
+            size: Working long side in pixels.
+            **kwargs: Passed to the constructor (``temperature``, ``pixel``, ``render``).
+
+        Raises:
+            ValueError: If the model does not predict bin probabilities.
+        """
+        info = model_info(model)
+        if not info["bins"]:
+            raise ValueError(
+                "TemperatureExplorer needs a classification model (bin probabilities). "
+                f"Received: model.name={model.name!r}"
+            )
+        fitted = fit_image(image, size, info["stride"])
+        lightness, _ = color.encode_lab(fitted)
+        return cls(model_output(model, lightness), lightness=lightness, **kwargs)
+
+    def _compute(self) -> dict:
+        temperature = float(self.controls["temperature"].value)
+        ab = color.annealed_mean(self._distribution, temperature=temperature)
+        result = {"temperature": temperature, "ab": ab, "chroma": float(np.hypot(*ab))}
+        if self.lightness is not None:
+            chroma = chroma_from_output(self.probabilities, temperature, self.lightness.shape[:2])
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", color.GamutWarning)
+                image = compose(self.lightness, chroma)
+            result["image"] = image
+            result["colorfulness"] = float(metrics.colorfulness(image))
+        return result
+
+    def _draw(self, result: dict) -> Figure:
+        has_image = "image" in result
+        figure = Figure(figsize=(9.6 if has_image else 5.0, 4.8), dpi=100, layout="constrained")
+        axes = figure.subplots(1, 2 if has_image else 1, squeeze=False)[0]
+        if has_image:
+            axes[0].imshow(result["image"], vmin=0.0, vmax=1.0)
+            axes[0].set_title(f"annealed mean, T = {result['temperature']:.2f}")
+            axes[0].set_xticks([])
+            axes[0].set_yticks([])
+            scale = result["image"].shape[0] / self.probabilities.shape[0]
+            row, col = self.pixel
+            axes[0].plot((col + 0.5) * scale, (row + 0.5) * scale, "+", color="white", ms=14, mew=2)
+        viz.ab_gamut(self._distribution, ax=axes[-1], temperature=result["temperature"])
+        return figure
+
+    def _describe(self, result: dict) -> str:
+        text = (
+            f"T = {result['temperature']:.2f} &middot; chroma of the pixel {result['chroma']:.1f}"
+        )
+        if "colorfulness" in result:
+            text += f" &middot; colorfulness {result['colorfulness']:.1f}"
+        return text
+
+
+class RebalancingExplorer(_Explorer):
+    """Move lambda of Zhang et al.'s class rebalancing and watch the per-bin weights change.
+
+    ``w ~ 1 / ((1 - lambda) * smoothed prior + lambda / Q)`` (``color.rebalancing_weights``):
+    lambda = 1 weighs every bin alike (the plain loss, dominated by the common grayish bins);
+    lambda -> 0 weighs bins by their inverse frequency (rare, saturated colors count most; at 0
+    bins never seen get infinite weight, which the status line reports).
+
+    Args:
+        prior: ``(Q,)`` prior (``color.ab_prior``), or RGB images / ab values to compute it from.
+        lam: Initial lambda in [0, 1] (Zhang et al.: 0.5).
+        sigma: Smoothing of the prior in Lab units (Zhang et al.: 5).
+        render: Draw on creation.
+
+    Attributes:
+        controls: ``lam``.
+        result: ``lam``, ``prior``, ``weights`` ((Q,) float32), ``min_weight``,
+            ``max_weight``, ``weight_ratio`` (max / min), ``expected_weight``
+            (``sum(prior * weights)``, 1 by construction).
+
+    Raises:
+        ValueError: For an invalid prior or lambda.
+
+    Example:
+        >>> prior = np.full(color.NUM_BINS, 1.0 / color.NUM_BINS, np.float32)
+        >>> explorer = RebalancingExplorer(prior, render=False)
+        >>> explorer.controls["lam"].value = 0.2
+        >>> round(explorer.result["weight_ratio"], 3)
+        1.0
+    """
+
+    def __init__(self, prior, lam: float = 0.5, sigma: float = 5.0, render: bool = True):
+        super().__init__()
+        array = np.asarray(prior)
+        if array.ndim == 1 and array.shape[0] == color.NUM_BINS:
+            color.rebalancing_weights(array, lam=1.0, sigma=0.0)  # validates the prior
+            self.prior = array.astype(np.float32) / np.float32(array.sum())
+        else:
+            self.prior = color.ab_prior(prior)
+        self.sigma = _check_number(sigma, "sigma", 0.0)
+        lam = _check_number(lam, "lam", 0.0, 1.0)
+        self._add("lam", _slider(ipywidgets.FloatSlider, lam, 0.0, 1.0, 0.05, "lambda", ".2f"))
+        self.widget = ipywidgets.VBox([self.controls["lam"], self._image, self._status])
+        if render:
+            self.update()
+
+    def _compute(self) -> dict:
+        lam = float(self.controls["lam"].value)
+        weights = color.rebalancing_weights(self.prior, lam=lam, sigma=self.sigma)
+        return {
+            "lam": lam,
+            "prior": self.prior,
+            "weights": weights,
+            "min_weight": float(weights.min()),
+            "max_weight": float(weights.max()),
+            "weight_ratio": float(weights.max() / weights.min()),
+            "expected_weight": float(np.sum(self.prior.astype(np.float64) * weights)),
+        }
+
+    def _draw(self, result: dict) -> Figure:
+        figure = Figure(figsize=(14.0, 4.6), dpi=100, layout="constrained")
+        axes = figure.subplots(1, 3)
+        viz.ab_gamut(np.maximum(result["prior"], 0) + 1e-12, ax=axes[0])
+        viz.ab_gamut(result["weights"], ax=axes[1])
+        for ax, title in zip(
+            axes[:2],
+            (
+                "prior: how often each bin occurs",
+                f"rebalancing weights, lambda = {result['lam']:.2f}",
+            ),
+            strict=True,
+        ):
+            for line in list(ax.lines):
+                line.remove()
+            if ax.get_legend() is not None:
+                ax.get_legend().remove()
+            ax.set_title(title + "\n(square area ~ value)")
+        order = np.argsort(result["prior"])[::-1]
+        ax = axes[2]
+        ax.semilogy(result["prior"][order] + 1e-12, label="prior (sorted)")
+        ax.semilogy(result["weights"][order], label="weight of that bin")
+        ax.semilogy(
+            result["prior"][order] * result["weights"][order] + 1e-12, label="prior x weight"
+        )
+        ax.set_xlabel("bins, most frequent first")
+        ax.set_title("weights vs frequency")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+        return figure
+
+    def _describe(self, result: dict) -> str:
+        return (
+            f"lambda = {result['lam']:.2f} &middot; weights {result['min_weight']:.3g} .. "
+            f"{result['max_weight']:.3g} (ratio {result['weight_ratio']:.3g})"
+        )

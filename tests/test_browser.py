@@ -1,0 +1,182 @@
+"""Real-browser test of the explorer: Voila serves notebooks/07_explorer.ipynb, chromium drives it.
+
+The notebook runs in smoke mode (``COLORKIT_SMOKE=1``, honoured by its parameters cell). The test
+waits for the ColorizationExplorer's figure (an ``<img>`` with class ``colorkit-figure``), takes
+a screenshot, moves the saturation slider to 0 with the keyboard (Home), waits for the image to
+be replaced, takes a second screenshot and checks that the rendered pixels changed. Both
+screenshots are kept in ``test-artifacts/browser/``. Needs Debian's chromium
+(``make browser-deps``); skipped with a reason when it is missing.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = REPO_ROOT / "notebooks" / "07_explorer.ipynb"
+ARTIFACTS = REPO_ROOT / "test-artifacts" / "browser"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+SERVER_START_S = 30  # Voila answering HTTP
+RENDER_S = 150  # kernel start, TensorFlow import, smoke training run, first figure
+UPDATE_S = 30  # one slider move
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for_http(url: str, process: subprocess.Popen, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"Voila exited early with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(url + "api", timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return  # the server answers (even a 404 means it is up)
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"Voila did not answer at {url} within {timeout} s")
+
+
+@pytest.fixture()
+def voila_url(tmp_path):
+    """Start Voila on 127.0.0.1 (free port) serving the explorer; always terminate it."""
+    if not CHROMIUM.is_file():
+        pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (make browser-deps)")
+    pytest.importorskip("playwright.sync_api")
+    pytest.importorskip("voila")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "COLORKIT_SMOKE": "1",
+        "MPLBACKEND": "agg",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "JUPYTER_PLATFORM_DIRS": "1",
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+    }
+    log = open(tmp_path / "voila.log", "w+b")  # noqa: SIM115 (closed below)
+    command = [
+        sys.executable,
+        "-m",
+        "voila",
+        str(NOTEBOOK),
+        "--no-browser",
+        "--Voila.ip=127.0.0.1",
+        f"--port={port}",
+        "--Voila.port_retries=0",
+        "--show_tracebacks=True",
+    ]
+    process = subprocess.Popen(
+        command,
+        cwd=NOTEBOOK.parent,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        _wait_for_http(url, process, SERVER_START_S)
+        yield url
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+        log.seek(0)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        (ARTIFACTS / "voila.log").write_bytes(log.read()[-200_000:])
+        log.close()
+
+
+def _pixels(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.float32)
+
+
+def test_saturation_slider_changes_the_rendered_image(voila_url):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(UPDATE_S * 1000)
+            page.goto(voila_url, timeout=RENDER_S * 1000, wait_until="domcontentloaded")
+            figure = page.locator("img.colorkit-figure").first
+            figure.wait_for(state="visible", timeout=RENDER_S * 1000)
+            # Wait until the figure has been drawn (the src is a PNG data/blob URL).
+            page.wait_for_function(
+                "el => el.complete && el.naturalWidth > 0",
+                arg=figure.element_handle(),
+                timeout=UPDATE_S * 1000,
+            )
+            figure.scroll_into_view_if_needed()
+            before_src = figure.get_attribute("src")
+            before = figure.screenshot(path=str(ARTIFACTS / "explorer_before.png"))
+
+            handle = page.locator(".colorkit-saturation .noUi-handle").first
+            handle.focus()
+            handle.press("Home")  # saturation -> 0 (the slider's minimum)
+            readout = page.locator(".colorkit-saturation .widget-readout").first
+            page.wait_for_function(
+                "el => parseFloat(el.textContent || el.value) === 0",
+                arg=readout.element_handle(),
+                timeout=UPDATE_S * 1000,
+            )
+            page.wait_for_function(
+                "([el, src]) => el.getAttribute('src') !== src && el.complete "
+                "&& el.naturalWidth > 0",
+                arg=[figure.element_handle(), before_src],
+                timeout=UPDATE_S * 1000,
+            )
+            figure.scroll_into_view_if_needed()
+            after = figure.screenshot(path=str(ARTIFACTS / "explorer_after.png"))
+            page.screenshot(path=str(ARTIFACTS / "page_after.png"), full_page=True)
+        finally:
+            browser.close()
+
+    first, second = _pixels(before), _pixels(after)
+    assert first.shape[0] > 200 and first.shape[1] > 400, first.shape
+    height = min(len(first), len(second))
+    width = min(first.shape[1], second.shape[1])
+    difference = np.abs(first[:height, :width] - second[:height, :width])
+    changed = float((difference.max(axis=-1) > 8).mean())
+    assert changed > 0.01, f"only {changed:.2%} of the figure's pixels changed"
+    # The prediction panel (top row, middle third) lost its color: gray pixels have R = G = B.
+    panel = second[: height // 3, width // 3 : 2 * width // 3]
+    spread = panel.max(axis=-1) - panel.min(axis=-1)
+    assert float(np.percentile(spread, 95)) < 12, "prediction panel should be gray"
