@@ -61,3 +61,14 @@ explore: $(STAMP)
 # Regenerate docs/MODEL_CARD.md and its figures from the shipped weights (a script, no hand-typed numbers).
 model-card: $(STAMP)
 	$(BIN)/python scripts/model_card.py
+
+# The course kit (course/README.md): nbgrader student releases in build/course/release/, with the
+# solutions autograded to full marks and blank submissions to 0 (fails otherwise).
+.PHONY: assignments book
+assignments: $(STAMP)
+	$(BIN)/python scripts/make_assignments.py --output build/course --check
+
+# The notebooks executed in smoke mode plus the course pages, as a Jupyter Book (offline):
+# build/book/_build/html/index.html. QUICK=1 reuses test-artifacts/notebooks (or runs 01 only).
+book: $(STAMP)
+	$(BIN)/python scripts/build_book.py --output build/book $(if $(QUICK),--quick)
