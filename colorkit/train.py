@@ -584,7 +584,7 @@ def learning_rate_at(config: TrainConfig, epoch: int) -> float:
 
 
 def _make_callbacks(config, run_dir: Path, state: dict):
-    """Callbacks in order: timing, learning rate, CSV (before checkpoints), checkpoints, ..."""
+    """Callbacks in order: timing, learning rate, CSV, previews, then checkpoints, ..."""
     import keras
 
     class StepTimer(keras.callbacks.Callback):
@@ -636,8 +636,10 @@ def _make_callbacks(config, run_dir: Path, state: dict):
         StepTimer(),
         keras.callbacks.LearningRateScheduler(lambda epoch, lr: learning_rate_at(config, epoch)),
         keras.callbacks.CSVLogger(str(run_dir / "log.csv"), append=True),
-        RunCheckpoint(),
+        # Previews before the checkpoint: a checkpoint on disk implies its epoch's preview is
+        # too, so a run killed between the two never resumes with a missing snapshot.
         Previews(),
+        RunCheckpoint(),
     ]
     if importlib.util.find_spec("tensorboard") is not None:
         callbacks.append(
