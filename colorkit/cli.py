@@ -130,8 +130,18 @@ def build_parser() -> argparse.ArgumentParser:
     colorize.add_argument("--output", "-o", required=True, help="output folder (created)")
     colorize.add_argument("--model", help="a .keras file (or a pretrained model name)")
     colorize.add_argument("--size", type=_positive_int, default=256, help="working long side")
-    colorize.add_argument("--temperature", type=_positive_float, default=0.38)
-    colorize.add_argument("--saturation", type=_non_negative_float, default=1.0)
+    colorize.add_argument(
+        "--temperature",
+        type=_positive_float,
+        default=None,
+        help="annealed-mean temperature (default: the model's recommended setting, else 0.38)",
+    )
+    colorize.add_argument(
+        "--saturation",
+        type=_non_negative_float,
+        default=None,
+        help="chroma multiplier (default: the model's recommended setting, else 1.0)",
+    )
     colorize.add_argument("--batch-size", type=_positive_int, default=4)
     colorize.add_argument("--no-recursive", action="store_true", help="do not enter sub-folders")
     colorize.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -141,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--model", required=True, help="a .keras file (or a pretrained name)")
     evaluate.add_argument("--size", type=_positive_int, default=128, help="image side (crop)")
     evaluate.add_argument("--limit", type=_positive_int, help="use at most N images")
-    evaluate.add_argument("--temperature", type=_positive_float, default=0.38)
+    evaluate.add_argument("--temperature", type=_positive_float, default=None)
     evaluate.add_argument("--batch-size", type=_positive_int, default=8)
 
     model_list = commands.add_parser("models", help="table of models: parameters and FLOPs")

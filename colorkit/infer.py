@@ -17,6 +17,7 @@ import importlib
 import importlib.util
 import os
 import warnings
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -130,6 +131,41 @@ def model_stride(model) -> int:
         return int(models.FAMILIES[family].get("stride", 1))
     except (ValueError, TypeError, KeyError):
         return 1
+
+
+#: Annealed-mean temperature of Zhang et al. 2016, used when a model recommends none.
+DEFAULT_TEMPERATURE = 0.38
+#: Decoding settings recommended for particular model objects (set by colorkit.pretrained).
+_RECOMMENDED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def recommend_settings(model, **settings) -> None:
+    """Attach recommended decoding settings (``temperature``, ``saturation``) to a model.
+
+    :func:`colorize` uses them when its ``temperature`` / ``saturation`` are None.
+    ``colorkit.pretrained.load_pretrained`` records the settings chosen on validation photos.
+
+    Raises:
+        ValueError: For an unknown setting name.
+    """
+    unknown = sorted(set(settings) - {"temperature", "saturation"})
+    if unknown:
+        raise ValueError(f"Unknown settings: expected temperature, saturation. Received: {unknown}")
+    _RECOMMENDED[model] = {key: float(value) for key, value in settings.items()}
+
+
+def recommended_settings(model) -> dict:
+    """The decoding settings recommended for ``model`` ({} when none were recorded).
+
+    Example:
+        >>> from colorkit import models
+        >>> recommended_settings(models.build_model("unet", base_filters=4, depth=1))
+        {}
+    """
+    try:
+        return dict(_RECOMMENDED.get(model, {}))
+    except TypeError:  # an unhashable object
+        return {}
 
 
 def _set_decoder_temperature(model, temperature: float) -> None:
@@ -352,8 +388,8 @@ def colorize(
     image,
     model,
     size: int = 256,
-    temperature: float = 0.38,
-    saturation: float = 1.0,
+    temperature: float | None = None,
+    saturation: float | None = None,
     batch_size: int = 8,
 ):
     """Colorize images of any size and aspect, keeping their full-resolution luminance.
@@ -375,9 +411,11 @@ def colorize(
             different sizes (arrays or paths).
         model: A colorkit ``keras.Model`` (or a path/name given to ``load_model``).
         size: Working long side in pixels (positive int; default 256).
-        temperature: Annealed-mean temperature > 0 for zhang models (0.38 as in the paper;
+        temperature: Annealed-mean temperature > 0 for zhang models (None: the model's
+            recommended setting, see :func:`recommended_settings`, else 0.38 as in the paper;
             smaller is more vivid). Ignored by regression models.
-        saturation: Chroma multiplier >= 0 (0 gives the gray image, 1 the prediction).
+        saturation: Chroma multiplier >= 0 (0 gives the gray image, 1 the prediction; None:
+            the model's recommended setting, else 1).
         batch_size: Images per forward pass (positive int).
 
     Returns:
@@ -400,6 +438,11 @@ def colorize(
         model = load_model(model)
     if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
         raise ValueError(f"size must be a positive int. Received: size={size!r}")
+    recommended = recommended_settings(model)
+    if temperature is None:
+        temperature = recommended.get("temperature", DEFAULT_TEMPERATURE)
+    if saturation is None:
+        saturation = recommended.get("saturation", 1.0)
     temperature = _validate_temperature(temperature)
     if (
         isinstance(saturation, bool)

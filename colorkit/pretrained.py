@@ -105,7 +105,9 @@ def load_pretrained(name: str = "default", verify: bool = True):
         verify: Check the file's SHA-256 against the manifest before loading.
 
     Returns:
-        A ``keras.Model`` (not compiled; inference only).
+        A ``keras.Model`` (not compiled; inference only). Its recommended decoding settings
+        (annealed-mean temperature and saturation, chosen on validation photos) are recorded
+        with ``colorkit.infer.recommend_settings`` so that ``colorize`` uses them by default.
 
     Raises:
         ValueError: If ``name`` is unknown or the file fails its checksum.
@@ -135,4 +137,8 @@ def load_pretrained(name: str = "default", verify: bool = True):
     from colorkit import infer
 
     infer._register_custom_objects()
-    return keras.saving.load_model(path, compile=False)
+    model = keras.saving.load_model(path, compile=False)
+    # Decoding settings chosen on validation photos (see MODEL_CARD.md); colorize() uses them
+    # unless it is given its own temperature / saturation.
+    infer.recommend_settings(model, **info.get("decode", {}))
+    return model

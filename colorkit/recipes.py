@@ -129,10 +129,13 @@ RECIPES: dict[str, Recipe] = {
 #: The shipped model's family recipe, chosen by measurement (see MODEL_CARD.md and
 #: ``scripts/compare_families.py``): the shipped weights are that comparison run's.
 DEFAULT_FAMILY = "compare-zhang"
+#: The shipped model continues that run for a third stage (the first two stages are the
+#: comparison's, so ``runs/recipe-compare-*`` can seed ``runs/recipe-default``).
 RECIPES["default"] = dataclasses.replace(
     RECIPES[DEFAULT_FAMILY],
     name="default",
     description="Shipped colorizer: " + RECIPES[DEFAULT_FAMILY].description,
+    stages=(*_BUDGET, Stage(128, 40, learning_rate=5e-4)),
 )
 #: The L2 baseline shipped beside it (sludge next to the fix), trained on the same budget.
 RECIPES["l2-baseline"] = dataclasses.replace(

@@ -214,3 +214,19 @@ def test_gamut_clipping_is_reported_once_per_call(zhang, photo):
     with pytest.warns(color.GamutWarning, match=r"clipped to sRGB in \d of 2 image") as record:
         infer.colorize(images, zhang, size=32, temperature=0.05, saturation=4.0)
     assert len(record) == 1
+
+
+def test_recommended_settings_are_used_when_arguments_are_none():
+    from colorkit import models
+
+    model = models.build_model("unet", base_filters=4, depth=1)
+    image = np.random.default_rng(1).random((32, 32, 3), dtype=np.float32)
+    assert infer.recommended_settings(model) == {}
+    infer.recommend_settings(model, saturation=0.0)
+    gray = infer.colorize(image, model, size=32)
+    lab = color.rgb_to_lab(gray)
+    assert np.abs(lab[..., 1:]).max() < 0.5  # saturation 0 recommended -> no chroma
+    vivid = infer.colorize(image, model, size=32, saturation=1.0)  # explicit wins
+    assert not np.allclose(vivid, gray)
+    with pytest.raises(ValueError, match="Unknown settings"):
+        infer.recommend_settings(model, hue=1.0)
