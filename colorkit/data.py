@@ -1653,3 +1653,70 @@ def make_tf_dataset(
 def _to_uint8_array(path: str, short_side: int) -> np.ndarray:
     """uint8 (H, W, 3) whose short side is at least ``short_side`` (JPEG draft decoding)."""
     return np.asarray(_to_uint8(_open_pil(path, draft_size=short_side)), dtype=np.uint8)
+
+
+def save_image(image: np.ndarray, path: str | os.PathLike, overwrite: bool = False) -> Path:
+    """Write an RGB image to a PNG/JPEG/TIFF/WebP/BMP file atomically (the uint8 boundary).
+
+    The file is written to a temporary name in the same folder, then renamed, so a killed
+    process never leaves a half-written image. An existing file is never replaced unless
+    ``overwrite=True``, so a user's photo cannot be overwritten by accident.
+
+    Args:
+        image: float ``(H, W, 3)`` RGB or ``(H, W)`` gray in [0, 1].
+        path: Output path; the format follows the extension.
+        overwrite: Replace an existing file.
+
+    Returns:
+        The written ``Path``.
+
+    Raises:
+        ValueError: For a wrong shape, values outside [0, 1], NaN, or an unknown extension.
+        FileExistsError: If ``path`` exists and ``overwrite`` is False.
+
+    Example:
+        >>> import tempfile
+        >>> folder = tempfile.mkdtemp()
+        >>> save_image(np.zeros((4, 4, 3), np.float32), os.path.join(folder, "a.png")).name
+        'a.png'
+    """
+    from colorkit import color
+
+    array = np.asarray(image)
+    if array.ndim == 2:
+        array = np.repeat(array[..., None], 3, axis=-1)
+    array = color.validate_rgb(array, name="image")
+    if array.ndim != 3:
+        raise ValueError(
+            f"Invalid image rank: expected (H, W, 3) or (H, W). Received: image.shape={array.shape}"
+        )
+    path = Path(path)
+    formats = {
+        ".png": "PNG",
+        ".jpg": "JPEG",
+        ".jpeg": "JPEG",
+        ".tif": "TIFF",
+        ".tiff": "TIFF",
+        ".webp": "WEBP",
+        ".bmp": "BMP",
+    }
+    image_format = formats.get(path.suffix.lower())
+    if image_format is None:
+        raise ValueError(
+            f"Unknown image extension: expected one of {sorted(formats)}. Received: path='{path}'"
+        )
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"Refusing to overwrite an existing file: '{path}'")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pixels = np.round(np.clip(array, 0.0, 1.0) * 255.0).astype(np.uint8)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            Image.fromarray(pixels, mode="RGB").save(stream, format=image_format)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+    return path

@@ -783,3 +783,18 @@ def test_tf_dataset_path_errors(tmp_path, photo_tar):
     (tmp_path / "text.jpg").write_text("not a JPEG")
     with pytest.raises(data.ImageReadError, match="text.jpg"):
         data.make_tf_dataset([str(tmp_path / "text.jpg")])
+
+
+def test_save_image_is_atomic_and_never_overwrites(tmp_path):
+    image = np.linspace(0, 1, 4 * 5 * 3, dtype=np.float32).reshape(4, 5, 3)
+    path = data.save_image(image, tmp_path / "out.png")
+    np.testing.assert_allclose(data.read_image(path), image, atol=1 / 255)
+    with pytest.raises(FileExistsError, match="out.png"):
+        data.save_image(image, path)
+    data.save_image(np.zeros((4, 5), np.float32), path, overwrite=True)
+    assert data.read_image(path).max() == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["out.png"]  # no temporary left behind
+    with pytest.raises(ValueError, match="extension"):
+        data.save_image(image, tmp_path / "out.xyz")
+    with pytest.raises(ValueError, match="image"):
+        data.save_image(image * 2, tmp_path / "bad.png")
