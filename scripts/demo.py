@@ -33,10 +33,10 @@ def main(argv: list[str] | None = None) -> int:
     output.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
 
-    samples = data.load_samples()
-    names = list(samples)
+    sample_paths = data.sample_paths()
+    names = list(sample_paths)
     print(f"[demo] {len(names)} sample photos shipped with installed packages: {', '.join(names)}")
-    square = data.load_images(data.sample_paths(), size=256, crop="center")
+    square = data.load_images(list(sample_paths.values()), size=256, crop="center")
 
     figure = viz.desaturation_comparison(square[0])
     viz.save_figure(figure, output / "desaturation.png")
@@ -50,10 +50,15 @@ def main(argv: list[str] | None = None) -> int:
         from colorkit import infer
 
         model = infer.load_model(args.model) if args.model else _pretrained()
-    except (ImportError, FileNotFoundError) as error:
+    except (ImportError, FileNotFoundError, ValueError) as error:
         print(f"[demo] no colorization model available ({error}); skipping colorization")
     if model is not None:
+        import warnings
+
         from colorkit import metrics
+
+        # Clipping a few vivid predictions into sRGB is expected; the demo need not warn.
+        warnings.simplefilter("ignore", color.GamutWarning)
 
         colorized = [infer.colorize(image, model, size=args.size) for image in square]
         predicted = np.stack(colorized).astype(np.float32)
@@ -72,9 +77,9 @@ def main(argv: list[str] | None = None) -> int:
         print(table)
         full_dir = output / "colorized"
         full_dir.mkdir(exist_ok=True)
-        for name, image in samples.items():
-            result = infer.colorize(image, model, size=args.size)
-            data.save_image(result, full_dir / f"{name}.png")
+        for name, path in sample_paths.items():
+            result = infer.colorize(data.read_image(path), model, size=args.size)
+            data.save_image(result, full_dir / f"{name}.png", overwrite=True)
         print(f"[demo] full-resolution results in {full_dir}/")
     print(f"[demo] done in {time.perf_counter() - start:.1f} s; open {output}/ to see the figures")
     return 0
