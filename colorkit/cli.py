@@ -26,7 +26,6 @@ import importlib.util
 import json
 import os
 import sys
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -350,21 +349,9 @@ def plan_outputs(
 
 
 def _write_png_atomic(image, path: Path) -> None:
-    import numpy as np
-    from PIL import Image
+    from colorkit import data
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pixels = np.round(np.clip(image, 0.0, 1.0) * 255.0).astype(np.uint8)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            Image.fromarray(pixels, mode="RGB").save(stream, format="PNG")
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    data.save_image(image, path, overwrite=True)  # atomic; inputs were excluded by plan_outputs
 
 
 def _run_colorize(args) -> int:

@@ -41,7 +41,6 @@ from pathlib import Path
 import ipywidgets
 import numpy as np
 from matplotlib.figure import Figure
-from PIL import Image
 
 from colorkit import color, data, metrics, viz
 
@@ -102,18 +101,9 @@ def _is_keras_model(model) -> bool:
 
 def _resize_channels(array: np.ndarray, height: int, width: int) -> np.ndarray:
     """Bilinear (antialiased when shrinking) resize of a float32 ``(h, w, C)`` array."""
-    if array.shape[:2] == (height, width):
-        return np.asarray(array, dtype=np.float32)
-    channels = [
-        np.asarray(
-            Image.fromarray(np.ascontiguousarray(array[..., c], dtype=np.float32), mode="F").resize(
-                (width, height), Image.BILINEAR
-            ),
-            dtype=np.float32,
-        )
-        for c in range(array.shape[-1])
-    ]
-    return np.stack(channels, axis=-1)
+    from colorkit import infer
+
+    return infer._resize_channels(np.asarray(array, dtype=np.float32), height, width)
 
 
 # --------------------------------------------------------------------------------------------
