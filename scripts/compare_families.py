@@ -17,6 +17,49 @@ import time
 from pathlib import Path
 
 
+def paired_bootstrap(runs: str, families: list[str], val_paths: list[str]) -> dict:
+    """95% paired-bootstrap intervals of per-photo rebalanced AuC differences between families.
+
+    Tells whether the families' rebalanced AuC differ beyond what 100 photos can resolve.
+    """
+    import warnings
+
+    import numpy as np
+
+    from colorkit import color, infer, metrics, recipes
+
+    truths = recipes.load_long_side(val_paths, 256)
+    prior = color.ab_prior(np.concatenate([t.reshape(-1, 3) for t in truths])[None])
+    per_photo = {}
+    for family in families:
+        recipe = recipes.get_recipe(f"compare-{family}")
+        final = Path(runs) / f"recipe-{recipe.name}" / f"stage_{len(recipe.stages) - 1}"
+        model = infer.load_model(final / "last.keras")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", color.GamutWarning)
+            predictions = infer.colorize(truths, model, size=256)
+        per_photo[family] = np.array(
+            [
+                metrics.rebalanced_auc_ab(p, t, prior=prior)
+                for p, t in zip(predictions, truths, strict=True)
+            ]
+        )
+    rng = np.random.default_rng(0)
+    intervals = {}
+    for i, first in enumerate(families):
+        for second in families[i + 1 :]:
+            difference = per_photo[first] - per_photo[second]
+            draws = rng.integers(0, len(difference), (2000, len(difference)))
+            boots = difference[draws].mean(axis=1)
+            low, high = np.percentile(boots, [2.5, 97.5])
+            intervals[f"{first} - {second}"] = {
+                "mean": float(difference.mean()),
+                "low": float(low),
+                "high": float(high),
+            }
+    return intervals
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", default="runs")
@@ -47,10 +90,13 @@ def main(argv: list[str] | None = None) -> int:
         results[recipe.description] = row
         results_path.write_text(json.dumps(results, indent=2) + "\n")
         print(f"[compare] {family}: {row}", flush=True)
+    results["paired_bootstrap"] = paired_bootstrap(args.runs, args.families, val_paths)
+    results_path.write_text(json.dumps(results, indent=2) + "\n")
     table = metrics.metrics_table(
         {
             k: {m: v for m, v in r.items() if m != "train_seconds_this_call"}
             for k, r in results.items()
+            if k != "paired_bootstrap"
         }
     )
     (out / "results.md").write_text(table)

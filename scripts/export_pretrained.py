@@ -35,22 +35,31 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def _run_facts(root: Path) -> dict:
-    facts: dict = {}
-    timing = root / "timing.json"
-    if timing.is_file():
-        facts.update(json.loads(timing.read_text()))
-    seconds = 0.0
-    for stage in sorted(root.glob("stage_*")):
+def _stage_wall_seconds(stage_dir: Path) -> float:
+    """Wall time of one stage from its checkpoints' modification times (0 if unknown)."""
+    times = sorted(p.stat().st_mtime for p in (stage_dir / "checkpoints").glob("epoch_*.keras"))
+    if len(times) < 2:
+        return 0.0
+    return (times[-1] - times[0]) * len(times) / (len(times) - 1)
+
+
+def _run_facts(roots: list[Path], num_stages: int) -> dict:
+    """Epochs, wall time and environment of a recipe run (stages may come from seed runs)."""
+    facts: dict = {"stages": []}
+    total = 0.0
+    for index in range(num_stages):
+        # A stage copied from a comparison run has copy-time mtimes: take the slowest source.
+        walls = [(_stage_wall_seconds(root / f"stage_{index}"), root) for root in roots]
+        seconds, root = max(walls, key=lambda item: item[0])
+        stage = root / f"stage_{index}"
         log = stage / "log.csv"
+        epochs = len(log.read_text().strip().splitlines()) - 1 if log.is_file() else 0
+        facts["stages"].append({"run": str(stage), "epochs": epochs, "seconds": round(seconds)})
         environment = stage / "environment.json"
         if environment.is_file():
             facts["environment"] = json.loads(environment.read_text())
-        if log.is_file():
-            lines = log.read_text().strip().splitlines()
-            facts[f"{stage.name}_epochs"] = len(lines) - 1
-    if seconds:
-        facts["seconds"] = seconds
+        total += seconds
+    facts["seconds"] = round(total)
     return facts
 
 
@@ -113,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     WEIGHTS.mkdir(parents=True, exist_ok=True)
     manifest = {}
     shipped = {
-        "default": (recipes.DEFAULT_FAMILY, "colorizer.keras"),
+        "default": ("default", "colorizer.keras"),
         "l2-baseline": ("compare-unet", "l2_baseline.keras"),
     }
     for name, (recipe_name, filename) in shipped.items():
@@ -136,7 +145,10 @@ def main(argv: list[str] | None = None) -> int:
             "gflops_256": round(models.count_flops(model, 256) / 1e9, 3),
             "bytes": size,
             "sha256": recipes.sha256(destination),
-            "training": _run_facts(root),
+            "training": _run_facts(
+                [root] + ([runs / f"recipe-{recipes.DEFAULT_FAMILY}"] if name == "default" else []),
+                len(recipe.stages),
+            ),
             "hardware": f"{_cpu_model()}, {os.cpu_count()} cores, CPU only",
         }
         if models.model_family(model) == "zhang":
