@@ -85,7 +85,7 @@ def _positive_float(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argparse parser of ``colorkit`` (subcommands train, colorize, evaluate, models)."""
+    """The ``colorkit`` parser (train, colorize, colorize-video, evaluate, models)."""
     parser = argparse.ArgumentParser(
         prog="colorkit", description="Neural image colorization: train, colorize, evaluate."
     )
@@ -128,7 +128,12 @@ def build_parser() -> argparse.ArgumentParser:
     colorize.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders")
     colorize.add_argument("--output", "-o", required=True, help="output folder (created)")
     colorize.add_argument("--model", help="a .keras file (or a pretrained model name)")
-    colorize.add_argument("--size", type=_positive_int, default=256, help="working long side")
+    colorize.add_argument(
+        "--size",
+        type=_positive_int,
+        default=None,
+        help="working long side of the network (default: the model's recommended size, else 256)",
+    )
     colorize.add_argument(
         "--temperature",
         type=_positive_float,
@@ -153,6 +158,13 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--temperature", type=_positive_float, default=None)
     evaluate.add_argument("--batch-size", type=_positive_int, default=8)
 
+    from colorkit import video
+
+    video.add_cli_arguments(
+        commands.add_parser(
+            "colorize-video", help="colorize a video with temporal coherence (frame/smooth/flow)"
+        )
+    )
     model_list = commands.add_parser("models", help="table of models: parameters and FLOPs")
     model_list.add_argument("--image-size", type=_positive_int, default=128)
     return parser
@@ -459,9 +471,16 @@ def _run_models(args) -> int:
     return 0
 
 
+def _run_colorize_video(args) -> int:
+    from colorkit import video
+
+    return video.run_cli(args)
+
+
 _COMMANDS = {
     "train": _run_train,
     "colorize": _run_colorize,
+    "colorize-video": _run_colorize_video,
     "evaluate": _run_evaluate,
     "models": _run_models,
 }

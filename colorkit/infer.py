@@ -135,23 +135,29 @@ def model_stride(model) -> int:
 
 #: Annealed-mean temperature of Zhang et al. 2016, used when a model recommends none.
 DEFAULT_TEMPERATURE = 0.38
+#: Working long side of the network in pixels, used when a model recommends none.
+DEFAULT_SIZE = 256
 #: Decoding settings recommended for particular model objects (set by colorkit.pretrained).
 _RECOMMENDED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def recommend_settings(model, **settings) -> None:
-    """Attach recommended decoding settings (``temperature``, ``saturation``) to a model.
+    """Attach recommended decoding settings (``size``, ``temperature``, ``saturation``).
 
-    :func:`colorize` uses them when its ``temperature`` / ``saturation`` are None.
+    :func:`colorize` uses them when its ``size`` / ``temperature`` / ``saturation`` are None.
     ``colorkit.pretrained.load_pretrained`` records the settings chosen on validation photos.
 
     Raises:
         ValueError: For an unknown setting name.
     """
-    unknown = sorted(set(settings) - {"temperature", "saturation"})
+    unknown = sorted(set(settings) - {"size", "temperature", "saturation"})
     if unknown:
-        raise ValueError(f"Unknown settings: expected temperature, saturation. Received: {unknown}")
-    _RECOMMENDED[model] = {key: float(value) for key, value in settings.items()}
+        raise ValueError(
+            f"Unknown settings: expected size, temperature, saturation. Received: {unknown}"
+        )
+    _RECOMMENDED[model] = {
+        key: int(value) if key == "size" else float(value) for key, value in settings.items()
+    }
 
 
 def recommended_settings(model) -> dict:
@@ -387,7 +393,7 @@ def _pad_to(array: np.ndarray, height: int, width: int) -> np.ndarray:
 def colorize(
     image,
     model,
-    size: int = 256,
+    size: int | None = None,
     temperature: float | None = None,
     saturation: float | None = None,
     batch_size: int = 8,
@@ -410,7 +416,8 @@ def colorize(
             [0, 1], or an image file path; a batch ``(N, H, W, C)``; or a list of images of
             different sizes (arrays or paths).
         model: A colorkit ``keras.Model`` (or a path/name given to ``load_model``).
-        size: Working long side in pixels (positive int; default 256).
+        size: Working long side in pixels (positive int; None: the model's recommended size,
+            else 256).
         temperature: Annealed-mean temperature > 0 for zhang models (None: the model's
             recommended setting, see :func:`recommended_settings`, else 0.38 as in the paper;
             smaller is more vivid). Ignored by regression models.
@@ -436,9 +443,11 @@ def colorize(
     """
     if isinstance(model, str | os.PathLike):
         model = load_model(model)
+    recommended = recommended_settings(model)
+    if size is None:
+        size = int(recommended.get("size", DEFAULT_SIZE))
     if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
         raise ValueError(f"size must be a positive int. Received: size={size!r}")
-    recommended = recommended_settings(model)
     if temperature is None:
         temperature = recommended.get("temperature", DEFAULT_TEMPERATURE)
     if saturation is None:

@@ -322,3 +322,15 @@ def test_python_dash_m_colorkit_subprocess(photo_folder, tmp_path, model_path):
         timeout=120,
     )
     assert result.returncode == 1 and "missing.jpg" in result.stderr
+
+
+@pytest.mark.slow
+def test_colorize_video_subcommand(shared_data, tmp_path, model_path, capsys):
+    source = shared_data / "video" / "tree.avi"
+    output = tmp_path / "tree_color.mp4"
+    argv = ["colorize-video", str(source), str(output), "--model", str(model_path)]
+    assert cli.main([*argv, "--max-frames", "6", "--width", "160", "--method", "flow"]) == 0
+    assert output.is_file() and output.stat().st_size > 0
+    assert "frames" in capsys.readouterr().out
+    assert cli.main(["colorize-video", str(tmp_path / "missing.avi"), str(output)]) != 0
+    assert cli.main(["colorize-video", str(source), str(source)]) != 0  # never the input

@@ -222,8 +222,9 @@ def test_recommended_settings_are_used_when_arguments_are_none():
     model = models.build_model("unet", base_filters=4, depth=1)
     image = np.random.default_rng(1).random((32, 32, 3), dtype=np.float32)
     assert infer.recommended_settings(model) == {}
-    infer.recommend_settings(model, saturation=0.0)
-    gray = infer.colorize(image, model, size=32)
+    infer.recommend_settings(model, saturation=0.0, size=32)
+    assert infer.recommended_settings(model) == {"saturation": 0.0, "size": 32}
+    gray = infer.colorize(image, model)
     lab = color.rgb_to_lab(gray)
     assert np.abs(lab[..., 1:]).max() < 0.5  # saturation 0 recommended -> no chroma
     vivid = infer.colorize(image, model, size=32, saturation=1.0)  # explicit wins
