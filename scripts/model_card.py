@@ -80,12 +80,22 @@ def learning_curve(runs: Path, recipe_name: str, val_paths: list[str], points: i
         return []
     picks = np.unique(np.linspace(0, len(available) - 1, points).round().astype(int))
     truths = recipes.load_long_side(val_paths, 256)
+    from colorkit import color
+
+    gray = recipes.evaluate_predictions([color.desaturate(t) for t in truths], truths)
     curve = []
     for pick in picks:
         images_seen, image_size, path = available[int(pick)]
         model = infer.load_model(path)
         row = recipes.evaluate_predictions(_predict(model, truths), truths)
-        curve.append({"images_seen": int(images_seen), "image_size": image_size, **row})
+        curve.append(
+            {
+                "images_seen": int(images_seen),
+                "image_size": image_size,
+                "gray_rebalanced_auc_ab": gray["rebalanced_auc_ab"],
+                **row,
+            }
+        )
         print(f"[model-card] learning curve: {images_seen} images -> AuC {row['auc_ab']:.3f}")
     del data
     return curve
@@ -372,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
         slope, intercept = np.polyfit(
             np.log10(seen), [c["rebalanced_auc_ab"] for c in curve], deg=1
         )
-        gray_val = comparison.get("gray", {}).get("rebalanced_auc_ab")
+        gray_val = curve[0].get("gray_rebalanced_auc_ab")
         lines += [
             "",
             f"Rebalanced AuC rose by {slope:+.4f} per tenfold increase of images seen "
