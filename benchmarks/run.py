@@ -57,6 +57,37 @@ def run_section(module: str, env_extra: dict, quick: bool, timeout: float) -> tu
     return rows, error
 
 
+def cross_section_ratios(results: list) -> list:
+    """Ratios between sections measured in this run: pipeline vs the models' training speed.
+
+    The data pipeline must feed at least 10x the training throughput of the default models
+    (the shipped colorizer's family, zhang, and the CPU teaching default, unet) at 128 px.
+    """
+    rows = {r["name"]: r for _, _, section_rows, _ in results for r in section_rows}
+    pipelines = [name for name in rows if name.startswith("tf.data")]
+    trained = [
+        name
+        for name in rows
+        if name.endswith("128px: colorkit.train") and name.split()[0] in ("zhang", "unet")
+    ]
+    out = []
+    for pipeline in pipelines:
+        for model in trained:
+            ratio = rows[pipeline]["value"] / rows[model]["value"]
+            out.append(
+                {
+                    "section": "ratios",
+                    "name": f"{pipeline} / {model.split(':')[0]} training",
+                    "value": ratio,
+                    "unit": "x",
+                    "goal": ">= 10x",
+                    "met": ratio >= 10,
+                    "note": f"{rows[pipeline]['value']:.0f} vs {rows[model]['value']:.0f} img/s",
+                }
+            )
+    return [("Pipeline vs training (same run)", {}, out, "")] if out else []
+
+
 def format_value(value: float) -> str:
     if value == 0 or 0.01 <= abs(value) < 100000:
         return f"{value:.3g}" if abs(value) < 100 else f"{value:.0f}"
@@ -119,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         if error:
             print(f"  error: {error}", flush=True)
         results.append((title, env_extra, rows, error))
+    results.extend(cross_section_ratios(results))
     markdown = to_markdown(results, info, time.perf_counter() - start)
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
