@@ -57,8 +57,10 @@ def main(argv: list[str] | None = None) -> int:
 
         from colorkit import metrics
 
-        # Clipping a few vivid predictions into sRGB is expected; the demo need not warn.
+        # Clipping a few vivid predictions into sRGB is expected, and a gray image has no hue
+        # to agree with (hue agreement is NaN by definition): the demo need not warn.
         warnings.simplefilter("ignore", color.GamutWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
 
         colorized = [infer.colorize(image, model, size=args.size) for image in square]
         predicted = np.stack(colorized).astype(np.float32)
