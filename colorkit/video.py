@@ -46,6 +46,9 @@ import numpy as np
 METHODS = ("frame", "smooth", "flow")
 CDC_GAPS = (1, 2, 4)
 DEFAULT_TEMPORAL_WEIGHT = 0.8
+#: Default weight of the flow method: motion-compensated, occlusion-aware propagation can keep
+#: more history than a static average without smearing (measured on vtest.avi and tree.avi).
+DEFAULT_FLOW_WEIGHT = 0.9
 DEFAULT_CUT_THRESHOLD = 0.3
 DEFAULT_FLOW_WIDTH = 192
 
@@ -1025,7 +1028,8 @@ class TemporalColorizer:
             ``RGB (N, h, w, 3)`` in [0, 1]; resized (bilinear) to the frame size when needed.
         method: ``"frame"``, ``"smooth"`` or ``"flow"``.
         temporal_weight: in [0, 1). ``smooth``: EMA weight of the previous output chroma;
-            ``flow``: weight of the propagated chroma where the flow is fully trusted.
+            ``flow``: weight of the propagated chroma where the flow is fully trusted. None
+            (default): ``DEFAULT_FLOW_WEIGHT`` for flow, ``DEFAULT_TEMPORAL_WEIGHT`` otherwise.
         cut_threshold: scene-cut threshold (``SceneCutDetector``); the temporal state resets
             at a cut. ``None`` disables detection.
         flow_width: width at which the flow is computed (then upsampled), for speed.
@@ -1042,7 +1046,7 @@ class TemporalColorizer:
         self,
         colorizer: Colorizer,
         method: str = "frame",
-        temporal_weight: float = DEFAULT_TEMPORAL_WEIGHT,
+        temporal_weight: float | None = None,
         cut_threshold: float | None = DEFAULT_CUT_THRESHOLD,
         flow_width: int | None = DEFAULT_FLOW_WIDTH,
         batch_size: int = 4,
@@ -1053,6 +1057,8 @@ class TemporalColorizer:
             raise ValueError(f"Unknown method: expected one of {METHODS}. Received: {method!r}")
         if not callable(colorizer):
             raise TypeError(f"Invalid colorizer: expected a callable. Received: {colorizer!r}")
+        if temporal_weight is None:
+            temporal_weight = DEFAULT_FLOW_WEIGHT if method == "flow" else DEFAULT_TEMPORAL_WEIGHT
         if not 0 <= temporal_weight < 1:
             raise ValueError(
                 f"Invalid temporal_weight: expected [0, 1). Received: {temporal_weight}"
@@ -1260,7 +1266,7 @@ def colorize_video(
     saturation: float = 1.0,
     max_frames: int | None = None,
     max_width: int | None = None,
-    temporal_weight: float = DEFAULT_TEMPORAL_WEIGHT,
+    temporal_weight: float | None = None,
     cut_threshold: float | None = DEFAULT_CUT_THRESHOLD,
     flow_width: int | None = DEFAULT_FLOW_WIDTH,
     batch_size: int = 4,
@@ -1282,7 +1288,8 @@ def colorize_video(
         saturation: chroma multiplier (>= 0).
         max_frames: colorize only the first frames.
         max_width: downscale frames to at most this width (e.g. 384) before colorizing.
-        temporal_weight: strength of the temporal methods, in [0, 1).
+        temporal_weight: strength of the temporal methods, in [0, 1) (None: the method's
+            default, ``DEFAULT_FLOW_WEIGHT`` or ``DEFAULT_TEMPORAL_WEIGHT``).
         cut_threshold: scene-cut threshold in (0, 1]; ``None`` disables cut detection.
         flow_width: width at which ``flow`` computes optical flow.
         batch_size: frames per colorizer call.
@@ -1412,7 +1419,11 @@ def add_cli_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParse
     parser.add_argument("--max-frames", type=int, default=None, help="colorize the first frames")
     parser.add_argument("--width", type=int, default=None, help="downscale to this width (px)")
     parser.add_argument(
-        "--temporal-weight", type=float, default=DEFAULT_TEMPORAL_WEIGHT, help="in [0, 1)"
+        "--temporal-weight",
+        type=float,
+        default=None,
+        help=f"in [0, 1) (default {DEFAULT_FLOW_WEIGHT} for flow, "
+        f"{DEFAULT_TEMPORAL_WEIGHT} for smooth)",
     )
     parser.add_argument("--no-audio", action="store_true", help="do not carry the audio over")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
