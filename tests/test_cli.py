@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -12,9 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from colorkit import cli, models
-
-HAS_PRETRAINED = importlib.util.find_spec("colorkit.pretrained") is not None
+from colorkit import cli, data, metrics, models
 
 
 @pytest.fixture(scope="module")
@@ -121,11 +118,14 @@ def test_missing_model_path_is_named(photo_folder, tmp_path, capsys):
     assert str(missing) in capsys.readouterr().err
 
 
-@pytest.mark.skipif(HAS_PRETRAINED, reason="a pretrained model is the default now")
-def test_model_is_required_until_a_pretrained_model_exists(photo_folder, tmp_path, capsys):
-    code = cli.main(["colorize", str(photo_folder), "--output", str(tmp_path / "out")])
-    assert code == 2
-    assert "--model is required" in capsys.readouterr().err
+def test_colorize_uses_the_shipped_model_by_default(photo_folder, tmp_path):
+    out = tmp_path / "out"
+    code = cli.main(["colorize", str(photo_folder), "--output", str(out), "--no-progress"])
+    assert code == 0
+    written = sorted(p.relative_to(out) for p in out.rglob("*.png"))
+    assert len(written) == 2
+    colored = data.read_image(out / written[0])
+    assert metrics.colorfulness(colored) > 1.0  # the shipped colorizer adds color
 
 
 def test_output_folder_equal_to_input_folder_is_refused(photo_folder, model_path, capsys):
