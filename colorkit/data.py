@@ -48,6 +48,8 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps
 
+from colorkit import atomic
+
 __all__ = [
     "ARCHIVE_SEPARATOR",
     "DATASETS",
@@ -1747,14 +1749,23 @@ def save_image(image: np.ndarray, path: str | os.PathLike, overwrite: bool = Fal
         raise FileExistsError(f"Refusing to overwrite an existing file: '{path}'")
     path.parent.mkdir(parents=True, exist_ok=True)
     pixels = np.round(np.clip(array, 0.0, 1.0) * 255.0).astype(np.uint8)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            Image.fromarray(pixels, mode="RGB").save(stream, format=image_format)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    with atomic.atomic_path(path) as temporary:
+        Image.fromarray(pixels, mode="RGB").save(temporary, format=image_format)
     return path
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB chunks.
+
+    Example:
+        >>> import tempfile
+        >>> handle, name = tempfile.mkstemp()
+        >>> os.close(handle)
+        >>> file_sha256(name)[:12]
+        'e3b0c44298fc'
+    """
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -13,7 +13,6 @@ Two models are stored in ``colorkit/weights/``:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -84,14 +83,6 @@ def pretrained_path(name: str = "default") -> Path:
     return path
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def load_pretrained(name: str = "default", verify: bool = True):
     """Load a pretrained colorizer shipped with colorkit.
 
@@ -125,19 +116,17 @@ def load_pretrained(name: str = "default", verify: bool = True):
         from colorkit import infer
 
         return infer.load_model(name)
+    from colorkit import data, infer
+
     info = pretrained_info(name)
     path = pretrained_path(name)
-    if verify and info.get("sha256") and _sha256(path) != info["sha256"]:
+    digest = data.file_sha256(path) if verify and info.get("sha256") else None
+    if digest is not None and digest != info["sha256"]:
         raise ValueError(
             f"Pretrained weights file '{path}' does not match its manifest checksum; the file "
-            f"is corrupt or was replaced. Received: sha256={_sha256(path)}"
+            f"is corrupt or was replaced. Received: sha256={digest}"
         )
-    import keras
-
-    from colorkit import infer
-
-    infer._register_custom_objects()
-    model = keras.saving.load_model(path, compile=False)
+    model = infer.load_model(path)
     # Decoding settings chosen on validation photos (see MODEL_CARD.md); colorize() uses them
     # unless it is given its own temperature / saturation.
     infer.recommend_settings(model, **info.get("decode", {}))

@@ -14,7 +14,6 @@ of training images so that the shipped model is chosen by measurement (see ``MOD
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import time
@@ -273,24 +272,12 @@ def export_model(source: str | os.PathLike, destination: str | os.PathLike) -> P
     Returns:
         The destination path.
     """
-    from colorkit import infer
+    from colorkit import infer, train
 
     model = infer.load_model(source)  # loaded without compiling: no optimizer is saved
     destination = Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
-    temporary = destination.with_name(destination.stem + ".tmp.keras")
-    model.save(temporary)
-    os.replace(temporary, destination)
-    return destination
-
-
-def sha256(path: str | os.PathLike) -> str:
-    """Hex SHA-256 of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return train.save_model_atomic(model, destination)
 
 
 # --------------------------------------------------------------------------------------------
@@ -322,6 +309,17 @@ def load_long_side(paths, long_side: int = 256) -> list[np.ndarray]:
     return images
 
 
+def pooled_prior(images) -> np.ndarray:
+    """The ab prior ``(Q,)`` of all pixels of a list of RGB images of different sizes.
+
+    One prior for a whole test set makes the rebalanced AuC weigh every color bin of that set
+    equally, whatever image a pixel comes from.
+    """
+    from colorkit import color
+
+    return color.ab_prior(np.concatenate([image.reshape(-1, 3) for image in images])[None])
+
+
 def evaluate_predictions(predictions, truths, prior=None) -> dict:
     """Mean of ``colorkit.metrics.evaluate_batch`` over images of different sizes.
 
@@ -336,7 +334,7 @@ def evaluate_predictions(predictions, truths, prior=None) -> dict:
     Returns:
         Dict of metric name -> mean over images (NaN-aware for hue agreement).
     """
-    from colorkit import color, metrics
+    from colorkit import metrics
 
     if len(predictions) != len(truths) or not truths:
         raise ValueError(
@@ -344,8 +342,7 @@ def evaluate_predictions(predictions, truths, prior=None) -> dict:
             f"Received: len(predictions)={len(predictions)}, len(truths)={len(truths)}"
         )
     if prior is None:
-        pooled = np.concatenate([t.reshape(-1, 3) for t in truths])[None]
-        prior = color.ab_prior(pooled)
+        prior = pooled_prior(truths)
     rows = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # hue agreement of gray is NaN
@@ -371,15 +368,31 @@ def evaluate_model(
     Returns:
         Dict of metric name -> mean over the photos.
     """
+    truths = load_long_side(paths, long_side)
+    predictions = predict_for_evaluation(model, truths, long_side, temperature)
+    return evaluate_predictions(predictions, truths, prior=prior)
+
+
+def predict_for_evaluation(
+    model, truths, long_side: int = 256, temperature: float = 0.38
+) -> list[np.ndarray]:
+    """What :func:`evaluate_model` scores: colorized ``truths`` (or the gray / true baseline).
+
+    Args:
+        model: As for :func:`evaluate_model` (a model, a path or name, "gray" or "truth").
+        truths: List of float32 RGB ``(H_i, W_i, 3)`` in [0, 1].
+        long_side: Working long side of the network.
+        temperature: Annealed-mean temperature (classification models).
+
+    Returns:
+        A list of float32 RGB images, one per truth.
+    """
     from colorkit import color, infer
 
-    truths = load_long_side(paths, long_side)
     if isinstance(model, str) and model == "truth":
-        predictions = truths
-    elif isinstance(model, str) and model == "gray":
-        predictions = [color.desaturate(t, method="lab") for t in truths]
-    else:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", color.GamutWarning)
-            predictions = infer.colorize(truths, model, size=long_side, temperature=temperature)
-    return evaluate_predictions(predictions, truths, prior=prior)
+        return list(truths)
+    if isinstance(model, str) and model == "gray":
+        return [color.desaturate(t, method="lab") for t in truths]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", color.GamutWarning)
+        return infer.colorize(list(truths), model, size=long_side, temperature=temperature)

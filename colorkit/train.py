@@ -37,14 +37,13 @@ import os
 import re
 import shutil
 import sys
-import tempfile
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-from colorkit import color
+from colorkit import atomic, color
 
 #: Learning-rate schedules accepted by ``TrainConfig.lr_schedule``.
 LR_SCHEDULES = ("constant", "cosine", "step")
@@ -221,17 +220,10 @@ class TrainConfig:
 
 
 def _atomic_write_bytes(path: Path, payload: bytes) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(payload)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    with atomic.atomic_path(path) as temporary, open(temporary, "wb") as stream:
+        stream.write(payload)
+        stream.flush()
+        os.fsync(stream.fileno())
 
 
 def _atomic_save_npy(path: Path, array: np.ndarray) -> None:
@@ -241,17 +233,8 @@ def _atomic_save_npy(path: Path, array: np.ndarray) -> None:
 
 
 def _atomic_copy(source: Path, destination: Path) -> None:
-    handle, temporary = tempfile.mkstemp(
-        dir=destination.parent, prefix=f".{destination.stem}.", suffix=".tmp"
-    )
-    os.close(handle)
-    try:
+    with atomic.atomic_path(destination) as temporary:
         shutil.copyfile(source, temporary)
-        os.replace(temporary, destination)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
 
 
 def save_model_atomic(model, path: str | os.PathLike) -> Path:
@@ -274,17 +257,8 @@ def save_model_atomic(model, path: str | os.PathLike) -> Path:
     if not path.parent.is_dir():
         raise FileNotFoundError(f"Folder does not exist: {path.parent} (saving {path})")
     # Keras insists on the .keras suffix: the temporary name keeps it.
-    handle, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".tmp-{path.stem}-", suffix=".keras"
-    )
-    os.close(handle)
-    try:
+    with atomic.atomic_path(path, suffix=".keras") as temporary:
         model.save(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
     return path
 
 
@@ -999,15 +973,12 @@ def train(config: TrainConfig, resume: bool = False, callbacks: list | None = No
 
 def _load_init_weights(model, path: str) -> None:
     """Copy the weights of a saved model of the same architecture into ``model``."""
-    import keras
-
     from colorkit import infer
 
     source_path = Path(path).expanduser()
     if not source_path.is_file():
         raise FileNotFoundError(f"init_weights file not found: '{source_path}'")
-    infer._register_custom_objects()
-    source = keras.saving.load_model(source_path, compile=False)
+    source = infer.load_model(source_path)
     source_weights = source.get_weights()
     target_weights = model.get_weights()
     shapes = [w.shape for w in source_weights] != [w.shape for w in target_weights]

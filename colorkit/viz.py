@@ -15,7 +15,6 @@ from __future__ import annotations
 import csv
 import math
 import os
-import tempfile
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -24,7 +23,7 @@ import numpy as np
 from matplotlib import collections, colors, patches, ticker
 from matplotlib.figure import Figure
 
-from colorkit import color, metrics
+from colorkit import atomic, color, metrics
 
 __all__ = [
     "comparison_grid",
@@ -976,13 +975,6 @@ def save_figure(fig: Figure, path: str | os.PathLike, dpi: int = _DPI) -> Path:
         )
     if not path.parent.is_dir():
         raise FileNotFoundError(f"Folder does not exist: {path.parent} (saving {path})")
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            fig.savefig(stream, format=file_format, dpi=dpi)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
+    with atomic.atomic_path(path) as temporary:
+        fig.savefig(temporary, format=file_format, dpi=dpi)
     return path

@@ -17,33 +17,17 @@ import time
 from pathlib import Path
 
 
-def paired_bootstrap(runs: str, families: list[str], val_paths: list[str]) -> dict:
+def paired_bootstrap(per_photo: dict) -> dict:
     """95% paired-bootstrap intervals of per-photo rebalanced AuC differences between families.
 
     Tells whether the families' rebalanced AuC differ beyond what 100 photos can resolve.
-    """
-    import warnings
 
+    Args:
+        per_photo: family -> float array (N,) of per-photo rebalanced AuC on the same photos.
+    """
     import numpy as np
 
-    from colorkit import color, infer, metrics, recipes
-
-    truths = recipes.load_long_side(val_paths, 256)
-    prior = color.ab_prior(np.concatenate([t.reshape(-1, 3) for t in truths])[None])
-    per_photo = {}
-    for family in families:
-        recipe = recipes.get_recipe(f"compare-{family}")
-        final = Path(runs) / f"recipe-{recipe.name}" / f"stage_{len(recipe.stages) - 1}"
-        model = infer.load_model(final / "last.keras")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", color.GamutWarning)
-            predictions = infer.colorize(truths, model, size=256)
-        per_photo[family] = np.array(
-            [
-                metrics.rebalanced_auc_ab(p, t, prior=prior)
-                for p, t in zip(predictions, truths, strict=True)
-            ]
-        )
+    families = list(per_photo)
     rng = np.random.default_rng(0)
     intervals = {}
     for i, first in enumerate(families):
@@ -67,16 +51,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--evaluate-only", action="store_true")
     args = parser.parse_args(argv)
 
+    import numpy as np
+
     from colorkit import data, metrics, recipes
 
     out = Path(args.runs) / "compare"
     out.mkdir(parents=True, exist_ok=True)
     val_paths = [str(p) for p in data.dataset_paths(*recipes.VAL_SOURCE)]
+    truths = recipes.load_long_side(val_paths, 256)
+    prior = recipes.pooled_prior(truths)
     results_path = out / "results.json"
     results = json.loads(results_path.read_text()) if results_path.exists() else {}
     for name in ("gray", "truth"):
         if name not in results:
-            results[name] = recipes.evaluate_model(name, val_paths)
+            predictions = recipes.predict_for_evaluation(name, truths)
+            results[name] = recipes.evaluate_predictions(predictions, truths, prior)
+    per_photo = {}
     for family in args.families:
         recipe = recipes.get_recipe(f"compare-{family}")
         root = Path(args.runs) / f"recipe-{recipe.name}"
@@ -85,12 +75,20 @@ def main(argv: list[str] | None = None) -> int:
         if not args.evaluate_only:
             final = recipes.run_recipe(recipe, run_root=root)
         seconds = time.time() - start
-        row = recipes.evaluate_model(str(final), val_paths)
+        # Colorize once: the table's means and the bootstrap's per-photo values share it.
+        predictions = recipes.predict_for_evaluation(str(final), truths)
+        row = recipes.evaluate_predictions(predictions, truths, prior)
         row["train_seconds_this_call"] = round(seconds, 1)
         results[recipe.description] = row
+        per_photo[family] = np.array(
+            [
+                metrics.rebalanced_auc_ab(p, t, prior=prior)
+                for p, t in zip(predictions, truths, strict=True)
+            ]
+        )
         results_path.write_text(json.dumps(results, indent=2) + "\n")
         print(f"[compare] {family}: {row}", flush=True)
-    results["paired_bootstrap"] = paired_bootstrap(args.runs, args.families, val_paths)
+    results["paired_bootstrap"] = paired_bootstrap(per_photo)
     results_path.write_text(json.dumps(results, indent=2) + "\n")
     table = metrics.metrics_table(
         {

@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", default=str(REPO_ROOT / "runs"))
     args = parser.parse_args(argv)
 
-    from colorkit import infer, models, recipes
+    from colorkit import data, infer, models, recipes
 
     runs = Path(args.runs)
     WEIGHTS.mkdir(parents=True, exist_ok=True)
@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             "parameters": int(model.count_params()),
             "gflops_256": round(models.count_flops(model, 256) / 1e9, 3),
             "bytes": size,
-            "sha256": recipes.sha256(destination),
+            "sha256": data.file_sha256(destination),
             "training": _run_facts(
                 [root] + ([runs / f"recipe-{recipes.DEFAULT_FAMILY}"] if name == "default" else []),
                 len(recipe.stages),

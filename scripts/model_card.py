@@ -63,7 +63,7 @@ def _predict(model, truths):
 
 def learning_curve(runs: Path, recipe_name: str, val_paths: list[str], points: int = 6) -> list:
     """Metrics of per-epoch checkpoints against training images seen (needs the run folder)."""
-    from colorkit import data, infer, recipes
+    from colorkit import infer, recipes
 
     recipe = recipes.get_recipe(recipe_name)
     root = runs / f"recipe-{recipe_name}"
@@ -97,7 +97,6 @@ def learning_curve(runs: Path, recipe_name: str, val_paths: list[str], points: i
             }
         )
         print(f"[model-card] learning curve: {images_seen} images -> AuC {row['auc_ab']:.3f}")
-    del data
     return curve
 
 
@@ -123,8 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.limit:
         test_paths = test_paths[: args.limit]
     truths = recipes.load_long_side(test_paths, 256)
-    pooled = np.concatenate([t.reshape(-1, 3) for t in truths])[None]
-    prior = color.ab_prior(pooled)
+    prior = recipes.pooled_prior(truths)
     grays = [color.desaturate(t, method="lab") for t in truths]
     predictions = {"shipped": _predict(shipped, truths), "l2": _predict(baseline, truths)}
     rows = {

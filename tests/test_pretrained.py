@@ -20,7 +20,7 @@ def test_manifest_lists_the_shipped_models():
         info = pretrained.pretrained_info(name)
         path = pretrained.pretrained_path(name)
         assert path.stat().st_size <= 20 * 1024 * 1024
-        assert info["sha256"] == pretrained._sha256(path)
+        assert info["sha256"] == data.file_sha256(path)
 
 
 def test_weights_load_in_a_fresh_process():
