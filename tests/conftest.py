@@ -12,6 +12,17 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "agg")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+#: Debian's chromium (``make browser-deps``) and the flags it needs here as root, offline.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 SHARED_DATA = Path(os.environ.get("COLORKIT_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
 
 

@@ -23,21 +23,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import CHROMIUM, CHROMIUM_ARGS
 from PIL import Image
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO_ROOT / "notebooks" / "07_explorer.ipynb"
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "browser"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 SERVER_START_S = 30  # Voila answering HTTP
 RENDER_S = 150  # kernel start, TensorFlow import, smoke training run, first figure
 UPDATE_S = 30  # one slider move

@@ -21,22 +21,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import CHROMIUM, CHROMIUM_ARGS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 COURSE = REPO_ROOT / "course"
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 SOURCE = COURSE / "assignments" / "source"
 BOOK_ARTIFACTS = REPO_ROOT / "test-artifacts" / "book"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 SESSIONS = {
     "session1_color_and_data.md": ("01", "02"),
