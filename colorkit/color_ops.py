@@ -379,6 +379,53 @@ def _bins_tensor(bins, like):
     return _constant(array, like), array.shape[0]
 
 
+def soft_encode_sparse(ab, bins=None, neighbors: int = 5, sigma: float = 5.0):
+    """The soft encoding as its nonzero entries: the nearest bins and their Gaussian weights.
+
+    ``soft_encode(ab)[..., index[..., k]] == weights[..., k]``, and every other entry is 0. Losses
+    use this form to gather ``neighbors`` log-probabilities instead of multiplying a dense
+    ``(..., Q)`` target.
+
+    Args:
+        ab: float tensor ``(..., 2)``, (a, b) in Lab units.
+        bins: ``(Q, 2)`` NumPy array of bin centres (static); defaults to ``color.ab_bins()``.
+        neighbors: number of nearest bins, an int in [1, Q].
+        sigma: Gaussian width in Lab units, > 0.
+
+    Returns:
+        ``(index, weights)``: int32 ``(..., neighbors)`` bin indices, nearest first, and float
+        ``(..., neighbors)`` weights summing to 1.
+
+    Raises:
+        ValueError: for a statically wrong channel count, an integer dtype, or invalid
+            ``bins``, ``neighbors`` or ``sigma``.
+
+    Example:
+        >>> index, weights = soft_encode_sparse(np.zeros((1, 2), "float32"), neighbors=1)
+        >>> float(ops.convert_to_numpy(weights)[0, 0])
+        1.0
+    """
+    ab = _to_float_tensor(ab, "ab", 2)
+    bins_tensor, num_bins = _bins_tensor(bins, ab)
+    if isinstance(neighbors, bool) or not isinstance(neighbors, numbers.Integral):
+        raise ValueError(f"Invalid neighbors: expected an int. Received: {neighbors=}")
+    if not 1 <= neighbors <= num_bins:
+        raise ValueError(
+            f"Invalid neighbors: expected an int in [1, {num_bins}]. Received: {neighbors=}"
+        )
+    if not isinstance(sigma, numbers.Real) or not np.isfinite(sigma) or sigma <= 0:
+        raise ValueError(f"Invalid sigma: expected a finite number > 0. Received: {sigma=}")
+    squared = (
+        ops.sum(ab * ab, axis=-1, keepdims=True)
+        - 2.0 * _dot_last(ab, ops.transpose(bins_tensor))
+        + ops.sum(bins_tensor * bins_tensor, axis=-1)
+    )
+    negative, index = ops.top_k(-squared, k=int(neighbors))
+    # softmax(-d^2 / (2 sigma^2)) over the k neighbours == normalised Gaussian, without underflow.
+    weights = ops.softmax(negative / (2.0 * float(sigma) ** 2), axis=-1)
+    return ops.cast(index, "int32"), weights
+
+
 def soft_encode(ab, bins=None, neighbors: int = 5, sigma: float = 5.0):
     """Soft-encodes ab values over the quantized gamut on tensors (Zhang et al.).
 
@@ -406,24 +453,9 @@ def soft_encode(ab, bins=None, neighbors: int = 5, sigma: float = 5.0):
         ((2, 313), array([1., 1.], dtype=float32))
     """
     ab = _to_float_tensor(ab, "ab", 2)
-    bins_tensor, num_bins = _bins_tensor(bins, ab)
-    if isinstance(neighbors, bool) or not isinstance(neighbors, numbers.Integral):
-        raise ValueError(f"Invalid neighbors: expected an int. Received: {neighbors=}")
-    if not 1 <= neighbors <= num_bins:
-        raise ValueError(
-            f"Invalid neighbors: expected an int in [1, {num_bins}]. Received: {neighbors=}"
-        )
-    if not isinstance(sigma, numbers.Real) or not np.isfinite(sigma) or sigma <= 0:
-        raise ValueError(f"Invalid sigma: expected a finite number > 0. Received: {sigma=}")
-    squared = (
-        ops.sum(ab * ab, axis=-1, keepdims=True)
-        - 2.0 * _dot_last(ab, ops.transpose(bins_tensor))
-        + ops.sum(bins_tensor * bins_tensor, axis=-1)
-    )
-    negative, index = ops.top_k(-squared, k=int(neighbors))
-    # softmax(-d^2 / (2 sigma^2)) over the k neighbours == normalised Gaussian, without underflow.
-    weights = ops.softmax(negative / (2.0 * float(sigma) ** 2), axis=-1)
-    encoded = ops.zeros_like(squared)
+    _, num_bins = _bins_tensor(bins, ab)
+    index, weights = soft_encode_sparse(ab, bins, neighbors, sigma)
+    encoded = ops.zeros((*ops.shape(ab)[:-1], num_bins), dtype=ab.dtype)
     for column in range(int(neighbors)):
         one_hot = ops.one_hot(index[..., column], num_bins, dtype=ab.dtype)
         encoded = encoded + one_hot * weights[..., column : column + 1]

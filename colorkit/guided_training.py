@@ -1,0 +1,261 @@
+"""Training the guided decoder on cached encoder features, with simulated user hints.
+
+The encoder is frozen, so its features come from a ``colorkit.features`` cache and only the
+decoder (``colorkit.models.guided.guided_decoder``) trains. Each step reads a batch of cached
+crops, flips half of them left-right (features, lightness and target together), and draws
+simulated hints as Zhang, Zhu et al. (2017) did: with probability ``p_no_hints`` none (so that
+zero hints is the automatic colorizer), otherwise a geometric number of points (mean
+``mean_hints``) at uniform positions, each carrying the true 1/4-resolution ab there.
+
+Batches depend only on ``(seed, epoch, batch index)``, and the model (with its optimizer state)
+is saved atomically after every epoch, so a killed run resumed from its last checkpoint gives
+the same weights as a run that was never killed.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import os
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from colorkit import color, features, losses
+from colorkit.models import guided
+from colorkit.train import save_model_atomic
+
+
+@dataclasses.dataclass(frozen=True)
+class GuidedConfig:
+    """Settings of a cached-feature decoder run.
+
+    Attributes:
+        epochs: Passes over the training cache.
+        batch_size: Crops per step.
+        learning_rate: Peak Adam learning rate (cosine decay to 5% over the run).
+        width: Decoder width (``guided_decoder(width=...)``).
+        lam: Rebalancing strength (Zhang's lambda; 0 = no rebalancing, 1 = uniform).
+        p_no_hints: Share of crops trained without any hint.
+        mean_hints: Mean number of hints on crops that get hints (geometric distribution).
+        max_hints: Cap on the number of hints per crop.
+        seed: Seed of the batch order, flips and hints.
+    """
+
+    epochs: int = 12
+    batch_size: int = 64
+    learning_rate: float = 2e-3
+    width: int = 128
+    lam: float = 0.5
+    p_no_hints: float = 0.5
+    mean_hints: float = 8.0
+    max_hints: int = 64
+    seed: int = 0
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def simulate_hints(
+    ab: np.ndarray, rng: np.random.Generator, p_no_hints: float, mean_hints: float, max_hints: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Random ground-truth hints on 1/4-resolution ab targets.
+
+    Args:
+        ab: float32 ``(B, h, w, 2)`` model-scale ab (ab / 110).
+        rng: Random generator.
+        p_no_hints: Probability that a crop gets no hint at all, in [0, 1].
+        mean_hints: Mean of the geometric number of hints otherwise (>= 1).
+        max_hints: Cap on the number of hints (>= 1).
+
+    Returns:
+        ``(hint_ab (B, h, w, 2), hint_mask (B, h, w, 1))`` float32: the true ab at the hinted
+        cells (zero elsewhere) and 1 at the hinted cells.
+
+    Example:
+        >>> ab = np.ones((2, 4, 4, 2), np.float32)
+        >>> hint_ab, mask = simulate_hints(ab, np.random.default_rng(0), 0.0, 3.0, 5)
+        >>> bool(np.all(hint_ab == mask * ab)), mask.shape
+        (True, (2, 4, 4, 1))
+    """
+    batch, height, width, _ = ab.shape
+    mask = np.zeros((batch, height, width, 1), np.float32)
+    for index in range(batch):
+        if rng.random() < p_no_hints:
+            continue
+        count = min(int(rng.geometric(1.0 / mean_hints)), max_hints)
+        rows = rng.integers(0, height, count)
+        cols = rng.integers(0, width, count)
+        mask[index, rows, cols, 0] = 1.0
+    return ab * mask, mask
+
+
+class CachedBatches(keras.utils.PyDataset):
+    """Batches of cached features with flips and simulated hints, seeded by (seed, epoch).
+
+    Args:
+        cache: An open ``features.FeatureCache``.
+        config: The run's ``GuidedConfig``.
+        train: Shuffle, flip and simulate hints (training) or read in order without hints
+            (validation; the last partial batch is kept).
+        epoch: The epoch the first pass belongs to (resumed runs start later).
+    """
+
+    def __init__(self, cache, config: GuidedConfig, train: bool = True, epoch: int = 0):
+        super().__init__()
+        self.cache = cache
+        self.config = config
+        self.train = train
+        self.epoch = epoch
+        self._order = None
+        self._order_epoch = None
+
+    def __len__(self) -> int:
+        if self.train:
+            return self.cache.count // self.config.batch_size
+        return -(-self.cache.count // self.config.batch_size)
+
+    def _indices(self, index: int) -> np.ndarray:
+        size = self.config.batch_size
+        if not self.train:
+            return np.arange(index * size, min((index + 1) * size, self.cache.count))
+        if self._order_epoch != self.epoch:
+            rng = np.random.default_rng([self.config.seed, self.epoch])
+            self._order = rng.permutation(self.cache.count)
+            self._order_epoch = self.epoch
+        return np.sort(self._order[index * size : (index + 1) * size])
+
+    def __getitem__(self, index: int):
+        rows = self.cache.read(self._indices(index))
+        if self.train:
+            rng = np.random.default_rng([self.config.seed, self.epoch, index])
+            flip = rng.random(len(rows["ab"])) < 0.5
+            for name in rows:
+                rows[name][flip] = rows[name][flip, :, ::-1]
+            hint_ab, mask = simulate_hints(
+                rows["ab"],
+                rng,
+                self.config.p_no_hints,
+                self.config.mean_hints,
+                self.config.max_hints,
+            )
+        else:
+            hint_ab = np.zeros_like(rows["ab"])
+            mask = np.zeros_like(rows["lightness"])
+        inputs = (rows["stage2"], rows["stage3"], rows["stage4"], rows["lightness"], hint_ab, mask)
+        return inputs, rows["ab"]
+
+    def on_epoch_end(self) -> None:
+        self.epoch += 1
+
+
+def cache_prior(cache, max_rows: int = 4000, seed: int = 0) -> np.ndarray:
+    """Empirical ab prior (313 bins, sums to 1) of a cache's 1/4-resolution targets."""
+    rng = np.random.default_rng(seed)
+    rows = np.sort(rng.permutation(cache.count)[:max_rows])
+    ab = np.concatenate([cache.read(rows[i : i + 256])["ab"] for i in range(0, len(rows), 256)])
+    return color.ab_prior(ab.reshape(-1, 2) * color.AB_SCALE)
+
+
+class _EpochCheckpoint(keras.callbacks.Callback):
+    def __init__(self, run_dir: Path, start: float):
+        super().__init__()
+        self.run_dir = run_dir
+        self.start = start
+
+    def on_epoch_end(self, epoch, logs=None):
+        save_model_atomic(self.model, self.run_dir / f"epoch_{epoch + 1:03d}.keras")
+        log_path = self.run_dir / "log.csv"
+        row = {"epoch": epoch + 1, **{k: float(v) for k, v in (logs or {}).items()}}
+        new = not log_path.exists()
+        with open(log_path, "a", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(row))
+            if new:
+                writer.writeheader()
+            writer.writerow(row)
+        for old in sorted(self.run_dir.glob("epoch_*.keras"))[:-2]:
+            old.unlink()
+
+
+def _last_checkpoint(run_dir: Path) -> tuple[int, Path | None]:
+    checkpoints = sorted(run_dir.glob("epoch_*.keras"))
+    for path in reversed(checkpoints):
+        try:
+            keras.saving.load_model(path, compile=True)
+        except Exception as error:  # a damaged checkpoint: fall back to the previous epoch
+            print(f"warning: checkpoint {path} cannot be loaded ({error}); using an earlier one")
+            continue
+        return int(path.stem.split("_")[1]), path
+    return 0, None
+
+
+def train_guided(
+    run_dir: str | os.PathLike,
+    train_cache: str | os.PathLike,
+    val_cache: str | os.PathLike,
+    config: GuidedConfig = GuidedConfig(),
+    verbose: int = 2,
+) -> keras.Model:
+    """Trains (or resumes) the guided decoder on cached features.
+
+    Args:
+        run_dir: Run folder: ``config.json``, ``prior.npy``, ``epoch_NNN.keras`` (the compiled
+            decoder with its optimizer state; the last two are kept) and ``log.csv``.
+        train_cache: Training feature cache folder.
+        val_cache: Validation feature cache folder (same encoder and crop size).
+        config: Run settings; a resumed run must use the same.
+        verbose: Keras ``fit`` verbosity.
+
+    Returns:
+        The trained decoder (``guided_decoder``), compiled.
+
+    Raises:
+        ValueError: If ``run_dir`` holds a run with other settings.
+    """
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    config_path = run_dir / "config.json"
+    if config_path.exists():
+        found = json.loads(config_path.read_text())
+        if found != config.to_dict():
+            raise ValueError(
+                f"'{run_dir}' holds a run with other settings: {found}. "
+                f"Received: config={config.to_dict()}"
+            )
+    else:
+        config_path.write_text(json.dumps(config.to_dict(), indent=1))
+    train = features.FeatureCache(train_cache)
+    val = features.FeatureCache(val_cache, train.meta["encoder"], train.meta["crop_size"])
+    prior_path = run_dir / "prior.npy"
+    if not prior_path.exists():
+        np.save(prior_path, cache_prior(train, seed=config.seed))
+    prior = np.load(prior_path)
+    initial_epoch, checkpoint = _last_checkpoint(run_dir)
+    if checkpoint is not None:
+        model = keras.saving.load_model(checkpoint, compile=True)
+    else:
+        keras.utils.set_random_seed(config.seed)
+        model = guided.guided_decoder(width=config.width)
+        steps = config.epochs * (train.count // config.batch_size)
+        schedule = keras.optimizers.schedules.CosineDecay(
+            config.learning_rate, decay_steps=steps, alpha=0.05
+        )
+        weights = color.rebalancing_weights(prior, lam=config.lam)
+        model.compile(
+            optimizer=keras.optimizers.Adam(schedule),
+            loss=losses.SoftEncodedCrossEntropy(prior_weights=weights),
+        )
+    if initial_epoch >= config.epochs:
+        return model
+    model.fit(
+        CachedBatches(train, config, train=True, epoch=initial_epoch),
+        validation_data=CachedBatches(val, config, train=False),
+        epochs=config.epochs,
+        initial_epoch=initial_epoch,
+        callbacks=[_EpochCheckpoint(run_dir, time.time())],
+        verbose=verbose,
+    )
+    return model

@@ -1,0 +1,150 @@
+"""The trained-encoder colorizer with user hints: a frozen ImageNet encoder + a light decoder.
+
+Zhang, Isola & Efros (2016) predict a distribution over the 313 quantized ab bins at 1/4
+resolution; Zhang, Zhu et al. (2017) add user hints, a sparse ab map and a binary mask, and
+train with *simulated* hints so that zero hints is an automatic colorizer. This family follows
+both, on top of a trained, frozen encoder (``colorkit.models.encoders``):
+
+- encoder taps ``stage2, stage3, stage4`` (strides 8, 16, 32) of the ResNet-50-1by2;
+- a top-down decoder: at each scale a 1x1 projection of the tap is added to the upsampled
+  coarser result, the hints (average-pooled ab map and mask) are concatenated, and a 3x3
+  (separable below stride 8) convolution mixes them; at stride 4 the 1/4-resolution lightness
+  joins for edges, and a 1x1 convolution + softmax gives the 313-bin distribution.
+
+The decoder is its own ``keras.Model`` (``guided_decoder``) so that it trains on cached encoder
+features (``colorkit.features``) at hundreds of crops per second; ``guided_zhang`` joins encoder
+and decoder into the full colorizer:
+
+inputs ``lightness (B, H, W, 1)`` in [0, 1] (L / 100), ``hint_ab (B, H/4, W/4, 2)`` model-scale ab
+(ab / 110, zero where there is no hint) and ``hint_mask (B, H/4, W/4, 1)`` in {0, 1};
+output ``(B, H/4, W/4, 313)`` probabilities (softmax). H and W must be multiples of 32.
+
+Example:
+    >>> decoder = guided_decoder()
+    >>> [tensor.shape[-1] for tensor in decoder.inputs]
+    [256, 512, 1024, 1, 2, 1]
+    >>> tuple(decoder.output.shape)
+    (None, None, None, 313)
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from colorkit import color
+from colorkit.models import encoders
+
+#: Encoder taps the decoder uses, coarse to fine after reversal: (name, stride, channels).
+DECODER_TAPS = (("stage2", 8, 256), ("stage3", 16, 512), ("stage4", 32, 1024))
+
+#: Input stride of the full model (the encoder's deepest tap).
+STRIDE = 32
+#: Output stride (the distribution is predicted at 1/4 resolution).
+OUTPUT_STRIDE = 4
+
+
+def _pooled_hints(hints, factor: int, name: str):
+    if factor == 1:
+        return hints
+    return layers.AveragePooling2D(factor, strides=factor, name=f"{name}_hint_pool")(hints)
+
+
+def guided_decoder(width: int = 128, num_bins: int | None = None) -> keras.Model:
+    """The decoder alone: cached encoder taps + 1/4-res lightness + hints -> bin probabilities.
+
+    Args:
+        width: Channels at strides 32 and 16 (3/4 of it at stride 8, half at stride 4); >= 8.
+        num_bins: Output bins (default ``color.NUM_BINS`` = 313).
+
+    Returns:
+        A ``keras.Model`` named ``guided_decoder`` with inputs ``stage2 (B, h8, w8, 256)``,
+        ``stage3 (B, h8/2, w8/2, 512)``, ``stage4 (B, h8/4, w8/4, 1024)``, ``lightness_quarter
+        (B, 2*h8, 2*w8, 1)`` in [0, 1], ``hint_ab (B, 2*h8, 2*w8, 2)`` and ``hint_mask (B, 2*h8,
+        2*w8, 1)``, and output float32 probabilities ``(B, 2*h8, 2*w8, num_bins)``.
+
+    Raises:
+        ValueError: For a width below 8 or a bad number of bins.
+    """
+    if isinstance(width, bool) or not isinstance(width, int) or width < 8:
+        raise ValueError(f"width must be an int >= 8. Received: width={width!r}")
+    num_bins = color.NUM_BINS if num_bins is None else num_bins
+    if isinstance(num_bins, bool) or not isinstance(num_bins, int) or num_bins < 2:
+        raise ValueError(f"num_bins must be an int >= 2. Received: num_bins={num_bins!r}")
+    tap_inputs = [
+        keras.Input((None, None, channels), name=name) for name, _, channels in DECODER_TAPS
+    ]
+    lightness = keras.Input((None, None, 1), name="lightness_quarter")
+    hint_ab = keras.Input((None, None, 2), name="hint_ab")
+    hint_mask = keras.Input((None, None, 1), name="hint_mask")
+    hints = layers.Concatenate(name="hints")([hint_ab, hint_mask])
+
+    stage2, stage3, stage4 = tap_inputs
+    widths = {32: width, 16: width, 8: (3 * width) // 4, 4: width // 2}
+    # Stride 32: project the deepest tap, add the hints, mix.
+    x = layers.Conv2D(widths[32], 1, activation="relu", name="dec32_project")(stage4)
+    x = layers.Concatenate(name="dec32_concat")([x, _pooled_hints(hints, 8, "dec32")])
+    x = layers.Conv2D(widths[32], 3, padding="same", activation="relu", name="dec32_conv")(x)
+    # Stride 16 and 8: upsample, add the projected tap, add the hints, mix.
+    for stride, tap, separable in ((16, stage3, False), (8, stage2, True)):
+        x = layers.UpSampling2D(2, interpolation="bilinear", name=f"dec{stride}_up")(x)
+        if x.shape[-1] != widths[stride]:
+            x = layers.Conv2D(widths[stride], 1, name=f"dec{stride}_narrow")(x)
+        projected = layers.Conv2D(widths[stride], 1, name=f"dec{stride}_project")(tap)
+        x = layers.Add(name=f"dec{stride}_add")([x, projected])
+        x = layers.ReLU(name=f"dec{stride}_relu")(x)
+        x = layers.Concatenate(name=f"dec{stride}_concat")(
+            [x, _pooled_hints(hints, stride // OUTPUT_STRIDE, f"dec{stride}")]
+        )
+        conv = layers.SeparableConv2D if separable else layers.Conv2D
+        x = conv(widths[stride], 3, padding="same", activation="relu", name=f"dec{stride}_conv")(x)
+    # Stride 4: upsample, join lightness edges and the full-resolution hints, predict the bins.
+    x = layers.Conv2D(widths[4], 1, activation="relu", name="dec4_narrow")(x)
+    x = layers.UpSampling2D(2, interpolation="bilinear", name="dec4_up")(x)
+    edges = layers.Conv2D(8, 3, padding="same", activation="relu", name="dec4_lightness")(lightness)
+    x = layers.Concatenate(name="dec4_concat")([x, edges, hints])
+    x = layers.SeparableConv2D(widths[4], 3, padding="same", activation="relu", name="dec4_conv")(x)
+    logits = layers.Conv2D(num_bins, 1, name="dec4_logits")(x)
+    probabilities = layers.Softmax(name="probabilities", dtype="float32")(logits)
+    return keras.Model(
+        [*tap_inputs, lightness, hint_ab, hint_mask], probabilities, name="guided_decoder"
+    )
+
+
+def guided_zhang(
+    encoder: str = "resnet50_1by2",
+    weights: str | None = "trained",
+    width: int = 128,
+    decoder: keras.Model | None = None,
+) -> keras.Model:
+    """The full hint-conditioned colorizer: frozen encoder + ``guided_decoder``.
+
+    Args:
+        encoder: Encoder name (``"resnet50_1by2"``; its taps must include ``DECODER_TAPS``).
+        weights: Encoder weights: ``"trained"`` (from the installed package) or None (random).
+        width: Decoder width (ignored when ``decoder`` is given).
+        decoder: An existing (trained) decoder to reuse, e.g. one trained on cached features.
+
+    Returns:
+        A ``keras.Model`` named ``colorkit_guided`` with inputs ``lightness (B, H, W, 1)``,
+        ``hint_ab (B, H/4, W/4, 2)``, ``hint_mask (B, H/4, W/4, 1)`` and output float32
+        probabilities ``(B, H/4, W/4, 313)``; H and W multiples of 32. The encoder is frozen.
+
+    Raises:
+        ValueError: For an encoder without the decoder's taps.
+    """
+    if encoder != "resnet50_1by2":
+        raise ValueError(
+            f"guided_zhang needs the ResNet taps {[n for n, _, _ in DECODER_TAPS]}. "
+            f"Received: encoder={encoder!r}"
+        )
+    backbone = encoders.build_encoder(encoder, weights=weights, space="lab")
+    backbone.trainable = False
+    decoder = guided_decoder(width=width) if decoder is None else decoder
+    lightness = keras.Input((None, None, 1), name="lightness")
+    hint_ab = keras.Input((None, None, 2), name="hint_ab")
+    hint_mask = keras.Input((None, None, 1), name="hint_mask")
+    _, stage2, stage3, stage4 = backbone(lightness)
+    quarter = layers.AveragePooling2D(OUTPUT_STRIDE, name="lightness_quarter")(lightness)
+    probabilities = decoder([stage2, stage3, stage4, quarter, hint_ab, hint_mask])
+    return keras.Model([lightness, hint_ab, hint_mask], probabilities, name="colorkit_guided")
