@@ -101,7 +101,7 @@ class CachedBatches(keras.utils.PyDataset):
         config: The run's ``GuidedConfig``.
         train: Shuffle, flip and simulate hints (training) or read in order without hints
             (validation; the last partial batch is kept).
-        epoch: The epoch the first pass belongs to (resumed runs start later).
+        epoch: The epoch these batches belong to (it seeds their order, flips and hints).
     """
 
     def __init__(self, cache, config: GuidedConfig, train: bool = True, epoch: int = 0):
@@ -147,9 +147,6 @@ class CachedBatches(keras.utils.PyDataset):
             mask = np.zeros_like(rows["lightness"])
         inputs = (rows["stage2"], rows["stage3"], rows["stage4"], rows["lightness"], hint_ab, mask)
         return inputs, rows["ab"]
-
-    def on_epoch_end(self) -> None:
-        self.epoch += 1
 
 
 def cache_prior(cache, max_rows: int = 4000, seed: int = 0) -> np.ndarray:
@@ -198,6 +195,7 @@ def train_guided(
     val_cache: str | os.PathLike,
     config: GuidedConfig = GuidedConfig(),
     verbose: int = 2,
+    callbacks: list | None = None,
 ) -> keras.Model:
     """Trains (or resumes) the guided decoder on cached features.
 
@@ -208,6 +206,7 @@ def train_guided(
         val_cache: Validation feature cache folder (same encoder and crop size).
         config: Run settings; a resumed run must use the same.
         verbose: Keras ``fit`` verbosity.
+        callbacks: Extra Keras callbacks (after the epoch checkpoint).
 
     Returns:
         The trained decoder (``guided_decoder``), compiled.
@@ -250,12 +249,19 @@ def train_guided(
         )
     if initial_epoch >= config.epochs:
         return model
-    model.fit(
-        CachedBatches(train, config, train=True, epoch=initial_epoch),
-        validation_data=CachedBatches(val, config, train=False),
-        epochs=config.epochs,
-        initial_epoch=initial_epoch,
-        callbacks=[_EpochCheckpoint(run_dir, time.time())],
-        verbose=verbose,
-    )
+    # One fit call per epoch: each epoch's batches are built for that epoch number, so the
+    # order never depends on when Keras calls a dataset's on_epoch_end (it prefetches).
+    validation = CachedBatches(val, config, train=False)
+    checkpoint_callback = _EpochCheckpoint(run_dir, time.time())
+    for epoch in range(initial_epoch, config.epochs):
+        model.fit(
+            CachedBatches(train, config, train=True, epoch=epoch),
+            validation_data=validation,
+            epochs=epoch + 1,
+            initial_epoch=epoch,
+            shuffle=False,  # the batches are already shuffled by (seed, epoch); Keras' own
+            # shuffle of a PyDataset's batch order uses Python's global random state
+            callbacks=[checkpoint_callback, *(callbacks or [])],
+            verbose=verbose,
+        )
     return model

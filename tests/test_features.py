@@ -1,0 +1,189 @@
+"""Feature cache and cached-feature decoder training: resumable, atomic, refuses mismatches."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from colorkit import features
+from colorkit import guided_training as gt
+from colorkit.models import encoders
+
+
+@pytest.fixture(scope="module")
+def photo_paths(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("photos")
+    rng = np.random.default_rng(0)
+    paths = []
+    for index in range(6):
+        image = rng.random((48 + 8 * index, 64, 3)).astype("float32")
+        image[..., 0] = np.linspace(0, 1, 64)  # some real chroma
+        path = folder / f"photo_{index}.png"
+        from colorkit import data
+
+        data.save_image(image, path)
+        paths.append(str(path))
+    return paths
+
+
+@pytest.fixture(scope="module")
+def random_encoder():
+    return encoders.resnet50_1by2(weights=None)
+
+
+def _build(folder, paths, encoder, crop_size=64, views=2, **kwargs):
+    plan = features.crop_plan([(paths, views)], seed=0)
+    return features.build_feature_cache(
+        folder,
+        plan,
+        crop_size=crop_size,
+        batch_size=4,
+        progress=False,
+        encoder_model=encoder,
+        **kwargs,
+    )
+
+
+def test_cache_shapes_and_dtypes(tmp_path, photo_paths, random_encoder):
+    cache = features.FeatureCache(_build(tmp_path / "c", photo_paths, random_encoder))
+    assert cache.count == 12
+    rows = cache.read([0, 5, 11])
+    assert rows["stage2"].shape == (3, 8, 8, 256)
+    assert rows["stage4"].shape == (3, 2, 2, 1024)
+    assert rows["ab"].shape == (3, 16, 16, 2) and rows["lightness"].shape == (3, 16, 16, 1)
+    assert all(v.dtype == np.float32 for v in rows.values())
+    assert 0 <= rows["lightness"].min() and rows["lightness"].max() <= 1
+    assert not list((tmp_path / "c").glob(".*tmp"))  # atomic writes leave nothing behind
+
+
+def test_interrupted_build_resumes_to_the_same_arrays(tmp_path, photo_paths, random_encoder):
+    whole = features.FeatureCache(_build(tmp_path / "whole", photo_paths, random_encoder))
+    calls = {"n": 0}
+    original = features.load_crop
+
+    def failing(item, size):
+        calls["n"] += 1
+        if calls["n"] > 5:
+            raise KeyboardInterrupt
+        return original(item, size)
+
+    features.load_crop = failing
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            _build(tmp_path / "part", photo_paths, random_encoder)
+    finally:
+        features.load_crop = original
+    done = json.loads((tmp_path / "part" / "progress.json").read_text())["done"]
+    assert 0 < done < 12
+    with pytest.raises(ValueError, match="incomplete"):
+        features.FeatureCache(tmp_path / "part")
+    resumed = features.FeatureCache(_build(tmp_path / "part", photo_paths, random_encoder))
+    a, b = whole.read(range(12)), resumed.read(range(12))
+    for name in a:
+        np.testing.assert_array_equal(a[name], b[name])
+
+
+def test_cache_for_another_encoder_or_size_is_refused(tmp_path, photo_paths, random_encoder):
+    folder = _build(tmp_path / "c", photo_paths, random_encoder)
+    with pytest.raises(features.FeatureCacheMismatch, match="crop_size"):
+        features.FeatureCache(folder, crop_size=128)
+    with pytest.raises(features.FeatureCacheMismatch, match="encoder"):
+        features.FeatureCache(folder, encoder="vgg16_hed")
+    with pytest.raises(features.FeatureCacheMismatch, match="crop_size"):
+        _build(folder, photo_paths, random_encoder, crop_size=96)
+    with pytest.raises(features.FeatureCacheMismatch, match="count"):
+        _build(folder, photo_paths, random_encoder, views=3)
+
+
+def test_not_a_cache(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no meta.json"):
+        features.FeatureCache(tmp_path)
+
+
+def test_bad_plan_arguments():
+    with pytest.raises(ValueError, match="views"):
+        features.crop_plan([(["a.jpg"], 0)])
+    with pytest.raises(ValueError, match="min_scale"):
+        features.crop_plan([(["a.jpg"], 1)], min_scale=0)
+    with pytest.raises(ValueError, match="empty"):
+        features.build_feature_cache("/tmp/never", [])
+
+
+class _StopAfterFirstEpoch(Exception):
+    pass
+
+
+def test_resumed_training_equals_uninterrupted(tmp_path, photo_paths, random_encoder):
+    import keras
+
+    folder = _build(tmp_path / "c", photo_paths, random_encoder)
+    config = gt.GuidedConfig(epochs=2, batch_size=4, width=16)
+    whole = gt.train_guided(tmp_path / "whole", folder, folder, config, verbose=0)
+
+    class Stop(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            raise _StopAfterFirstEpoch
+
+    with pytest.raises(_StopAfterFirstEpoch):
+        gt.train_guided(tmp_path / "part", folder, folder, config, verbose=0, callbacks=[Stop()])
+    assert [p.name for p in (tmp_path / "part").glob("epoch_*.keras")] == ["epoch_001.keras"]
+    resumed = gt.train_guided(tmp_path / "part", folder, folder, config, verbose=0)
+    for a, b in zip(whole.get_weights(), resumed.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="other settings"):
+        gt.train_guided(tmp_path / "part", folder, folder, gt.GuidedConfig(epochs=3), verbose=0)
+
+
+def test_simulated_hints_carry_the_truth():
+    rng = np.random.default_rng(1)
+    ab = rng.uniform(-1, 1, (64, 8, 8, 2)).astype("float32")
+    hint_ab, mask = gt.simulate_hints(ab, rng, p_no_hints=0.5, mean_hints=4, max_hints=6)
+    counts = mask.sum(axis=(1, 2, 3))
+    assert 0.25 < np.mean(counts == 0) < 0.75  # about half get none
+    assert counts.max() <= 6
+    np.testing.assert_array_equal(hint_ab, ab * mask)
+
+
+@pytest.mark.slow
+def test_build_killed_with_sigkill_resumes(tmp_path, photo_paths):
+    script = f"""
+import sys, time
+from colorkit import features
+from colorkit.models import encoders
+original = features.load_crop
+def slow(item, size):
+    time.sleep(0.3)
+    return original(item, size)
+features.load_crop = slow
+plan = features.crop_plan([({photo_paths!r}, 4)], seed=0)
+features.build_feature_cache({str(tmp_path / "c")!r}, plan, crop_size=64, batch_size=2,
+    progress=False, encoder_model=encoders.resnet50_1by2(weights=None))
+"""
+    process = subprocess.Popen([sys.executable, "-c", script])
+    progress = tmp_path / "c" / "progress.json"
+    deadline = time.time() + 120
+    while time.time() < deadline and not progress.exists():
+        time.sleep(0.2)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    done = json.loads(progress.read_text())["done"]
+    assert 0 < done < 24
+    plan = features.crop_plan([(photo_paths, 4)], seed=0)
+    features.build_feature_cache(
+        tmp_path / "c",
+        plan,
+        crop_size=64,
+        batch_size=2,
+        progress=False,
+        encoder_model=encoders.resnet50_1by2(weights=None),
+    )
+    cache = features.FeatureCache(tmp_path / "c")
+    assert np.isfinite(cache.read(range(24))["stage3"]).all()
+    assert os.path.getsize(tmp_path / "c" / "stage2.npy") > 24 * 8 * 8 * 256 * 2
