@@ -50,6 +50,8 @@ __all__ = [
     "sepia_score",
     "evaluate_batch",
     "metrics_table",
+    "distribution_entropy",
+    "count_modes",
 ]  # plus ABError and ChromaPSNR, created lazily by __getattr__
 
 #: Default thresholds (Lab units) of the ab-error CDF: 0, 1, ..., 150 (Zhang et al. 2016).
@@ -832,3 +834,104 @@ def __getattr__(name: str):
     if name in ("ABError", "ChromaPSNR"):
         return _keras_metrics()[name]
     raise AttributeError(f"module 'colorkit.metrics' has no attribute {name!r}")
+
+
+# --------------------------------------------------------------------------------------------
+# Predicted color distributions (classification models): how unsure is the network?
+# --------------------------------------------------------------------------------------------
+def _as_distributions(probabilities, bins) -> tuple[np.ndarray, np.ndarray]:
+    bins = color.ab_bins() if bins is None else np.asarray(bins, dtype=np.float64)
+    array = np.asarray(probabilities)
+    if not np.issubdtype(array.dtype, np.floating):
+        raise TypeError(
+            f"Invalid probabilities dtype: expected floats. Received: dtype={array.dtype}"
+        )
+    if array.ndim < 1 or array.shape[-1] != len(bins):
+        raise ValueError(
+            f"Invalid probabilities shape: expected (..., {len(bins)}). "
+            f"Received: probabilities.shape={array.shape}"
+        )
+    if array.size and (not np.all(np.isfinite(array)) or array.min() < 0):
+        raise ValueError("Invalid probabilities values: expected finite values >= 0.")
+    total = array.sum(axis=-1, keepdims=True, dtype=np.float64)
+    if np.any(total <= 0):
+        raise ValueError("Invalid probabilities values: every row needs a positive entry.")
+    return array / total, bins
+
+
+def distribution_entropy(probabilities, bins=None) -> np.ndarray:
+    """Shannon entropy in bits of each predicted ab distribution (rows are renormalised).
+
+    0 bits: the network is sure of one bin; ``log2(Q)`` (8.3 bits for 313 bins): it has no
+    idea. An entropy of ``k`` bits is as unsure as a uniform choice among ``2**k`` bins.
+
+    Args:
+        probabilities: float array ``(..., Q)`` of non-negative bin probabilities.
+        bins: optional ``(Q, 2)`` bin centres (only their number is used here).
+
+    Returns:
+        float64 array ``(...)`` in ``[0, log2(Q)]``.
+
+    Raises:
+        TypeError: for a non-float array.
+        ValueError: for a wrong last axis, negative or non-finite values, or an all-zero row.
+
+    Example:
+        >>> sure = np.zeros(color.NUM_BINS)
+        >>> sure[0] = 1.0
+        >>> float(distribution_entropy(sure)), round(float(distribution_entropy(sure + 1.0)), 2)
+        (0.0, 8.29)
+    """
+    normalised, _ = _as_distributions(probabilities, bins)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(normalised > 0, normalised * np.log2(normalised), 0.0)
+    return np.maximum(-terms.sum(axis=-1), 0.0)
+
+
+@functools.lru_cache(maxsize=4)
+def _bin_neighbors(bins_key: bytes, count: int) -> np.ndarray:
+    bins = np.frombuffer(bins_key, dtype=np.float64).reshape(count, 2)
+    step = np.min(spatial.distance.pdist(bins)) if count > 1 else 1.0
+    offset = np.abs(bins[:, None, :] - bins[None, :, :])
+    neighbors = np.all(offset <= step * 1.01, axis=-1)
+    np.fill_diagonal(neighbors, False)
+    return neighbors
+
+
+def count_modes(probabilities, bins=None, min_share: float = 0.1) -> np.ndarray:
+    """Number of peaks of each predicted ab distribution on the grid of bins.
+
+    A peak is a bin at least as probable as each of its (up to 8) grid neighbours and holding
+    at least ``min_share`` of the row's largest probability, so that tiny ripples do not count.
+    Two clear modes mean "this or that color": the case a regression model averages into sludge.
+
+    Args:
+        probabilities: float array ``(..., Q)`` of non-negative bin probabilities.
+        bins: optional ``(Q, 2)`` bin centres on a square grid; defaults to ``color.ab_bins()``.
+        min_share: a peak's probability relative to the row's maximum, in (0, 1].
+
+    Returns:
+        int array ``(...)``, >= 1.
+
+    Raises:
+        TypeError: for a non-float array.
+        ValueError: for a wrong last axis, invalid values or ``min_share`` outside (0, 1].
+
+    Example:
+        >>> two = np.zeros(color.NUM_BINS)
+        >>> two[[0, 200]] = 0.5, 0.4  # two bins far apart on the ab plane
+        >>> int(count_modes(two)), int(count_modes(two, min_share=0.9))
+        (2, 1)
+    """
+    if not 0.0 < float(min_share) <= 1.0:
+        raise ValueError(f"Invalid min_share: expected a number in (0, 1]. Received: {min_share!r}")
+    normalised, bins = _as_distributions(probabilities, bins)
+    neighbors = _bin_neighbors(np.ascontiguousarray(bins, np.float64).tobytes(), len(bins))
+    flat = normalised.reshape(-1, len(bins))
+    peaks = np.ones(flat.shape, dtype=bool)
+    for index in range(len(bins)):  # a bin is a peak if no neighbour beats it
+        around = np.flatnonzero(neighbors[index])
+        if around.size:
+            peaks[:, index] = flat[:, index] >= flat[:, around].max(axis=1)
+    peaks &= flat >= float(min_share) * flat.max(axis=1, keepdims=True)
+    return peaks.sum(axis=1).reshape(normalised.shape[:-1])

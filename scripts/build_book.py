@@ -2,10 +2,12 @@
 
 The committed notebooks carry no outputs, so the book is made in two steps, offline:
 
-1. every ``notebooks/NN_*.ipynb`` is executed in smoke mode with papermill (``SMOKE = True``,
-   working directory ``notebooks/``) into a staging folder, next to copies of the course pages
-   (``course/*.md`` and ``course/assignments/README.md``; never the assignment sources, which
-   hold the solutions);
+1. the executed notebooks are staged next to copies of the course pages (``course/*.md`` and
+   ``course/assignments/README.md``; never the assignment sources, which hold the solutions).
+   They come from the full-mode run of ``make notebooks-full`` (``build/notebooks-full/``, or
+   ``--from DIR``) when it holds every notebook that ran without error: those are the outputs
+   worth projecting. Otherwise (or with ``--smoke``) every ``notebooks/NN_*.ipynb`` is executed
+   here in smoke mode with papermill (``SMOKE = True``, working directory ``notebooks/``);
 2. ``jupyter-book build`` (Jupyter Book 1.x) renders the staging folder with execution *off*, so
    the pages show the outputs from step 1. Launch buttons, Thebe, repository buttons and
    analytics are off: building needs no network.
@@ -17,7 +19,8 @@ slow part: it takes the notebooks already executed by ``tests/test_notebooks.py`
 
 Usage::
 
-    python scripts/build_book.py                  # every notebook, smoke mode
+    python scripts/build_book.py                  # full-run outputs if present, else smoke
+    python scripts/build_book.py --smoke          # every notebook executed now, smoke mode
     python scripts/build_book.py --quick          # what the test builds
     python scripts/build_book.py --notebooks 01 02 --keep-going
 """
@@ -38,6 +41,7 @@ NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 COURSE_DIR = REPO_ROOT / "course"
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "notebooks"
 DEFAULT_OUTPUT = REPO_ROOT / "build" / "book"
+FULL_RUNS = REPO_ROOT / "build" / "notebooks-full"  # written by scripts/run_notebooks_full.py
 BOOK_TITLE = "colorkit"
 
 # Course pages in reading order (paths relative to course/); missing ones are left out.
@@ -46,6 +50,7 @@ COURSE_PAGES = (
     "session1_color_and_data.md",
     "session2_models_and_training.md",
     "session3_failure_modes_and_evaluation.md",
+    "notebook_timings.md",
     "assignments/README.md",
 )
 
@@ -90,8 +95,7 @@ sphinx:
 INTRO = """\
 # colorkit: neural image colorization, a course book
 
-This book holds the colorkit teaching module and its notebooks *with their outputs*, executed
-in smoke mode (small data, a few epochs) on a CPU when the book was built{when}.
+This book holds the colorkit teaching module and its notebooks *with their outputs*, {mode}{when}.
 
 - **Teaching the module**: the instructor guide (classroom set-up, CPU timings, the pretrained
   fallback), three 90-minute sessions, and the nbgrader assignments.
@@ -129,21 +133,52 @@ def execute_notebook(source: Path, target: Path) -> float:
     return time.perf_counter() - start
 
 
-def stage_notebooks(staging: Path, quick: bool, selection: list[str] | None, keep_going: bool):
-    """Puts executed notebooks in ``staging/notebooks``; returns (names, notes for the log)."""
+MODES = {
+    "full": "executed in full mode (`make notebooks-full`: the real data and the shipped models)",
+    "smoke": "executed in smoke mode (small data, a few epochs) on a CPU when the book was built",
+}
+
+
+def full_run_notebooks(sources: list[Path], full_runs: Path) -> list[Path] | None:
+    """The full-mode copies of ``sources`` in ``full_runs`` if all are there and passed."""
+    record = full_runs / "timings.json"
+    if not record.is_file():
+        return None
+    results = json.loads(record.read_text(encoding="utf-8")).get("notebooks", {})
+    executed = [full_runs / path.name for path in sources]
+    passed = all(results.get(path.stem, {}).get("status") == "passed" for path in sources)
+    if passed and all(path.is_file() for path in executed):
+        return executed
+    return None
+
+
+def stage_notebooks(
+    staging: Path,
+    quick: bool,
+    selection: list[str] | None,
+    keep_going: bool,
+    full_runs: Path | None = FULL_RUNS,
+):
+    """Puts executed notebooks in ``staging/notebooks``; returns (names, notes, mode)."""
     folder = staging / "notebooks"
     folder.mkdir(parents=True)
     sources = notebook_sources(selection)
     if not sources:
         raise FileNotFoundError(f"No notebooks matching NN_*.ipynb in {NOTEBOOK_DIR}")
     notes = []
+    full = None if (quick or full_runs is None) else full_run_notebooks(sources, full_runs)
+    if full:
+        for path in full:
+            shutil.copy2(path, folder / path.name)
+        notes.append(f"full mode: {len(full)} notebook(s) from {full_runs}")
+        return [path.stem for path in full], notes, "full"
     if quick:
         executed = [ARTIFACTS / path.name for path in sources if (ARTIFACTS / path.name).is_file()]
         if executed:
             for path in executed:
                 shutil.copy2(path, folder / path.name)
             notes.append(f"quick: {len(executed)} notebook(s) executed earlier, from {ARTIFACTS}")
-            return [path.stem for path in executed], notes
+            return [path.stem for path in executed], notes, "smoke"
         sources = sources[:1]
         notes.append(f"quick: nothing in {ARTIFACTS}; executing {sources[0].name} only")
     staged, failed = [], []
@@ -162,7 +197,7 @@ def stage_notebooks(staging: Path, quick: bool, selection: list[str] | None, kee
         staged.append(source.stem)
     if failed:
         notes.append(f"{len(failed)} notebook(s) failed; their pages show the error: {failed}")
-    return staged, notes
+    return staged, notes, "smoke"
 
 
 def stage_course(staging: Path) -> list[str]:
@@ -178,11 +213,13 @@ def stage_course(staging: Path) -> list[str]:
     return pages
 
 
-def write_book_files(staging: Path, pages: list[str], notebooks: list[str], quick: bool) -> None:
+def write_book_files(
+    staging: Path, pages: list[str], notebooks: list[str], quick: bool, mode: str = "smoke"
+) -> None:
     """Writes _config.yml, _toc.yml and the intro page."""
     (staging / "_config.yml").write_text(CONFIG.format(title=BOOK_TITLE), encoding="utf-8")
     when = " (quick build: only some notebooks)" if quick else ""
-    intro = INTRO.format(when=when, count=len(notebooks))
+    intro = INTRO.format(mode=MODES[mode], when=when, count=len(notebooks))
     (staging / "intro.md").write_text(intro, encoding="utf-8")
     lines = ["format: jb-book", "root: intro", "parts:"]
     for caption, files in (
@@ -215,6 +252,7 @@ def build_book(
     quick: bool = False,
     selection: list[str] | None = None,
     keep_going: bool = False,
+    full_runs: Path | None = FULL_RUNS,
 ) -> dict:
     """Builds the book; returns a report (html folder, pages, notebooks, notes, seconds)."""
     start = time.perf_counter()
@@ -225,15 +263,16 @@ def build_book(
     staging.mkdir(parents=True)
     os.environ.setdefault("MPLBACKEND", "agg")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    notebooks, notes = stage_notebooks(staging, quick, selection, keep_going)
+    notebooks, notes, mode = stage_notebooks(staging, quick, selection, keep_going, full_runs)
     pages = stage_course(staging)
-    write_book_files(staging, pages, notebooks, quick)
+    write_book_files(staging, pages, notebooks, quick, mode)
     html = run_jupyter_book(staging, output)
     report = {
         "html": str(html),
         "index": str(html / "index.html"),
         "pages": pages,
         "notebooks": notebooks,
+        "mode": mode,
         "notes": notes,
         "seconds": round(time.perf_counter() - start, 1),
     }
@@ -249,14 +288,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--keep-going", action="store_true", help="include failing notebooks instead of stopping"
     )
+    parser.add_argument(
+        "--from",
+        dest="full_runs",
+        type=Path,
+        default=FULL_RUNS,
+        help="folder of full-mode runs (make notebooks-full) to build from when complete",
+    )
+    parser.add_argument(
+        "--smoke", action="store_true", help="execute in smoke mode even if full runs exist"
+    )
     arguments = parser.parse_args(argv)
+    full_runs = None if arguments.smoke else arguments.full_runs.resolve()
     report = build_book(
-        arguments.output, arguments.quick, arguments.notebooks, arguments.keep_going
+        arguments.output, arguments.quick, arguments.notebooks, arguments.keep_going, full_runs
     )
     for note in report["notes"]:
         print(note)
     pages, notebooks = len(report["pages"]), len(report["notebooks"])
-    print(f"book: {pages} course page(s), {notebooks} notebook(s) in {report['seconds']:.0f} s")
+    print(
+        f"book: {pages} course page(s), {notebooks} notebook(s) ({report['mode']} mode) "
+        f"in {report['seconds']:.0f} s"
+    )
     print(f"open {report['index']}")
     return 0
 

@@ -11,7 +11,9 @@ The instructor's source notebooks live in ``course/assignments/source/<name>/<na
    (the release, handed in unchanged);
 3. ``nbgrader autograde``: runs a kernel per submitted notebook and records the scores;
 4. writes ``scores.json`` and prints a table. With ``--check`` (what ``make assignments`` uses)
-   it exits non-zero unless every solution scores full marks and every blank submission 0.
+   it exits non-zero unless every solution scores full marks and every blank submission 0 on
+   the autograded cells. The written questions (manually graded markdown cells, with the answer
+   key in the source) are left to the instructor: ``nbgrader formgrader``.
 
 Hand ``release/`` to students (or ``nbgrader release_assignment`` it on a JupyterHub).
 
@@ -110,9 +112,11 @@ def read_scores(root: Path, names: list[str]) -> dict[str, dict[str, dict[str, f
             scores[name] = {}
             for student in STUDENTS:
                 submission = gradebook.find_submission(name, student)
+                # The autograded (code) part; written answers wait for manual grading.
                 scores[name][student] = {
-                    "score": float(submission.score),
-                    "max_score": float(submission.max_score),
+                    "score": float(submission.code_score),
+                    "max_score": float(submission.max_code_score),
+                    "max_written_score": float(submission.max_written_score),
                 }
     return scores
 

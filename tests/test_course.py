@@ -47,6 +47,34 @@ EXPECTED_NOTEBOOKS = {
     "09": "09_video",
 }
 ASSIGNMENTS = ("ps1_rgb_to_lab", "ps2_blurred_l2", "ps3_annealed_mean")
+# A "cheat" submission: each graded implementation replaced by a call into the library. The
+# autograder blocks library calls, so it must score 0 on these assignments' autograded cells.
+CHEATS = {
+    "ps1_rgb_to_lab": {
+        "srgb_to_linear": ["return color._srgb_to_linear(np.asarray(rgb, np.float64))"],
+        "linear_rgb_to_xyz": ["return np.asarray(linear, np.float64) @ XYZ_FROM_LINEAR_RGB.T"],
+        "xyz_to_lab": ["return color.xyz_to_lab(xyz)", "return color.rgb_to_lab(image)"],
+    },
+    "ps3_annealed_mean": {
+        "annealed_mean": ["return color.annealed_mean(probabilities, temperature)"],
+        "measurement": [
+            "temperatures = [0.01, 0.02, 0.05, 0.1, 0.2, 0.38, 0.6, 1.0]\n"
+            "errors = [ab_error(my_annealed_mean(probabilities, t)) for t in temperatures]\n"
+            "chosen_temperature = temperatures[int(np.argmin(errors))]"
+        ],
+    },
+}
+# The graded cells the cheat must score 0 on (the measurement is honest work given a decoder,
+# but it runs the cheating decoder, which the guard in every decoder test rejects).
+BLOCKED = {
+    "ps1_rgb_to_lab": (
+        "test_srgb_to_linear",
+        "test_lindbloom_reference",
+        "test_agrees_with_colorkit",
+        "test_dark_and_validation",
+    ),
+    "ps3_annealed_mean": ("test_matches_colorkit", "test_mean_limit", "test_mode_limit"),
+}
 NOTEBOOK_LINK = re.compile(r"notebooks/(\d\d_[A-Za-z0-9_]+)\.ipynb")
 
 
@@ -151,13 +179,24 @@ def test_assignment_source_metadata(name):
         for cell, meta in zip(notebook["cells"], metadata, strict=True)
         if meta and meta["solution"]
     ]
-    tests = [meta for meta in metadata if meta and meta["grade"]]
+    tests = [meta for meta in metadata if meta and meta["grade"] and not meta["solution"]]
+    written = [
+        cell
+        for cell, meta in zip(notebook["cells"], metadata, strict=True)
+        if meta and meta["grade"] and meta["solution"]
+    ]
     assert solutions and tests
     for cell, _ in solutions:
-        source = "".join(cell["source"])
-        assert "### BEGIN SOLUTION" in source and "### END SOLUTION" in source
+        if cell["cell_type"] == "code":
+            source = "".join(cell["source"])
+            assert "### BEGIN SOLUTION" in source and "### END SOLUTION" in source
     assert all(meta["locked"] and meta["points"] > 0 for meta in tests), "tests: locked, points"
     assert sum(meta["points"] for meta in tests) == 10
+    # Manually graded written questions, with an answer key in the instructor's version.
+    assert written, f"{name}: add a manually graded written question"
+    for cell in written:
+        assert cell["cell_type"] == "markdown" and cell["metadata"]["nbgrader"]["points"] > 0
+        assert "answer key" in "".join(cell["source"]).lower()
     assert not any(cell.get("outputs") for cell in notebook["cells"]), "commit without outputs"
     first = _sources(notebook)[0].lower()
     for word in ("what you'll do", "what you need", "cpu", "grading"):
@@ -210,11 +249,16 @@ def test_release_has_no_solutions(course_build, name):
     assert not leaked, f"solution code in the release: {leaked[:5]}"
     notebook = _read_notebook(release)
     stubs = [
-        source
+        (source, cell["cell_type"])
         for source, cell in zip(_sources(notebook), notebook["cells"], strict=True)
         if cell["metadata"].get("nbgrader", {}).get("solution")
     ]
-    assert stubs and all("raise NotImplementedError()" in stub for stub in stubs)
+    assert stubs and all(
+        ("raise NotImplementedError()" if kind == "code" else "YOUR ANSWER HERE") in stub
+        for stub, kind in stubs
+    )
+    # The written answers' key stays in the instructor's version.
+    assert "answer key" not in released.lower()
     assert not any(cell.get("outputs") for cell in notebook["cells"])
 
 
@@ -315,3 +359,66 @@ def test_book_builds(tmp_path):
         pixels = np.asarray(Image.open(shot).convert("L"), dtype=np.float32)
         assert pixels.std() > 10.0, f"blank-looking {shot.name} (pixel std {pixels.std():.1f})"
     shutil.copy2(output / "report.json", BOOK_ARTIFACTS / "report.json")
+
+
+def _cheat_notebook(release: dict, bodies: dict[str, list[str]]) -> dict:
+    """The release with each stub of the listed solution cells replaced by a library call."""
+    for cell in release["cells"]:
+        grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id")
+        if grade_id not in bodies:
+            continue
+        replacements = iter(bodies[grade_id])
+        lines = []
+        for line in "".join(cell["source"]).splitlines():
+            if line.strip() == "# YOUR CODE HERE":
+                continue
+            if line.strip() == "raise NotImplementedError()":
+                indent = line[: len(line) - len(line.lstrip())]
+                lines += [indent + part for part in next(replacements).split("\n")]
+            else:
+                lines.append(line)
+        cell["source"] = "\n".join(lines)
+    return release
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(CHEATS))
+def test_library_calling_submission_scores_zero(course_build, name):
+    """A submission that calls colorkit instead of implementing scores 0 on the blocked cells."""
+    from nbgrader.api import Gradebook
+
+    root, report = course_build
+    release = _read_notebook(root / "release" / name / f"{name}.ipynb")
+    target = root / "submitted" / "cheat" / name
+    target.mkdir(parents=True, exist_ok=True)
+    cheat = _cheat_notebook(release, CHEATS[name])
+    (target / f"{name}.ipynb").write_text(json.dumps(cheat), encoding="utf-8")
+    (target / "timestamp.txt").write_text("2024-01-01 00:00:00.000000 UTC", encoding="utf-8")
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    environment = {**os.environ, "PATH": path, "MPLBACKEND": "agg"}
+    command = [sys.executable, "-m", "nbgrader", "autograde", name, "--student", "cheat"]
+    result = subprocess.run(
+        [*command, "--force"],
+        cwd=root,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    graded = _read_notebook(root / "autograded" / "cheat" / name / f"{name}.ipynb")
+    errors = [
+        "".join(output.get("evalue", ""))
+        for cell in graded["cells"]
+        for output in cell.get("outputs", [])
+        if output["output_type"] == "error"
+    ]
+    assert any("uses the library" in error for error in errors), errors
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
+        scores = {
+            grade_id: gradebook.find_grade(grade_id, name, name, "cheat").score
+            for grade_id in BLOCKED[name]
+        }
+    assert all(score == 0 for score in scores.values()), scores
+    assert report["scores"][name]["solution"]["score"] == 10

@@ -395,3 +395,51 @@ def test_keras_metrics_values_and_serialization():
     assert metrics.ChromaPSNR(data_range=1.0).get_config()["data_range"] == 1.0
     with pytest.raises(AttributeError):
         metrics.NoSuchMetric  # noqa: B018
+
+
+# --------------------------------------------------------------------------------------------
+# Predicted distributions: entropy and modes
+# --------------------------------------------------------------------------------------------
+def test_distribution_entropy_limits_and_renormalisation():
+    sure = np.zeros((2, 3, color.NUM_BINS), np.float32)
+    sure[..., 7] = 1.0
+    np.testing.assert_allclose(metrics.distribution_entropy(sure), 0.0)
+    uniform = np.full(color.NUM_BINS, 5.0)  # unnormalised rows are renormalised
+    np.testing.assert_allclose(metrics.distribution_entropy(uniform), np.log2(color.NUM_BINS))
+    half = np.zeros(color.NUM_BINS)
+    half[[3, 9]] = 0.5
+    np.testing.assert_allclose(metrics.distribution_entropy(half), 1.0)
+    assert metrics.distribution_entropy(sure).shape == (2, 3)
+
+
+def test_count_modes_separates_peaks_from_shoulders():
+    bins = color.ab_bins()
+    gray, blue = int(np.argmin(np.abs(bins).sum(1))), int(np.argmin(np.abs(bins - [0, -40]).sum(1)))
+    one = np.zeros(color.NUM_BINS)
+    one[gray] = 1.0
+    neighbor = int(np.argmin(np.abs(bins - (bins[gray] + [10, 0])).sum(1)))
+    one[neighbor] = 0.5  # a shoulder next to the peak, not a second mode
+    two = one.copy()
+    two[blue] = 0.6
+    assert metrics.count_modes(one) == 1
+    assert metrics.count_modes(two) == 2
+    assert metrics.count_modes(two, min_share=0.7) == 1
+    assert metrics.count_modes(np.stack([one, two])).tolist() == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("probabilities", "error", "match"),
+    [
+        (np.zeros(5), ValueError, "shape"),
+        (np.zeros(color.NUM_BINS), ValueError, "positive entry"),
+        (-np.ones(color.NUM_BINS), ValueError, ">= 0"),
+        (np.ones(color.NUM_BINS, dtype=np.int64), TypeError, "floats"),
+    ],
+)
+def test_distribution_metrics_validate(probabilities, error, match):
+    with pytest.raises(error, match=match):
+        metrics.distribution_entropy(probabilities)
+    with pytest.raises(error, match=match):
+        metrics.count_modes(probabilities)
+    with pytest.raises(ValueError, match="min_share"):
+        metrics.count_modes(np.ones(color.NUM_BINS), min_share=0.0)
