@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import keras
 
-from colorkit.models import layers
+from colorkit.models import encoders, guided, layers
 from colorkit.models.dahl import dahl, dahl_stride, vgg16_backbone
 from colorkit.models.layers import AnnealedMeanDecode, ImageSizeCheck, VGGPreprocess
 from colorkit.models.unet import unet, unet_stride

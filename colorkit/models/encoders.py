@@ -319,6 +319,62 @@ def vgg16_hed(weights: str | None = "hed", space: str = "yuv") -> keras.Model:
     return model
 
 
+class _Unsaved:
+    """Holds an object out of sight of Keras' saving walk (it saves KerasSaveable attributes)."""
+
+    def __init__(self, value):
+        self.value = value
+
+
+@keras.saving.register_keras_serializable(package="colorkit")
+class FrozenEncoder(keras.layers.Layer):
+    """A trained encoder as one frozen layer whose weights are never written into a model file.
+
+    The encoder is rebuilt from its installed registry package whenever the layer is created,
+    including when a saved model is loaded, so a ``.keras`` file holds only the decoder's
+    weights (the 24 MB ResNet is not stored twice) and stays a few MB.
+
+    Args:
+        encoder: An ``ENCODERS`` name.
+        space: Input space, ``"lab"`` or ``"yuv"``.
+
+    Input: float32 ``(B, H, W, 1)`` lightness in [0, 1]. Output: the encoder's taps (a list).
+
+    Example:
+        >>> layer = FrozenEncoder("resnet50_1by2")
+        >>> [tuple(t.shape) for t in layer(np.zeros((1, 32, 32, 1), "float32"))][-1]
+        (1, 1, 1, 1024)
+    """
+
+    def __init__(self, encoder: str = "resnet50_1by2", space: str = "lab", **kwargs):
+        kwargs.setdefault("trainable", False)
+        super().__init__(**kwargs)
+        self.encoder = encoder
+        self.space = space
+        self._model = _Unsaved(build_encoder(encoder, weights="trained", space=space))
+        self._model.value.trainable = False
+
+    def call(self, inputs):
+        return self._model.value(inputs, training=False)
+
+    def compute_output_shape(self, input_shape):
+        batch, height, width = tuple(input_shape)[:3]
+        shapes = []
+        for _, stride, channels in ENCODERS[self.encoder]["taps"]:
+            shapes.append(
+                (
+                    batch,
+                    None if height is None else height // stride,
+                    None if width is None else width // stride,
+                    channels,
+                )
+            )
+        return shapes
+
+    def get_config(self):
+        return {**super().get_config(), "encoder": self.encoder, "space": self.space}
+
+
 #: Builders by encoder name.
 BUILDERS = {"resnet50_1by2": resnet50_1by2, "vgg16_hed": vgg16_hed}
 

@@ -128,7 +128,9 @@ def guided_zhang(
     Returns:
         A ``keras.Model`` named ``colorkit_guided`` with inputs ``lightness (B, H, W, 1)``,
         ``hint_ab (B, H/4, W/4, 2)``, ``hint_mask (B, H/4, W/4, 1)`` and output float32
-        probabilities ``(B, H/4, W/4, 313)``; H and W multiples of 32. The encoder is frozen.
+        probabilities ``(B, H/4, W/4, 313)``; H and W multiples of 32. The encoder is frozen;
+        a trained one is a ``FrozenEncoder`` layer, rebuilt from its package when the model
+        is loaded, so a saved model file holds the decoder's weights only.
 
     Raises:
         ValueError: For an encoder without the decoder's taps.
@@ -138,8 +140,11 @@ def guided_zhang(
             f"guided_zhang needs the ResNet taps {[n for n, _, _ in DECODER_TAPS]}. "
             f"Received: encoder={encoder!r}"
         )
-    backbone = encoders.build_encoder(encoder, weights=weights, space="lab")
-    backbone.trainable = False
+    if weights == "trained":
+        backbone = encoders.FrozenEncoder(encoder, space="lab", name="encoder")
+    else:
+        backbone = encoders.build_encoder(encoder, weights=None, space="lab")
+        backbone.trainable = False
     decoder = guided_decoder(width=width) if decoder is None else decoder
     lightness = keras.Input((None, None, 1), name="lightness")
     hint_ab = keras.Input((None, None, 2), name="hint_ab")
