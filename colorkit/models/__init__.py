@@ -36,6 +36,8 @@ __all__ = [
     "count_flops",
     "dahl",
     "dahl_stride",
+    "encoders",
+    "guided",
     "layers",
     "model_family",
     "set_temperature",
