@@ -48,6 +48,8 @@ __all__ = [
     "ab_spread",
     "sludge_score",
     "sepia_score",
+    "false_color_score",
+    "FALSE_COLOR_LIMITS",
     "evaluate_batch",
     "metrics_table",
     "distribution_entropy",
@@ -60,6 +62,9 @@ AUC_THRESHOLDS = np.arange(0.0, 151.0, 1.0)
 SEPIA_HUE_RANGE = (40.0, 90.0)
 #: Chroma window (Lab units, inclusive) of a desaturated sepia tint: chromatic but not vivid.
 SEPIA_CHROMA_RANGE = (5.0, 40.0)
+#: (neutral, false) chroma limits of the false-color score, Lab units: a pixel whose true chroma
+#: is below the first is near-neutral; painting it above the second is a false color.
+FALSE_COLOR_LIMITS = (10.0, 25.0)
 #: Default reference ab spread (Lab units) of :func:`sludge_score` when no truth is given:
 #: about the pooled spread of a varied set of natural photos.
 SLUDGE_REFERENCE_SPREAD = 20.0
@@ -648,6 +653,52 @@ def sepia_score(
     return _sepia_from_ab(_ab(pred_batch), _ab(true_batch), hue_range, chroma_range)
 
 
+def _false_color_from_ab(pred_ab, true_ab, limits=FALSE_COLOR_LIMITS) -> float:
+    neutral = np.hypot(true_ab[..., 0], true_ab[..., 1]) < limits[0]
+    if not np.any(neutral):
+        return 0.0
+    painted = np.hypot(pred_ab[..., 0], pred_ab[..., 1]) > limits[1]
+    return float(np.mean(painted[neutral]))
+
+
+def false_color_score(pred, true, limits: tuple[float, float] = FALSE_COLOR_LIMITS) -> float:
+    """Share of near-neutral true pixels painted a clear color ("blotches").
+
+    The failure opposite to sludge: an over-confident colorizer paints red or blue blotches on
+    things that are gray (an elephant, a statue, snow, a road). Pooled over the batch, of the
+    pixels whose *true* Lab chroma is below ``limits[0]`` (default 10), the fraction whose
+    predicted chroma is above ``limits[1]`` (default 25). 0 when no true pixel is near-neutral.
+
+    Args:
+        pred: Predicted RGB, float32 in [0, 1], ``(H, W, 3)`` or ``(N, H, W, 3)``.
+        true: Ground-truth RGB, same shape as ``pred``.
+        limits: ``(neutral, false)`` chroma limits in Lab units, ``0 < neutral <= false``.
+
+    Returns:
+        ``float`` in [0, 1]; the truth against itself scores 0, a gray prediction 0.
+
+    Raises:
+        ValueError: for invalid images, mismatched shapes or limits.
+
+    Example:
+        >>> import numpy as np
+        >>> gray = np.full((4, 4, 3), 0.5, np.float32)
+        >>> red = np.zeros((4, 4, 3), np.float32) + np.array([0.8, 0.2, 0.2], "float32")
+        >>> false_color_score(red, gray), false_color_score(gray, gray)
+        (1.0, 0.0)
+    """
+    if (
+        not isinstance(limits, tuple | list)
+        or len(limits) != 2
+        or not 0 < float(limits[0]) <= float(limits[1])
+    ):
+        raise ValueError(
+            f"limits must be (neutral, false) with 0 < neutral <= false. Received: {limits=}"
+        )
+    pred_batch, true_batch, _ = _as_pair(pred, true)
+    return _false_color_from_ab(_ab(pred_batch), _ab(true_batch), tuple(map(float, limits)))
+
+
 def _check_sepia_ranges(hue_range, chroma_range):
     try:
         low_hue, high_hue = (float(v) for v in hue_range)
@@ -721,6 +772,7 @@ def evaluate_batch(pred, true, prior=None) -> dict[str, float]:
         "hue_agreement": _hue_agreement_from_ab(pred_ab, true_ab, 5.0),
         "sludge_score": _sludge_from_ab(pred_ab, true_ab, None),
         "sepia_score": _sepia_from_ab(pred_ab, true_ab, SEPIA_HUE_RANGE, SEPIA_CHROMA_RANGE),
+        "false_color_score": _false_color_from_ab(pred_ab, true_ab),
     }
 
 

@@ -309,6 +309,7 @@ def test_sepia_score_rejects_bad_ranges(hue_range, chroma_range, random_rgb):
 # Reporting
 # --------------------------------------------------------------------------------------------
 EXPECTED_KEYS = {
+    "false_color_score",
     "psnr",
     "ssim",
     "colorfulness",
@@ -336,6 +337,7 @@ def test_evaluate_batch_agrees_with_the_single_metrics(astronaut):
     assert scores["chroma_ratio"] == pytest.approx(metrics.chroma_ratio(pred, true))
     assert scores["sludge_score"] == pytest.approx(metrics.sludge_score(pred, true))
     assert scores["sepia_score"] == pytest.approx(metrics.sepia_score(pred, true))
+    assert scores["false_color_score"] == pytest.approx(metrics.false_color_score(pred, true))
     assert scores["hue_agreement"] > 0.9  # desaturating keeps hue
     assert scores["chroma_ratio"] < 0.8
     assert scores["colorfulness"] < scores["colorfulness_true"]
@@ -443,3 +445,13 @@ def test_distribution_metrics_validate(probabilities, error, match):
         metrics.count_modes(probabilities)
     with pytest.raises(ValueError, match="min_share"):
         metrics.count_modes(np.ones(color.NUM_BINS), min_share=0.0)
+
+
+def test_false_color_score_counts_painted_neutral_pixels():
+    gray = np.full((2, 10, 10, 3), 0.5, np.float32)
+    painted = gray.copy()
+    painted[:, :3] = [0.8, 0.3, 0.3]  # 30% of the neutral pixels turned red
+    assert metrics.false_color_score(painted, gray) == pytest.approx(0.3)
+    assert metrics.false_color_score(gray, painted) == 0.0  # the red truth is not neutral
+    with pytest.raises(ValueError, match="limits"):
+        metrics.false_color_score(gray, gray, limits=(30, 10))
