@@ -15,9 +15,10 @@ The decoder is its own ``keras.Model`` (``guided_decoder``) so that it trains on
 features (``colorkit.features``) at hundreds of crops per second; ``guided_zhang`` joins encoder
 and decoder into the full colorizer:
 
-inputs ``lightness (B, H, W, 1)`` in [0, 1] (L / 100), ``hint_ab (B, H/4, W/4, 2)`` model-scale ab
-(ab / 110, zero where there is no hint) and ``hint_mask (B, H/4, W/4, 1)`` in {0, 1};
-output ``(B, H/4, W/4, 313)`` probabilities (softmax). H and W must be multiples of 32.
+inputs ``lightness (B, H, W, 1)`` in [0, 1] (L / 100), ``hint_ab (B, H, W, 2)`` model-scale ab
+(ab / 110, zero where there is no hint) and ``hint_mask (B, H, W, 1)`` in {0, 1}, pooled to the
+decoder's 1/4-resolution cells by ``HintPool``; output ``(B, H/4, W/4, 313)`` probabilities
+(softmax). H and W must be multiples of 32.
 
 Example:
     >>> decoder = guided_decoder()
@@ -30,7 +31,7 @@ Example:
 from __future__ import annotations
 
 import keras
-from keras import layers
+from keras import layers, ops
 
 from colorkit import color
 from colorkit.models import encoders
@@ -42,6 +43,55 @@ DECODER_TAPS = (("stage2", 8, 256), ("stage3", 16, 512), ("stage4", 32, 1024))
 STRIDE = 32
 #: Output stride (the distribution is predicted at 1/4 resolution).
 OUTPUT_STRIDE = 4
+
+
+@keras.saving.register_keras_serializable(package="colorkit")
+class HintPool(keras.layers.Layer):
+    """Full-resolution hints -> the decoder's 1/``factor``-resolution hint cells.
+
+    A cell is hinted when any of its pixels is (max-pooled mask), and carries the mean ab of its
+    hinted pixels (not diluted by the unhinted ones), so a one-pixel click and a painted patch
+    both reach the decoder as the color the user chose.
+
+    Inputs: ``[hint_ab (B, H, W, 2), hint_mask (B, H, W, 1)]``. Outputs: ``[hint_ab (B, H/f,
+    W/f, 2), hint_mask (B, H/f, W/f, 1)]`` float32.
+
+    Example:
+        >>> import numpy as np
+        >>> ab = np.zeros((1, 4, 4, 2), "float32"); mask = np.zeros((1, 4, 4, 1), "float32")
+        >>> ab[0, 1, 2] = 0.5; mask[0, 1, 2] = 1
+        >>> pooled_ab, pooled_mask = HintPool(4)([ab, mask])
+        >>> float(pooled_ab[0, 0, 0, 0]), float(pooled_mask[0, 0, 0, 0])
+        (0.5, 1.0)
+    """
+
+    def __init__(self, factor: int = OUTPUT_STRIDE, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(factor, bool) or not isinstance(factor, int) or factor < 1:
+            raise ValueError(f"factor must be an int >= 1. Received: factor={factor!r}")
+        self.factor = factor
+
+    def call(self, inputs):
+        hint_ab, hint_mask = inputs
+        size = self.factor
+        total = ops.average_pool(hint_ab * hint_mask, size, strides=size, padding="valid")
+        share = ops.average_pool(hint_mask, size, strides=size, padding="valid")
+        mask = ops.cast(share > 0, hint_ab.dtype)
+        return [total / ops.maximum(share, 1e-6) * mask, mask]
+
+    def compute_output_shape(self, input_shape):
+        (batch, height, width, _), _ = input_shape
+
+        def shrink(value):
+            return None if value is None else value // self.factor
+
+        return [
+            (batch, shrink(height), shrink(width), 2),
+            (batch, shrink(height), shrink(width), 1),
+        ]
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
 
 
 def _pooled_hints(hints, factor: int, name: str):
@@ -127,7 +177,7 @@ def guided_zhang(
 
     Returns:
         A ``keras.Model`` named ``colorkit_guided`` with inputs ``lightness (B, H, W, 1)``,
-        ``hint_ab (B, H/4, W/4, 2)``, ``hint_mask (B, H/4, W/4, 1)`` and output float32
+        ``hint_ab (B, H, W, 2)``, ``hint_mask (B, H, W, 1)`` and output float32
         probabilities ``(B, H/4, W/4, 313)``; H and W multiples of 32. The encoder is frozen;
         a trained one is a ``FrozenEncoder`` layer, rebuilt from its package when the model
         is loaded, so a saved model file holds the decoder's weights only.
@@ -151,5 +201,6 @@ def guided_zhang(
     hint_mask = keras.Input((None, None, 1), name="hint_mask")
     _, stage2, stage3, stage4 = backbone(lightness)
     quarter = layers.AveragePooling2D(OUTPUT_STRIDE, name="lightness_quarter")(lightness)
-    probabilities = decoder([stage2, stage3, stage4, quarter, hint_ab, hint_mask])
+    cell_ab, cell_mask = HintPool(OUTPUT_STRIDE, name="hint_pool")([hint_ab, hint_mask])
+    probabilities = decoder([stage2, stage3, stage4, quarter, cell_ab, cell_mask])
     return keras.Model([lightness, hint_ab, hint_mask], probabilities, name="colorkit_guided")
