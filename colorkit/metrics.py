@@ -51,6 +51,7 @@ __all__ = [
     "false_color_score",
     "FALSE_COLOR_LIMITS",
     "evaluate_batch",
+    "pooled_scores",
     "metrics_table",
     "distribution_entropy",
     "count_modes",
@@ -773,6 +774,46 @@ def evaluate_batch(pred, true, prior=None) -> dict[str, float]:
         "sludge_score": _sludge_from_ab(pred_ab, true_ab, None),
         "sepia_score": _sepia_from_ab(pred_ab, true_ab, SEPIA_HUE_RANGE, SEPIA_CHROMA_RANGE),
         "false_color_score": _false_color_from_ab(pred_ab, true_ab),
+    }
+
+
+def pooled_scores(predictions, truths, prior=None) -> dict:
+    """AuC, rebalanced AuC and false-color score pooled over all pixels of a set of photos.
+
+    Zhang et al. (2016) report the rebalanced AuC over the pixels of the whole test set, so a
+    photo counts by its size and every color bin of the set counts equally; a per-photo mean
+    (``evaluate_batch`` per photo, then averaged) weighs each photo's rare colors instead.
+
+    Args:
+        predictions: List of float32 RGB ``(H_i, W_i, 3)`` in [0, 1].
+        truths: List of the true images, same shapes.
+        prior: Optional ``(Q,)`` ab prior (default: that of all true pixels).
+
+    Returns:
+        ``{"auc_ab_pooled", "rebalanced_auc_ab_pooled", "false_color_score_pooled"}``.
+
+    Raises:
+        ValueError: For empty or mismatched lists, or invalid images.
+
+    Example:
+        >>> import numpy as np
+        >>> image = np.random.default_rng(0).random((6, 5, 3), dtype=np.float32)
+        >>> pooled_scores([image], [image])["rebalanced_auc_ab_pooled"]
+        1.0
+    """
+    if len(predictions) != len(truths) or not truths:
+        raise ValueError(
+            "predictions and truths must be non-empty lists of the same length. "
+            f"Received: len(predictions)={len(predictions)}, len(truths)={len(truths)}"
+        )
+    for predicted, truth in zip(predictions, truths, strict=True):
+        _as_pair(predicted, truth)
+    pred = np.concatenate([np.asarray(p, np.float32).reshape(-1, 1, 3) for p in predictions])
+    true = np.concatenate([np.asarray(t, np.float32).reshape(-1, 1, 3) for t in truths])
+    return {
+        "auc_ab_pooled": auc_ab(pred, true),
+        "rebalanced_auc_ab_pooled": rebalanced_auc_ab(pred, true, prior=prior),
+        "false_color_score_pooled": false_color_score(pred, true),
     }
 
 
