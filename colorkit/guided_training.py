@@ -226,8 +226,10 @@ def train_guided(
             )
     else:
         config_path.write_text(json.dumps(config.to_dict(), indent=1))
-    train = features.FeatureCache(train_cache)
-    val = features.FeatureCache(val_cache, train.meta["encoder"], train.meta["crop_size"])
+    train = features.FeatureCache(train_cache, in_memory=True)
+    val = features.FeatureCache(
+        val_cache, train.meta["encoder"], train.meta["crop_size"], in_memory=True
+    )
     prior_path = run_dir / "prior.npy"
     if not prior_path.exists():
         np.save(prior_path, cache_prior(train, seed=config.seed))

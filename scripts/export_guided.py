@@ -1,0 +1,131 @@
+"""Export the trained guided decoder as the shipped default colorizer (decoding chosen on val).
+
+    python scripts/export_guided.py --run runs/guided/run [--output colorkit/weights/colorizer.keras]
+
+1. The last checkpoint of the run's decoder is joined with the frozen trained encoder
+   (``colorkit.models.guided.guided_zhang``; the encoder is rebuilt from its package at load
+   time, so the file holds the decoder only).
+2. Decoding settings (annealed-mean temperature, saturation) are chosen on BSDS500 val (100
+   photos, long side 256, no hints): among the settings whose false-color score is at most
+   ``MAX_FALSE_COLOR``, whose colorfulness is 0.6-1.1x the truth's and whose plain AuC and PSNR
+   are not below the gray baseline's, the best class-rebalanced AuC pooled over all pixels;
+   every trial is written to ``colorkit/weights/guided_decoding_trials.json``.
+3. The settings are stored in the model's ``ModelSpec`` and the model is saved atomically.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import warnings
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from colorkit import atomic, color, data, infer, metrics, models, recipes
+from colorkit.models import guided
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+WEIGHTS = REPO_ROOT / "colorkit" / "weights"
+TEMPERATURES = (0.2, 0.3, 0.38, 0.5, 0.7)
+SATURATIONS = (0.6, 0.75, 0.9, 1.0)
+MAX_FALSE_COLOR = 0.06
+WORKING_SIZE = 256
+
+
+def last_checkpoint(run: Path) -> Path:
+    checkpoints = sorted(run.glob("epoch_*.keras"))
+    if not checkpoints:
+        raise SystemExit(f"No checkpoint in '{run}'")
+    return checkpoints[-1]
+
+
+def build_shipped(decoder_path: Path, temperature=None, saturation=None) -> keras.Model:
+    decoder = keras.saving.load_model(decoder_path, compile=False)
+    model = guided.guided_zhang(decoder=decoder)
+    spec = models.ModelSpec(
+        family="guided",
+        space="lab",
+        stride=guided.STRIDE,
+        output="distribution",
+        num_bins=color.NUM_BINS,
+        temperature=temperature,
+        saturation=saturation,
+        working_size=WORKING_SIZE,
+        hint_inputs=True,
+    )
+    return models.attach_spec(model, spec)
+
+
+def decoding_trials(model, paths) -> list[dict]:
+    truths = recipes.load_long_side(paths, 256)
+    prior = recipes.pooled_prior(truths)
+    grays = [color.desaturate(t, method="lab") for t in truths]
+    lightness = [infer.luminance(t, "lab") for t in truths]
+    gray = {**recipes.evaluate_predictions(grays, truths, prior), **metrics.pooled_scores(grays, truths, prior)}
+    truth_colorfulness = recipes.evaluate_predictions(truths, truths, prior)["colorfulness"]
+    trials = []
+    for temperature in TEMPERATURES:
+        chroma = infer.full_chroma(model, lightness, size=WORKING_SIZE, temperature=temperature)
+        for saturation in SATURATIONS:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", color.GamutWarning)
+                predicted = [
+                    infer.compose(l, c, "lab", saturation=saturation).rgb
+                    for l, c in zip(lightness, chroma, strict=True)
+                ]
+            row = recipes.evaluate_predictions(predicted, truths, prior)
+            row.update(metrics.pooled_scores(predicted, truths, prior))
+            row["colorfulness_ratio"] = row["colorfulness"] / truth_colorfulness
+            row.update(temperature=temperature, saturation=saturation)
+            row["qualifies"] = bool(
+                row["false_color_score_pooled"] <= MAX_FALSE_COLOR
+                and 0.6 <= row["colorfulness_ratio"] <= 1.1
+                and row["auc_ab_pooled"] >= gray["auc_ab_pooled"]
+                and row["psnr"] >= gray["psnr"]
+            )
+            trials.append(row)
+            print(
+                f"T={temperature} s={saturation}: pooled rebal {row['rebalanced_auc_ab_pooled']:.4f}"
+                f" AuC {row['auc_ab_pooled']:.4f} (gray {gray['auc_ab_pooled']:.4f}) false "
+                f"{row['false_color_score_pooled']:.3f} colorful x{row['colorfulness_ratio']:.2f}"
+                f" PSNR {row['psnr']:.2f} (gray {gray['psnr']:.2f})"
+                f"{' *' if row['qualifies'] else ''}",
+                flush=True,
+            )
+    for row in trials:
+        row["gray"] = {k: gray[k] for k in ("auc_ab_pooled", "rebalanced_auc_ab_pooled", "psnr")}
+    return trials
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--run", required=True, type=Path)
+    parser.add_argument("--output", type=Path, default=WEIGHTS / "colorizer.keras")
+    args = parser.parse_args(argv)
+    checkpoint = last_checkpoint(args.run)
+    model = build_shipped(checkpoint)
+    val_paths = [str(p) for p in data.dataset_paths(*recipes.VAL_SOURCE)]
+    trials = decoding_trials(model, val_paths)
+    pool = [t for t in trials if t["qualifies"]]
+    if not pool:
+        print("No setting meets every constraint: taking the lowest false-color score.")
+        best = min(trials, key=lambda t: t["false_color_score_pooled"])
+    else:
+        best = max(pool, key=lambda t: t["rebalanced_auc_ab_pooled"])
+    print(f"chosen: T={best['temperature']} saturation={best['saturation']}")
+    model = build_shipped(checkpoint, best["temperature"], best["saturation"])
+    with atomic.atomic_path(args.output, suffix=".keras") as temporary:
+        model.save(temporary)
+    trials_path = args.output.parent / "guided_decoding_trials.json"
+    trials_path.write_text(
+        json.dumps({"checkpoint": checkpoint.name, "chosen": best, "trials": trials}, indent=1)
+        + "\n"
+    )
+    print(f"wrote {args.output} ({args.output.stat().st_size / 2**20:.1f} MB), {trials_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
