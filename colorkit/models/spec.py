@@ -1,4 +1,4 @@
-"""What a colorkit model is, stored inside the model: ``ModelSpec``, ``attach_spec``, ``model_spec``.
+"""What a colorkit model is, stored inside it: ``ModelSpec``, ``attach_spec``, ``model_spec``.
 
 The facts that decoding needs (family, color space, stride, output kind, bins, recommended
 decoding settings) travel with the model: ``attach_spec`` appends a pass-through
