@@ -463,6 +463,63 @@ def _pad_to(array: np.ndarray, height: int, width: int) -> np.ndarray:
     return np.pad(array, ((0, pad_h), (0, pad_w), (0, 0)), mode=mode)
 
 
+def full_chroma(
+    model,
+    lightness: list[np.ndarray],
+    size: int = DEFAULT_SIZE,
+    temperature: float = DEFAULT_TEMPERATURE,
+    batch_size: int = 8,
+) -> list[np.ndarray]:
+    """Stages 1-3 for full-resolution images: model-scale chroma at each image's own size.
+
+    Each lightness is resized to the working size (long side ``size`` rounded to the model's
+    stride, aspect kept, reflect-padded to a multiple of the stride; fitted inside a fixed
+    input size), images with the same working size are batched, and the predicted chroma is
+    cropped and upsampled bilinearly back to full resolution.
+
+    Args:
+        model: A colorkit ``keras.Model``.
+        lightness: List of float32 ``(H_i, W_i, 1)`` model-scale lightness in [0, 1].
+        size: Working long side in pixels.
+        temperature: Annealed-mean temperature > 0 (distribution models).
+        batch_size: Images per forward pass.
+
+    Returns:
+        List of float32 ``(H_i, W_i, 2)`` model-scale chroma.
+    """
+    spec = models.model_spec(model)
+    stride = spec.stride
+    fixed = tuple(model.input_shape[1:3]) if len(model.inputs) == 1 else (None, None)
+    fixed_shape = fixed if None not in fixed else None
+    inputs, crops = [], []
+    for luma in lightness:
+        height, width = luma.shape[:2]
+        if fixed_shape is not None:
+            scale = min(fixed_shape[0] / height, fixed_shape[1] / width)
+            work_h = max(1, min(fixed_shape[0], int(round(height * scale))))
+            work_w = max(1, min(fixed_shape[1], int(round(width * scale))))
+            canvas = fixed_shape
+        else:
+            work_h, work_w = working_shape(height, width, int(size), stride)
+            canvas = (-(-work_h // stride) * stride, -(-work_w // stride) * stride)
+        small = np.clip(resize_channels(luma, work_h, work_w), 0.0, 1.0)
+        inputs.append(_pad_to(small, *canvas))
+        crops.append((work_h, work_w))
+
+    # Batch the images that share a canvas shape.
+    groups: dict[tuple[int, int], list[int]] = {}
+    for index, array in enumerate(inputs):
+        groups.setdefault(array.shape[:2], []).append(index)
+    result: list[np.ndarray] = [np.empty(0, np.float32)] * len(inputs)
+    for indices in groups.values():
+        batch = np.stack([inputs[i] for i in indices])
+        predicted = predict_chroma(model, batch, temperature=temperature, batch_size=batch_size)
+        for i, chroma in zip(indices, predicted, strict=True):
+            work_h, work_w = crops[i]
+            result[i] = resize_channels(chroma[:work_h, :work_w], *lightness[i].shape[:2])
+    return result
+
+
 # --------------------------------------------------------------------------------------------
 # Public
 # --------------------------------------------------------------------------------------------
@@ -586,45 +643,11 @@ def colorize_report(
     batch_size = _checks.check_int("batch_size", batch_size)
 
     images, kind = _normalize_inputs(image)
-    stride = spec.stride
-    fixed = tuple(model.input_shape[1:3]) if len(model.inputs) == 1 else (None, None)
-    fixed_shape = fixed if None not in fixed else None
-
-    # Full-resolution luminance in model scale, and the working-size network inputs.
-    full_luma, inputs, crops = [], [], []
-    for rgb in images:
-        luma = luminance(rgb, spec.space)
-        full_luma.append(luma)
-        height, width = luma.shape[:2]
-        if fixed_shape is not None:
-            scale = min(fixed_shape[0] / height, fixed_shape[1] / width)
-            work_h = max(1, min(fixed_shape[0], int(round(height * scale))))
-            work_w = max(1, min(fixed_shape[1], int(round(width * scale))))
-            canvas = fixed_shape
-        else:
-            work_h, work_w = working_shape(height, width, int(size), stride)
-            canvas = (-(-work_h // stride) * stride, -(-work_w // stride) * stride)
-        small = np.clip(resize_channels(luma, work_h, work_w), 0.0, 1.0)
-        inputs.append(_pad_to(small, *canvas))
-        crops.append((work_h, work_w))
-
-    # Batch the images that share a canvas shape.
-    _set_decoder_temperature(model, temperature)
-    groups: dict[tuple[int, int], list[int]] = {}
-    for index, array in enumerate(inputs):
-        groups.setdefault(array.shape[:2], []).append(index)
-    chroma_small: list[np.ndarray | None] = [None] * len(images)
-    for indices in groups.values():
-        batch = np.stack([inputs[i] for i in indices])
-        predicted = predict_chroma(model, batch, temperature=temperature, batch_size=batch_size)
-        for i, chroma in zip(indices, predicted, strict=True):
-            work_h, work_w = crops[i]
-            chroma_small[i] = chroma[:work_h, :work_w]
-
+    full_luma = [luminance(rgb, spec.space) for rgb in images]
+    chroma = full_chroma(model, full_luma, size, temperature, batch_size)
     outputs, clipped = [], []
-    for luma, chroma in zip(full_luma, chroma_small, strict=True):
-        chroma = resize_channels(chroma, *luma.shape[:2])
-        composed = compose(luma, chroma, spec.space, saturation)
+    for luma, item in zip(full_luma, chroma, strict=True):
+        composed = compose(luma, item, spec.space, saturation)
         outputs.append(composed.rgb)
         clipped.append(composed.clipped_pixels)
     if kind == "single":

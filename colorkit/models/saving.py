@@ -12,11 +12,12 @@ from colorkit import losses  # noqa: F401
 from colorkit.models import layers, spec  # noqa: F401  (registered layers)
 
 
-def load_file(path: str | os.PathLike) -> keras.Model:
-    """Load a ``.keras`` file saved by colorkit (inference only: not compiled).
+def load_file(path: str | os.PathLike, compile: bool = False) -> keras.Model:
+    """Load a ``.keras`` file saved by colorkit (not compiled unless ``compile``).
 
     Args:
         path: Path of the ``.keras`` file.
+        compile: Restore the optimizer and loss too (to resume training).
 
     Returns:
         The ``keras.Model``.
@@ -33,4 +34,4 @@ def load_file(path: str | os.PathLike) -> keras.Model:
     path = Path(path).expanduser()
     if not path.is_file():
         raise FileNotFoundError(f"Model file not found: '{path}'")
-    return keras.saving.load_model(path, compile=False)
+    return keras.saving.load_model(path, compile=compile)
