@@ -330,6 +330,11 @@ def compose(
     return infer.compose(lightness, chroma, space, saturation, blend).rgb
 
 
+def _pixel_ab(probabilities: np.ndarray, temperature: float) -> np.ndarray:
+    """ab in Lab units of one pixel's bin distribution (``colorkit.infer.decode_chroma``)."""
+    return infer.decode_chroma(probabilities, temperature) * np.float32(color.AB_SCALE)
+
+
 def pixel_distribution(output: np.ndarray, row: int, col: int, shape: tuple[int, int]):
     """The predicted bin distribution of the output cell covering an image pixel.
 
@@ -731,7 +736,7 @@ class ColorizationExplorer(_Explorer):
         probabilities = pixel_ab = None
         if output.shape[-1] == color.NUM_BINS:
             probabilities = pixel_distribution(output, row, col, shape)
-            pixel_ab = color.annealed_mean(probabilities, temperature=temperature)
+            pixel_ab = _pixel_ab(probabilities, temperature)
         return {
             "photo": photo,
             "model": model_name,
@@ -1035,7 +1040,7 @@ class TemperatureExplorer(_Explorer):
                 f"probabilities must be ({color.NUM_BINS},) or (h, w, {color.NUM_BINS}). "
                 f"Received: probabilities.shape={probabilities.shape}"
             )
-        color.annealed_mean(probabilities, temperature=1.0)  # validates values
+        _pixel_ab(probabilities, 1.0)  # validates values
         self.probabilities = probabilities
         self.lightness = None
         if probabilities.ndim == 3:
@@ -1092,7 +1097,7 @@ class TemperatureExplorer(_Explorer):
 
     def _compute(self) -> dict:
         temperature = float(self.controls["temperature"].value)
-        ab = color.annealed_mean(self._distribution, temperature=temperature)
+        ab = _pixel_ab(self._distribution, temperature)
         result = {"temperature": temperature, "ab": ab, "chroma": float(np.hypot(*ab))}
         if self.lightness is not None:
             chroma = chroma_from_output(self.probabilities, temperature, self.lightness.shape[:2])
