@@ -20,7 +20,6 @@ Usage: python -m benchmarks.bench_video [--quick]
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import sys
 import tempfile
@@ -39,18 +38,11 @@ WIDTH = 384
 WARP_FRAMES = 40  # frames used for the (slower) flow-warping error
 
 
-def _model_colorizer() -> tuple[object | None, str]:
-    """The default model as a colorizer, and a description (None when unavailable)."""
-    try:
-        from colorkit import infer, models  # noqa: F401
-    except ImportError as error:
-        return None, f"model unavailable ({type(error).__name__}: {error})"
-    if importlib.util.find_spec("colorkit.pretrained") is not None:
-        from colorkit import pretrained
+def _model_colorizer() -> tuple[object, str]:
+    """The shipped default model as a colorizer, and a description."""
+    from colorkit import pretrained
 
-        return video.model_colorizer(pretrained.load_pretrained()), "pretrained default model"
-    model = models.build_model("unet")
-    return video.model_colorizer(model), "unet, random-init weights"
+    return video.model_colorizer(pretrained.load_pretrained()), "pretrained default model"
 
 
 def _run_methods(

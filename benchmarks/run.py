@@ -1,6 +1,12 @@
 """Run colorkit's benchmarks and write a markdown table of results.
 
 Usage: python benchmarks/run.py [--output benchmarks/results.md] [--quick] [--only SECTION ...]
+                                [--baseline GIT_REF]
+
+With ``--baseline REF`` the inference and video sections also run on the code of ``REF`` (an
+export of its ``colorkit/`` and ``benchmarks/``, in a temporary folder) in the same run, and a
+"vs REF" section gives the ratio of every shared row (new / previous; for seconds below 1 is
+faster, for frames/s above 1 is faster).
 
 Each section runs in a fresh subprocess (``python -m benchmarks.<module>``) so that peak memory
 and environment flags are measured in isolation. Ratios are always against a baseline measured
@@ -14,6 +20,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -31,19 +38,62 @@ SECTIONS = [
 ]
 
 
-def run_section(module: str, env_extra: dict, quick: bool, timeout: float) -> tuple[list, str]:
+BASELINE_SECTIONS = ("bench_infer", "bench_video")
+
+
+def export_ref(ref: str, folder: Path) -> Path:
+    """Write ``ref``'s colorkit/ and benchmarks/ into ``folder`` (git archive); return it."""
+    archive = subprocess.run(
+        ["git", "archive", ref, "colorkit", "benchmarks"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
+
+
+def baseline_ratios(results: list, baseline: list, ref: str) -> list:
+    """Rows "new / previous" for every row name measured on both sides."""
+    new = {r["name"]: r for _, _, rows, _ in results for r in rows}
+    out = []
+    for r in (r for _, _, rows, _ in baseline for r in rows):
+        current = new.get(r["name"])
+        if current is None or not r["value"] or r["unit"] not in ("s", "frames/s"):
+            continue
+        ratio = current["value"] / r["value"]
+        out.append(
+            {
+                "section": "baseline",
+                "name": r["name"],
+                "value": current["value"],
+                "unit": r["unit"],
+                "baseline": r["value"],
+                "ratio": ratio,
+                "note": f"previous implementation ({ref}) measured in this run",
+            }
+        )
+    return [(f"Against the previous implementation ({ref}, same run)", {}, out, "")] if out else []
+
+
+def run_section(
+    module: str, env_extra: dict, quick: bool, timeout: float, root: Path = REPO_ROOT
+) -> tuple[list, str]:
     """Run one benchmark module in a subprocess and return its rows and any error text."""
-    path = REPO_ROOT / "benchmarks" / f"{module}.py"
+    path = root / "benchmarks" / f"{module}.py"
     if not path.exists():
         return [], f"{module}.py not present"
     env = dict(os.environ)
+    if root != REPO_ROOT:
+        env["PYTHONPATH"] = str(root)
+        env.setdefault("COLORKIT_SHARED_DATA", str(REPO_ROOT.parent / "shared" / "data"))
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env.setdefault("MPLBACKEND", "agg")
     env.update(env_extra)
     command = [sys.executable, "-m", f"benchmarks.{module}"] + (["--quick"] if quick else [])
     try:
         completed = subprocess.run(
-            command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout
+            command, cwd=root, env=env, capture_output=True, text=True, timeout=timeout
         )
     except subprocess.TimeoutExpired:
         return [], f"timed out after {timeout:.0f} s"
@@ -134,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer repeats")
     parser.add_argument("--only", nargs="*", help="module names to run (e.g. bench_color)")
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per section")
+    parser.add_argument("--baseline", help="git ref whose infer/video benchmarks run alongside")
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
@@ -150,6 +201,21 @@ def main(argv: list[str] | None = None) -> int:
         if error:
             print(f"  error: {error}", flush=True)
         results.append((title, env_extra, rows, error))
+    if args.baseline:
+        with tempfile.TemporaryDirectory() as folder:
+            root = export_ref(args.baseline, Path(folder))
+            baseline = []
+            for module, title, env_extra in SECTIONS:
+                if module not in BASELINE_SECTIONS or (args.only and module not in args.only):
+                    continue
+                print(f"[bench] {title} ({module}) at {args.baseline} ...", flush=True)
+                rows, error = run_section(module, env_extra, args.quick, args.timeout, root)
+                baseline.append((f"{title} ({args.baseline})", env_extra, rows, error))
+        comparison = baseline_ratios(results, baseline, args.baseline)
+        for _, _, rows, _ in comparison:
+            for r in rows:
+                print(f"  {r['name']}: {r['ratio']:.2f}x of {args.baseline}", flush=True)
+        results.extend(comparison)
     results.extend(cross_section_ratios(results))
     markdown = to_markdown(results, info, time.perf_counter() - start)
     output = Path(args.output)

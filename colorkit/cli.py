@@ -5,10 +5,16 @@ Subcommands::
     colorkit train    --model unet --data bsds500 --epochs 10 --run-dir runs/unet [--resume]
     colorkit colorize photo.jpg old_photos/ --output colorized/ --model runs/unet/last.keras
     colorkit evaluate --data bsds500 --model runs/unet/best.keras --limit 50
+    colorkit colorize-video clip.avi clip_color.mp4 --method flow --width 384
     colorkit models
 
-Exit status: 0 on success; 1 when something failed (a file could not be colorized, training
-raised, nothing was colorized); 2 for invalid arguments.
+Exit status, the same for every subcommand (tested in tests/test_cli.py):
+
+- 0: success;
+- 1: some inputs failed: a file or folder is missing or unreadable, a photo or video could not
+  be colorized, training raised, nothing was colorized;
+- 2: bad usage: unknown subcommand or option, a missing or malformed argument (a
+  non-positive ``--size``, a negative ``--saturation``, an unknown recipe...).
 
 Safe output rule of ``colorize``: outputs are ``<output>/<relative folder>/<stem>.png``; an input
 is never overwritten. The output folder may not be an input folder or lie inside one (the
@@ -21,13 +27,17 @@ would be one of the inputs is refused (and reported). Two inputs with the same s
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import json
 import os
 import sys
 import warnings
 from pathlib import Path
+
+import numpy as np
+from tqdm import auto
+
+from colorkit import __version__, color, data, infer, metrics, models, pretrained, recipes, video
+from colorkit import train as training
 
 #: Exit status for failures at run time, and for invalid arguments (as argparse).
 EXIT_FAILURE = 1
@@ -49,6 +59,16 @@ def _json_dict(text: str) -> dict:
         raise argparse.ArgumentTypeError(f"not valid JSON ({error}): {text!r}") from None
     if not isinstance(value, dict):
         raise argparse.ArgumentTypeError(f"expected a JSON object like '{{\"a\": 1}}': {text!r}")
+    return value
+
+
+def _unit_interval(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}")
     return value
 
 
@@ -89,8 +109,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="colorkit", description="Neural image colorization: train, colorize, evaluate."
     )
-    from colorkit import __version__
-
     parser.add_argument("--version", action="version", version=f"colorkit {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
@@ -158,13 +176,32 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--temperature", type=_positive_float, default=None)
     evaluate.add_argument("--batch-size", type=_positive_int, default=8)
 
-    from colorkit import video
-
-    video.add_cli_arguments(
-        commands.add_parser(
-            "colorize-video", help="colorize a video with temporal coherence (frame/smooth/flow)"
-        )
+    clip = commands.add_parser(
+        "colorize-video", help="colorize a video with temporal coherence (frame/smooth/flow)"
     )
+    clip.add_argument("input", help="source video file")
+    clip.add_argument("output", help="output video file (.mp4); never the input")
+    clip.add_argument("--method", choices=video.METHODS, default="flow", help="temporal method")
+    clip.add_argument("--model", default=None, help="model name or .keras path (default: shipped)")
+    clip.add_argument("--size", type=_positive_int, default=None, help="working size (px)")
+    clip.add_argument("--temperature", type=_positive_float, default=None, help="annealed-mean T")
+    clip.add_argument(
+        "--saturation",
+        type=_non_negative_float,
+        default=None,
+        help="chroma multiplier (default: the model's recommended setting, else 1.0)",
+    )
+    clip.add_argument("--max-frames", type=_positive_int, default=None, help="first frames only")
+    clip.add_argument("--width", type=_positive_int, default=None, help="downscale to this width")
+    clip.add_argument(
+        "--temporal-weight",
+        type=_unit_interval,
+        default=None,
+        help=f"in [0, 1) (default {video.DEFAULT_FLOW_WEIGHT} for flow, "
+        f"{video.DEFAULT_TEMPORAL_WEIGHT} for smooth)",
+    )
+    clip.add_argument("--no-audio", action="store_true", help="do not carry the audio over")
+    clip.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     model_list = commands.add_parser("models", help="table of models: parameters and FLOPs")
     model_list.add_argument("--image-size", type=_positive_int, default=128)
     return parser
@@ -175,26 +212,11 @@ def build_parser() -> argparse.ArgumentParser:
 # --------------------------------------------------------------------------------------------
 
 
-def _recipe_config(name: str) -> dict:
-    if importlib.util.find_spec("colorkit.recipes") is None:
-        raise UsageError(
-            f"--recipe {name!r}: recipes are not available in this version of colorkit "
-            "(no colorkit.recipes module); give --model, --data, ... instead"
-        )
-    recipes = importlib.import_module("colorkit.recipes")
-    if hasattr(recipes, "get_recipe"):
-        recipe = recipes.get_recipe(name)
-    elif hasattr(recipes, "RECIPES"):
-        if name not in recipes.RECIPES:
-            raise UsageError(f"Unknown recipe {name!r}: expected one of {sorted(recipes.RECIPES)}")
-        recipe = recipes.RECIPES[name]
-    else:
-        raise UsageError("colorkit.recipes has neither get_recipe() nor RECIPES")
-    if hasattr(recipe, "to_dict"):
-        return dict(recipe.to_dict())
-    if isinstance(recipe, dict):
-        return dict(recipe)
-    raise UsageError(f"Recipe {name!r} is not a TrainConfig or dict: {type(recipe).__name__}")
+def _recipe(name: str):
+    try:
+        return recipes.get_recipe(name)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
 
 
 def _single_or_list(values):
@@ -204,8 +226,6 @@ def _single_or_list(values):
 
 
 def _run_train(args) -> int:
-    from colorkit import train as training
-
     values: dict = {}
     run_dir_arg = args.run_dir
     if args.resume:
@@ -214,18 +234,11 @@ def _run_train(args) -> int:
         saved = Path(run_dir_arg) / "config.json"
         if saved.is_file():
             values.update(json.loads(saved.read_text()))
-    if args.recipe and importlib.util.find_spec("colorkit.recipes") is not None:
-        recipes = importlib.import_module("colorkit.recipes")
-        if hasattr(recipes, "run_recipe"):
-            try:
-                recipes.get_recipe(args.recipe)
-            except ValueError as error:
-                raise UsageError(str(error)) from None
-            final = recipes.run_recipe(args.recipe, run_root=run_dir_arg, resume=True)
-            print(f"colorkit train: recipe {args.recipe!r} finished; final model {final}")
-            return 0
     if args.recipe:
-        values.update(_recipe_config(args.recipe))
+        _recipe(args.recipe)
+        final = recipes.run_recipe(args.recipe, run_root=run_dir_arg, resume=True)
+        print(f"colorkit train: recipe {args.recipe!r} finished; final model {final}")
+        return 0
     overrides = {
         "model": args.model,
         "model_kwargs": args.model_kwargs,
@@ -262,15 +275,8 @@ def _run_train(args) -> int:
 
 
 def _resolve_model(name_or_path: str | None, command: str):
-    from colorkit import infer
-
     if name_or_path is None:
-        if importlib.util.find_spec("colorkit.pretrained") is not None:
-            return importlib.import_module("colorkit.pretrained").load_pretrained()
-        raise UsageError(
-            f"--model is required for '{command}': no pretrained model ships with this version. "
-            "Give a .keras file, e.g. runs/unet/best.keras"
-        )
+        return pretrained.load_pretrained()
     return infer.load_model(name_or_path)
 
 
@@ -308,8 +314,6 @@ def plan_outputs(
         >>> [(i.name, o.name) for i, o in jobs], problems
         ([('a.jpg', 'a.png')], [])
     """
-    from colorkit import data
-
     out = Path(output_dir).expanduser().resolve()
     candidates: list[tuple[Path, Path]] = []  # (input file, relative output folder)
     problems: list[tuple[str, str]] = []
@@ -361,16 +365,10 @@ def plan_outputs(
 
 
 def _write_png_atomic(image, path: Path) -> None:
-    from colorkit import data
-
     data.save_image(image, path, overwrite=True)  # atomic; inputs were excluded by plan_outputs
 
 
 def _run_colorize(args) -> int:
-    from tqdm import auto
-
-    from colorkit import color, data, infer
-
     jobs, problems = plan_outputs(args.inputs, args.output, recursive=not args.no_recursive)
     for path, reason in problems:
         _error("colorize", f"skipped {path}: {reason}")
@@ -421,27 +419,14 @@ def _run_colorize(args) -> int:
 
 
 def _evaluation_paths(sources: list[str]) -> list[str]:
-    from colorkit import data
-
-    registered = getattr(data, "DATASETS", {})
-    if len(sources) == 1 and sources[0] in registered:
-        name = sources[0]
-        splits = getattr(registered[name], "splits", {}) or {}
+    if len(sources) == 1 and sources[0] in data.DATASETS:
+        splits = data.DATASETS[sources[0]].splits or {}
         split = "test" if "test" in splits else ("val" if "val" in splits else None)
-        source = data.dataset_paths(name, split=split)
-    else:
-        for text in sources:
-            if not os.path.exists(text.split("::")[0]):
-                raise FileNotFoundError(f"No such file or folder: '{text}'")
-        source = sources[0] if len(sources) == 1 else sources
-    return [str(p) for p in data.scan_images(source, skip_grayscale=True, progress=False).paths]
+        return data.resolve_source(sources[0], split).paths
+    return data.resolve_source(sources[0] if len(sources) == 1 else sources).paths
 
 
 def _run_evaluate(args) -> int:
-    import numpy as np
-
-    from colorkit import color, data, infer, metrics
-
     paths = _evaluation_paths(args.data)
     if args.limit is not None:
         paths = paths[: args.limit]
@@ -465,16 +450,28 @@ def _run_evaluate(args) -> int:
 
 
 def _run_models(args) -> int:
-    from colorkit import models
-
     print(models.summary_table(image_size=args.image_size), end="\n")
     return 0
 
 
 def _run_colorize_video(args) -> int:
-    from colorkit import video
-
-    return video.run_cli(args)
+    model = args.model if args.model is not None else pretrained.load_pretrained()
+    report = video.colorize_video(
+        args.input,
+        args.output,
+        model,
+        method=args.method,
+        size=args.size,
+        temperature=args.temperature,
+        saturation=args.saturation,
+        max_frames=args.max_frames,
+        max_width=args.width,
+        temporal_weight=args.temporal_weight,
+        keep_audio=not args.no_audio,
+        progress=not args.no_progress,
+    )
+    print(report.summary())
+    return 0
 
 
 _COMMANDS = {

@@ -424,29 +424,36 @@ def _lab_to_xyz(lab: np.ndarray) -> np.ndarray:
     return xyz
 
 
-def _clip_to_gamut(values: np.ndarray, caller: str) -> np.ndarray:
-    """Clips RGB values to [0, 1] in place; warns with the pixel count when beyond tolerance."""
+def _clip_to_gamut(values: np.ndarray, caller: str | None) -> tuple[np.ndarray, int]:
+    """Clips RGB values to [0, 1] in place; returns them and the count of pixels beyond tolerance.
+
+    With a ``caller`` name a nonzero count is also reported as a :class:`GamutWarning`.
+    """
+    count = 0
     if values.size:
         low, high = float(values.min()), float(values.max())
         if low < -_GAMUT_TOLERANCE or high > 1.0 + _GAMUT_TOLERANCE:
             outside = (values < -_GAMUT_TOLERANCE) | (values > 1.0 + _GAMUT_TOLERANCE)
             count = int(np.count_nonzero(outside.any(axis=-1)))
             total = values.size // values.shape[-1]
-            warnings.warn(
-                f"{caller}: {count} of {total} pixels were outside the sRGB gamut and were "
-                "clipped to [0, 1].",
-                GamutWarning,
-                stacklevel=4,
-            )
-    return np.clip(values, 0.0, 1.0, out=values)
+            if caller is not None:
+                warnings.warn(
+                    f"{caller}: {count} of {total} pixels were outside the sRGB gamut and were "
+                    "clipped to [0, 1].",
+                    GamutWarning,
+                    stacklevel=4,
+                )
+    return np.clip(values, 0.0, 1.0, out=values), count
 
 
-def _xyz_to_rgb(xyz: np.ndarray, caller: str, overwrite: bool = False) -> np.ndarray:
-    linear = _clip_to_gamut(_apply_matrix(xyz, RGB_FROM_XYZ), caller)
-    return _linear_to_srgb(linear, out=xyz if overwrite else None)
+def _xyz_to_rgb(
+    xyz: np.ndarray, caller: str | None, overwrite: bool = False
+) -> tuple[np.ndarray, int]:
+    linear, count = _clip_to_gamut(_apply_matrix(xyz, RGB_FROM_XYZ), caller)
+    return _linear_to_srgb(linear, out=xyz if overwrite else None), count
 
 
-def _yuv_to_rgb(yuv: np.ndarray, caller: str) -> np.ndarray:
+def _yuv_to_rgb(yuv: np.ndarray, caller: str | None) -> tuple[np.ndarray, int]:
     return _clip_to_gamut(_apply_matrix(yuv, RGB_FROM_YUV), caller)
 
 
@@ -495,7 +502,7 @@ def xyz_to_rgb(xyz) -> np.ndarray:
         >>> np.round(xyz_to_rgb(D65_WHITE), 4)
         array([1., 1., 1.], dtype=float32)
     """
-    return _xyz_to_rgb(_validate_xyz(xyz), "xyz_to_rgb")
+    return _xyz_to_rgb(_validate_xyz(xyz), "xyz_to_rgb")[0]
 
 
 def xyz_to_lab(xyz) -> np.ndarray:
@@ -583,7 +590,7 @@ def lab_to_rgb(lab) -> np.ndarray:
         >>> np.round(lab_to_rgb([53.2408, 80.0925, 67.2032]), 3) + 0.0
         array([1., 0., 0.], dtype=float32)
     """
-    return _xyz_to_rgb(_lab_to_xyz(validate_lab(lab)), "lab_to_rgb", overwrite=True)
+    return _xyz_to_rgb(_lab_to_xyz(validate_lab(lab)), "lab_to_rgb", overwrite=True)[0]
 
 
 def rgb_to_yuv(image) -> np.ndarray:
@@ -633,7 +640,7 @@ def yuv_to_rgb(yuv) -> np.ndarray:
     """
     array = _as_float_array(yuv, "yuv", 3, "(..., 3) with channels (Y, U, V)")
     _check_range(array[..., 0], "yuv[..., 0] (Y)", 0.0, 1.0, _RANGE_TOLERANCE)
-    return _yuv_to_rgb(array, "yuv_to_rgb")
+    return _yuv_to_rgb(array, "yuv_to_rgb")[0]
 
 
 # --------------------------------------------------------------------------------------------
@@ -755,15 +762,17 @@ def _split_pair(first, second, first_name, second_name, first_channels, second_c
     return first, second
 
 
-def decode_lab(lightness, ab) -> np.ndarray:
+def decode_lab(lightness, ab, *, return_clipped: bool = False):
     """Converts a model-scale Lab pair back to RGB (inverse of :func:`encode_lab`).
 
     Args:
         lightness: float array ``(..., 1)``, ``L / L_SCALE`` in [0, 1].
         ab: float array ``(..., 2)``, ``ab / AB_SCALE`` (about [-1, 1]; finite).
+        return_clipped: If True, return ``(rgb, clipped_pixels)`` and do not warn.
 
     Returns:
-        float32 array ``(..., 3)``, sRGB in [0, 1].
+        float32 array ``(..., 3)``, sRGB in [0, 1] (with ``return_clipped``: and the int count
+        of pixels clipped into the sRGB gamut).
 
     Raises:
         TypeError: if an input is not numeric.
@@ -780,7 +789,10 @@ def decode_lab(lightness, ab) -> np.ndarray:
     lightness, ab = _split_pair(lightness, ab, "lightness", "ab", 1, 2)
     lightness = _check_range(lightness, "lightness", 0.0, 1.0, _RANGE_TOLERANCE)
     lab = np.concatenate([lightness * np.float32(L_SCALE), ab * np.float32(AB_SCALE)], axis=-1)
-    return _xyz_to_rgb(_lab_to_xyz(lab), "decode_lab", overwrite=True)
+    rgb, clipped = _xyz_to_rgb(
+        _lab_to_xyz(lab), None if return_clipped else "decode_lab", overwrite=True
+    )
+    return (rgb, clipped) if return_clipped else rgb
 
 
 def encode_yuv(image) -> tuple[np.ndarray, np.ndarray]:
@@ -807,15 +819,17 @@ def encode_yuv(image) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(yuv[..., :1]), uv
 
 
-def decode_yuv(y, uv) -> np.ndarray:
+def decode_yuv(y, uv, *, return_clipped: bool = False):
     """Converts Dahl's model-scale pair back to RGB (inverse of :func:`encode_yuv`).
 
     Args:
         y: float array ``(..., 1)``, luma in [0, 1].
         uv: float array ``(..., 2)``, model-scale chroma in [0, 1].
+        return_clipped: If True, return ``(rgb, clipped_pixels)`` and do not warn.
 
     Returns:
-        float32 array ``(..., 3)``, sRGB in [0, 1].
+        float32 array ``(..., 3)``, sRGB in [0, 1] (with ``return_clipped``: and the int count
+        of pixels clipped into the sRGB gamut).
 
     Raises:
         TypeError: if an input is not numeric.
@@ -833,7 +847,8 @@ def decode_yuv(y, uv) -> np.ndarray:
     y = _check_range(y, "y", 0.0, 1.0, _RANGE_TOLERANCE)
     uv = _check_range(uv, "uv", 0.0, 1.0, _RANGE_TOLERANCE)
     yuv = np.concatenate([y, (uv * 2.0 - 1.0) * UV_MAX], axis=-1)
-    return _yuv_to_rgb(yuv, "decode_yuv")
+    rgb, clipped = _yuv_to_rgb(yuv, None if return_clipped else "decode_yuv")
+    return (rgb, clipped) if return_clipped else rgb
 
 
 # --------------------------------------------------------------------------------------------

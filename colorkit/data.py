@@ -26,7 +26,7 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import hashlib
-import importlib.util
+import importlib.metadata
 import io
 import math
 import numbers
@@ -71,6 +71,7 @@ __all__ = [
     "make_tf_dataset",
     "preload_crops",
     "read_image",
+    "resolve_source",
     "sample_paths",
     "scan_images",
     "split_paths",
@@ -872,14 +873,45 @@ def dataset_paths(name: str, split: str | None = None) -> list[str]:
     return list_images(folder / info.splits[split])
 
 
-def _package_dir(package: str) -> Path | None:
-    try:
-        spec = importlib.util.find_spec(package)
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(next(iter(spec.submodule_search_locations)))
+def resolve_source(
+    source: Any, split: str | None = None, check: bool = True, progress: bool = False
+) -> ScanReport:
+    """Turn a dataset source into photo paths: the one place that does it.
+
+    Args:
+        source: A registered dataset name (:data:`DATASETS`), a folder, a ``.tar`` archive, an
+            image file, or a list of those paths.
+        split: For a registered name: the split to use (None: the whole dataset).
+        check: Decode every file (corrupt files and grayscale photos are left out and
+            reported in ``.skipped`` / ``.grayscale``); False only lists the files.
+        progress: Show a progress bar while decoding.
+
+    Returns:
+        The :class:`ScanReport` (``.paths`` are the usable photos).
+
+    Raises:
+        FileNotFoundError: If a path does not exist and is not a registered name.
+        ValueError: For an empty source or no usable color image.
+    """
+    if isinstance(source, str) and source in DATASETS:
+        source = [str(path) for path in dataset_paths(source, split=split)]
+    else:
+        for text in [source] if isinstance(source, str | os.PathLike) else list(source):
+            if not os.path.exists(os.fspath(text).split("::")[0]):
+                raise FileNotFoundError(
+                    f"Dataset not found: '{text}' is neither an existing file or folder nor a "
+                    f"registered dataset name ({sorted(DATASETS)})"
+                )
+    return scan_images(source, skip_grayscale=True, check=check, progress=progress)
+
+
+#: The distribution that installs each package holding sample photos (all required deps).
+_DISTRIBUTIONS = {"skimage": "scikit-image", "sklearn": "scikit-learn", "matplotlib": "matplotlib"}
+
+
+def _package_dir(package: str) -> Path:
+    """Folder of an installed package, located from its metadata (without importing it)."""
+    return Path(importlib.metadata.distribution(_DISTRIBUTIONS[package]).locate_file(package))
 
 
 def sample_paths() -> dict[str, str]:
@@ -896,7 +928,7 @@ def sample_paths() -> dict[str, str]:
     found = {}
     for name, package, relative in _SAMPLES:
         folder = _package_dir(package)
-        if folder is not None and (folder / relative).is_file():
+        if (folder / relative).is_file():
             found[name] = str(folder / relative)
     return found
 

@@ -1,60 +1,68 @@
 """Inference: colorize photographs of any size with a trained colorkit model.
 
-The network runs at a small *working size* (long side ``size``, aspect kept, reflect-padded to a
-multiple of the model's stride); its chroma is upsampled bilinearly to the input's full
-resolution and merged with the input's own full-resolution luminance (Lab L, or Y for the YUV
-models). The output therefore keeps every detail of the input: only the colors are predicted.
+Colorizing is one chain of small stages, which ``colorize``, the widgets, the video module and
+the command line all call (none of them re-derives a formula):
+
+1. :func:`run_model`: model-scale lightness ``(N, H, W, 1)`` -> the network's raw output
+   (bin probabilities or chroma), at the network's resolution;
+2. :func:`decode_chroma`: raw output -> model-scale chroma ``(..., 2)`` (annealed mean at a
+   temperature for distribution models; regression output as it is);
+3. :func:`resize_channels`: chroma upsampled bilinearly to the full resolution;
+4. :func:`compose`: full-resolution lightness + chroma -> RGB, with ``saturation`` and
+   ``blend``; returns a :class:`Composed` holding the image and the count of pixels clipped
+   into the sRGB gamut (a value, never a warning text to parse).
+
+What a model is (color space, stride, output kind, recommended settings) is read from the
+``ModelSpec`` stored in it (``colorkit.models.model_spec``), never guessed from its name.
 
 Public API:
-    ``load_model(name_or_path)``: a ``.keras`` file (or, later, a pretrained model name).
-    ``predict_chroma(model, lightness, temperature)``: the pure core, model-scale chroma.
+    ``load_model(name_or_path)``: a ``.keras`` file or a pretrained model name.
     ``colorize(image, model, size, temperature, saturation, batch_size)``: RGB in, RGB out.
+    ``colorize_report(...)``: the same, returning a :class:`Colorized` (images + clip counts).
+    ``predict_chroma(model, lightness, temperature)``: stages 1-3 on a batch.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
+import dataclasses
 import os
 import warnings
-import weakref
 from pathlib import Path
 
+import keras
 import numpy as np
 from PIL import Image
 
-from colorkit import color
+from colorkit import _checks, color, data, models, pretrained
+from colorkit.models import saving
 
 #: Tolerance on the [0, 1] range of float inputs (rounding in upstream conversions).
 RANGE_TOLERANCE = 1e-4
+#: Annealed-mean temperature of Zhang et al. 2016, used when a model recommends none.
+DEFAULT_TEMPERATURE = _checks.DEFAULT_TEMPERATURE
+#: Working long side of the network in pixels, used when a model recommends none.
+DEFAULT_SIZE = 256
 
 
 # --------------------------------------------------------------------------------------------
-# Loading
+# Loading and model facts
 # --------------------------------------------------------------------------------------------
-
-
-def _register_custom_objects() -> None:
-    """Import the modules whose Keras objects are registered (layers, losses)."""
-    importlib.import_module("colorkit.models")
-    if importlib.util.find_spec("colorkit.losses") is not None:
-        importlib.import_module("colorkit.losses")
 
 
 def load_model(name_or_path: str | os.PathLike):
-    """Load a colorization model from a ``.keras`` file (or a pretrained name, when available).
+    """Load a colorization model from a ``.keras`` file or by pretrained name.
 
     Args:
         name_or_path: Path to a ``.keras`` file saved by ``colorkit.train`` or ``model.save``.
             A bare name (no path separator, no ``.keras`` suffix, not an existing file) is
-            looked up with ``colorkit.pretrained.load_pretrained(name)`` when that module exists.
+            looked up with ``colorkit.pretrained.load_pretrained(name)``.
 
     Returns:
         The ``keras.Model`` (not compiled: inference only).
 
     Raises:
-        FileNotFoundError: If the file does not exist (the message names the path), or a name
-            cannot be resolved.
+        FileNotFoundError: If the file does not exist (the message names the path).
+        ValueError: If a bare name is not a pretrained model.
         TypeError: If ``name_or_path`` is not a string or path.
 
     Example:
@@ -77,127 +85,68 @@ def load_model(name_or_path: str | os.PathLike):
         or path.exists()
     )
     if looks_like_path:
-        if not path.is_file():
-            raise FileNotFoundError(f"Model file not found: '{path}'")
-        import keras
-
-        _register_custom_objects()
-        return keras.saving.load_model(path, compile=False)
-    if importlib.util.find_spec("colorkit.pretrained") is not None:
-        pretrained = importlib.import_module("colorkit.pretrained")
-        return pretrained.load_pretrained(text)
-    raise FileNotFoundError(
-        f"Model file not found: '{path}' (and no pretrained model registry "
-        "(colorkit.pretrained) is available to resolve it as a name)"
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# Model introspection
-# --------------------------------------------------------------------------------------------
-
-
-def _model_space(model) -> str:
-    """Color space of a model's input and output: "lab" or "yuv"."""
-    from colorkit import models
-
-    try:
-        family = models.model_family(model)
-    except (ValueError, TypeError, KeyError):
-        return "lab"
-    return str(models.FAMILIES.get(family, {}).get("space", "lab"))
+        return saving.load_file(path)
+    return pretrained.load_pretrained(text)
 
 
 def model_stride(model) -> int:
-    """Required divisor of a model's input height and width.
+    """Required divisor of a model's input height and width (from its ``ModelSpec``).
 
-    Read from the model's ``ImageSizeCheck`` layer when it has one, else from
-    ``colorkit.models.FAMILIES``, else 1.
-
-    Args:
-        model: A colorkit ``keras.Model``.
-
-    Returns:
-        Positive int.
+    Raises:
+        ValueError: If the model carries no ``ModelSpec``.
     """
-    from colorkit import models
-    from colorkit.models import layers as ck_layers
-
-    for layer in ck_layers.iter_layers(model):
-        if isinstance(layer, ck_layers.ImageSizeCheck):
-            return int(layer.stride)
-    try:
-        family = models.model_family(model)
-        return int(models.FAMILIES[family].get("stride", 1))
-    except (ValueError, TypeError, KeyError):
-        return 1
-
-
-#: Annealed-mean temperature of Zhang et al. 2016, used when a model recommends none.
-DEFAULT_TEMPERATURE = 0.38
-#: Working long side of the network in pixels, used when a model recommends none.
-DEFAULT_SIZE = 256
-#: Decoding settings recommended for particular model objects (set by colorkit.pretrained).
-_RECOMMENDED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+    return models.model_spec(model).stride
 
 
 def recommend_settings(model, **settings) -> None:
-    """Attach recommended decoding settings (``size``, ``temperature``, ``saturation``).
+    """Store recommended decoding settings (``size``, ``temperature``, ``saturation``).
 
+    They are written into the model's ``ModelSpec`` (so they are saved with it);
     :func:`colorize` uses them when its ``size`` / ``temperature`` / ``saturation`` are None.
-    ``colorkit.pretrained.load_pretrained`` records the settings chosen on validation photos.
 
     Raises:
-        ValueError: For an unknown setting name.
+        ValueError: For an unknown setting name, a bad value, or a model without a spec.
     """
     unknown = sorted(set(settings) - {"size", "temperature", "saturation"})
     if unknown:
         raise ValueError(
             f"Unknown settings: expected size, temperature, saturation. Received: {unknown}"
         )
-    _RECOMMENDED[model] = {
-        key: int(value) if key == "size" else float(value) for key, value in settings.items()
-    }
+    changes = {("working_size" if key == "size" else key): value for key, value in settings.items()}
+    spec = models.model_spec(model).replace(**changes)
+    updated = models.attach_spec(model, spec)
+    if updated is not model:
+        raise ValueError(
+            "recommend_settings needs a model whose output carries its ModelSpec (a colorkit "
+            f"builder's model). Received: model.name={model.name!r}"
+        )
 
 
 def recommended_settings(model) -> dict:
-    """The decoding settings recommended for ``model`` ({} when none were recorded).
+    """The decoding settings recommended in ``model``'s ``ModelSpec`` ({} when none).
 
     Example:
-        >>> from colorkit import models
         >>> recommended_settings(models.build_model("unet", base_filters=4, depth=1))
         {}
     """
-    try:
-        return dict(_RECOMMENDED.get(model, {}))
-    except TypeError:  # an unhashable object
-        return {}
-
-
-def _set_decoder_temperature(model, temperature: float) -> None:
-    """Set the temperature of any ``AnnealedMeanDecode`` layer (no rebuild)."""
-    from colorkit.models import layers as ck_layers
-
-    for layer in ck_layers.iter_layers(model):
-        if isinstance(layer, ck_layers.AnnealedMeanDecode):
-            layer.set_temperature(temperature)
+    spec = models.model_spec(model)
+    values = {"size": spec.working_size, "temperature": spec.temperature}
+    values["saturation"] = spec.saturation
+    return {key: value for key, value in values.items() if value is not None}
 
 
 # --------------------------------------------------------------------------------------------
-# Core
+# The stages
 # --------------------------------------------------------------------------------------------
 
 
-def _validate_temperature(temperature) -> float:
-    if isinstance(temperature, bool) or not isinstance(temperature, int | float | np.number):
-        raise TypeError(f"temperature must be a number. Received: temperature={temperature!r}")
-    if not np.isfinite(temperature) or temperature <= 0:
-        raise ValueError(f"temperature must be finite and > 0. Received: temperature={temperature}")
-    return float(temperature)
+def resize_channels(array: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Bilinear (antialiased when shrinking) resize of a float32 ``(h, w, C)`` array.
 
-
-def _resize_channels(array: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Bilinear (antialiased when shrinking) resize of a float32 (h, w, C) array."""
+    Example:
+        >>> resize_channels(np.ones((2, 2, 2), np.float32), 4, 6).shape
+        (4, 6, 2)
+    """
     if array.shape[:2] == (height, width):
         return array.astype(np.float32, copy=False)
     channels = [
@@ -212,33 +161,7 @@ def _resize_channels(array: np.ndarray, height: int, width: int) -> np.ndarray:
     return np.stack(channels, axis=-1)
 
 
-def predict_chroma(
-    model, lightness: np.ndarray, temperature: float = 0.38, batch_size: int = 8
-) -> np.ndarray:
-    """Run a model on model-scale lightness and return model-scale chroma at the same size.
-
-    Classification models (output ``(B, h, w, Q)`` bin probabilities, the zhang family) are
-    decoded by the annealed mean at ``temperature`` (in NumPy: nothing is rebuilt); models that
-    contain an ``AnnealedMeanDecode`` layer get its temperature set. Chroma predicted at a lower
-    resolution is upsampled bilinearly to ``(H, W)``.
-
-    Args:
-        model: A colorkit ``keras.Model``; H and W must suit it (multiples of its stride).
-        lightness: float32 ``(N, H, W, 1)`` in [0, 1]: L / 100 for Lab models, Y for YUV models.
-        temperature: Annealed-mean temperature > 0 (zhang models only; ignored otherwise).
-        batch_size: Images per forward pass.
-
-    Returns:
-        float32 ``(N, H, W, 2)``: ab / AB_SCALE (about [-1, 1]) for Lab models, or the model
-        scale UV in [0, 1] for YUV models.
-
-    Raises:
-        TypeError: If ``lightness`` is not a floating array.
-        ValueError: If it is not ``(N, H, W, 1)``, has NaN, or leaves [0, 1].
-    """
-    import keras
-
-    temperature = _validate_temperature(temperature)
+def _check_lightness(lightness) -> np.ndarray:
     array = np.asarray(lightness)
     if not np.issubdtype(array.dtype, np.floating):
         raise TypeError(
@@ -256,26 +179,183 @@ def predict_chroma(
             "lightness must be in [0, 1]. "
             f"Received: lightness range=[{array.min():.4g}, {array.max():.4g}]"
         )
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int. Received: batch_size={batch_size!r}")
-    array = np.clip(array, 0.0, 1.0).astype(np.float32)
-    _set_decoder_temperature(model, temperature)
+    return np.clip(array, 0.0, 1.0).astype(np.float32)
 
-    height, width = array.shape[1:3]
-    results = []
-    for start in range(0, len(array), batch_size):
-        output = keras.ops.convert_to_numpy(
-            model(array[start : start + batch_size], training=False)
+
+def luminance(image: np.ndarray, space: str) -> np.ndarray:
+    """Full-resolution model-scale lightness of RGB: L / 100 ("lab") or Y ("yuv").
+
+    Args:
+        image: float32 RGB ``(..., 3)`` in [0, 1].
+        space: "lab" or "yuv" (``ModelSpec.space``).
+
+    Returns:
+        float32 ``(..., 1)`` in [0, 1].
+    """
+    encode = color.encode_yuv if space == "yuv" else color.encode_lab
+    return np.asarray(encode(image)[0], np.float32)
+
+
+def run_model(model, lightness: np.ndarray, hints=None, batch_size: int = 8) -> np.ndarray:
+    """Stage 1: the network's raw output for model-scale lightness.
+
+    Models whose ``ModelSpec.hint_inputs`` is True take ``[lightness, hint_ab, hint_mask]``;
+    without ``hints`` they get zeros (no hint anywhere).
+
+    Args:
+        model: A colorkit ``keras.Model`` (H and W must suit its stride).
+        lightness: float32 ``(N, H, W, 1)`` in [0, 1].
+        hints: None, or ``(hint_ab (N, H, W, 2), hint_mask (N, H, W, 1))`` for hint models.
+        batch_size: Images per forward pass (positive int).
+
+    Returns:
+        float32 ``(N, h, w, C)``: bin probabilities (``C = num_bins``) or model-scale chroma
+        (``C = 2``), at the network's output resolution.
+
+    Raises:
+        TypeError: If ``lightness`` is not a floating array.
+        ValueError: If it is not ``(N, H, W, 1)`` in [0, 1], or hints are given to a model
+            without hint inputs.
+    """
+    spec = models.model_spec(model)
+    array = _check_lightness(lightness)
+    batch_size = _checks.check_int("batch_size", batch_size)
+    if spec.hint_inputs:
+        if hints is None:
+            hints = (
+                np.zeros(array.shape[:3] + (2,), np.float32),
+                np.zeros(array.shape[:3] + (1,), np.float32),
+            )
+        inputs = [array, *(np.asarray(h, np.float32) for h in hints)]
+    elif hints is not None:
+        raise ValueError(
+            f"Model {model.name!r} takes no hints (its ModelSpec.hint_inputs is False)"
         )
-        output = np.asarray(output, dtype=np.float32)
-        if output.shape[-1] != 2:
-            # Bin probabilities: annealed mean in Lab units -> model scale.
-            ab = color.annealed_mean(output, temperature=temperature)
-            output = np.asarray(ab, dtype=np.float32) / color.AB_SCALE
-        results.extend(_resize_channels(chroma, height, width) for chroma in output)
-    if not results:
+    else:
+        inputs = [array]
+    outputs = []
+    for start in range(0, len(array), batch_size):
+        batch = [item[start : start + batch_size] for item in inputs]
+        output = model(batch[0] if len(batch) == 1 else batch, training=False)
+        outputs.append(np.asarray(keras.ops.convert_to_numpy(output), dtype=np.float32))
+    if not outputs:
+        return np.zeros((0,) + array.shape[1:3] + (2,), np.float32)
+    return np.concatenate(outputs)
+
+
+def decode_chroma(output: np.ndarray, temperature: float = DEFAULT_TEMPERATURE) -> np.ndarray:
+    """Stage 2: model-scale chroma from a raw output (annealed mean for bin probabilities).
+
+    Args:
+        output: float32 ``(..., 2)`` model-scale chroma (returned as is) or ``(..., Q)`` bin
+            probabilities over ``color.ab_bins()`` (decoded at ``temperature``).
+        temperature: Annealed-mean temperature > 0 (probabilities only).
+
+    Returns:
+        float32 ``(..., 2)``: ab / ``color.AB_SCALE`` for Lab models, model-scale UV for YUV.
+
+    Example:
+        >>> probabilities = np.zeros((1, 1, color.NUM_BINS), np.float32)
+        >>> probabilities[..., [120, 121]] = 0.4, 0.6  # bins (0, 0) and (0, 10)
+        >>> round(float(decode_chroma(probabilities, 1.0)[0, 0, 1] * color.AB_SCALE), 3)
+        6.0
+    """
+    temperature = _checks.check_temperature(temperature)
+    output = np.asarray(output, dtype=np.float32)
+    if output.shape[-1] == 2:
+        return output
+    ab = color.annealed_mean(output, temperature=temperature)
+    return np.asarray(ab, dtype=np.float32) / np.float32(color.AB_SCALE)
+
+
+@dataclasses.dataclass(frozen=True)
+class Composed:
+    """Stage 4's result: ``rgb`` float32 ``(..., 3)`` in [0, 1] and ``clipped_pixels`` (int),
+    the number of pixels whose merged color left the sRGB gamut and was clipped."""
+
+    rgb: np.ndarray
+    clipped_pixels: int
+
+
+def compose(
+    lightness: np.ndarray,
+    chroma: np.ndarray,
+    space: str = "lab",
+    saturation: float = 1.0,
+    blend: float = 1.0,
+) -> Composed:
+    """Stage 4: merge full-resolution lightness and chroma into RGB.
+
+    ``saturation`` scales the chroma (0 gives the gray image); ``blend`` then cross-fades in
+    RGB between the gray image (0) and the colorization (1).
+
+    Args:
+        lightness: float32 ``(..., 1)`` in [0, 1]: L / 100 ("lab") or Y ("yuv").
+        chroma: float32 ``(..., 2)``: ab / ``color.AB_SCALE`` ("lab") or model-scale UV ("yuv").
+        space: "lab" or "yuv".
+        saturation: Chroma multiplier >= 0.
+        blend: Weight of the colorization in [0, 1].
+
+    Returns:
+        A :class:`Composed` (RGB and the count of gamut-clipped pixels; no warning).
+
+    Raises:
+        ValueError: For mismatched shapes, an unknown space, or values out of range.
+
+    Example:
+        >>> out = compose(np.full((2, 2, 1), 0.5, np.float32), np.zeros((2, 2, 2), np.float32))
+        >>> out.rgb.shape, out.clipped_pixels
+        ((2, 2, 3), 0)
+    """
+    _checks.check_choice("space", space, ("lab", "yuv"))
+    saturation = _checks.check_saturation(saturation)
+    blend = _checks.check_number("blend", blend, 0.0, 1.0)
+    lightness = np.asarray(lightness, dtype=np.float32)
+    chroma = np.asarray(chroma, dtype=np.float32)
+    if lightness.shape[-1:] != (1,) or chroma.shape != lightness.shape[:-1] + (2,):
+        raise ValueError(
+            "Invalid shapes: expected lightness (..., 1) and chroma (..., 2) of the same size. "
+            f"Received: lightness.shape={lightness.shape}, chroma.shape={chroma.shape}"
+        )
+    if space == "yuv":
+        scaled = np.clip((chroma - 0.5) * np.float32(saturation) + 0.5, 0.0, 1.0)
+        rgb, clipped = color.decode_yuv(lightness, scaled, return_clipped=True)
+        gray = None if blend == 1.0 else color.decode_yuv(lightness, np.full_like(chroma, 0.5))
+    else:
+        rgb, clipped = color.decode_lab(lightness, chroma * saturation, return_clipped=True)
+        gray = None if blend == 1.0 else color.decode_lab(lightness, np.zeros_like(chroma))
+    if gray is not None:
+        rgb = np.float32(blend) * rgb + np.float32(1.0 - blend) * gray
+    return Composed(np.clip(np.asarray(rgb, np.float32), 0.0, 1.0), int(clipped))
+
+
+def predict_chroma(
+    model, lightness: np.ndarray, temperature: float = DEFAULT_TEMPERATURE, batch_size: int = 8
+) -> np.ndarray:
+    """Stages 1-3 on a batch: model-scale chroma at the lightness's own size.
+
+    Args:
+        model: A colorkit ``keras.Model``; H and W must suit it (multiples of its stride).
+        lightness: float32 ``(N, H, W, 1)`` in [0, 1]: L / 100 for Lab models, Y for YUV models.
+        temperature: Annealed-mean temperature > 0 (distribution models only).
+        batch_size: Images per forward pass.
+
+    Returns:
+        float32 ``(N, H, W, 2)``: ab / AB_SCALE (about [-1, 1]) for Lab models, or the model
+        scale UV in [0, 1] for YUV models.
+
+    Raises:
+        TypeError: If ``lightness`` is not a floating array.
+        ValueError: If it is not ``(N, H, W, 1)``, has NaN, or leaves [0, 1].
+    """
+    temperature = _checks.check_temperature(temperature)
+    _set_decoder_temperature(model, temperature)
+    output = run_model(model, lightness, batch_size=batch_size)
+    height, width = np.shape(lightness)[1:3]
+    chroma = decode_chroma(output, temperature)
+    if not len(chroma):
         return np.zeros((0, height, width, 2), np.float32)
-    return np.stack(results).astype(np.float32)
+    return np.stack([resize_channels(item, height, width) for item in chroma])
 
 
 # --------------------------------------------------------------------------------------------
@@ -287,8 +367,6 @@ def _as_rgb(image, index: int | None = None) -> np.ndarray:
     """Validate one image and return float32 RGB (H, W, 3) in [0, 1]."""
     name = "image" if index is None else f"image[{index}]"
     if isinstance(image, str | os.PathLike):
-        from colorkit import data
-
         return np.asarray(data.read_image(image), dtype=np.float32)
     if not isinstance(image, np.ndarray) and not hasattr(image, "__array__"):
         raise TypeError(
@@ -385,6 +463,63 @@ def _pad_to(array: np.ndarray, height: int, width: int) -> np.ndarray:
     return np.pad(array, ((0, pad_h), (0, pad_w), (0, 0)), mode=mode)
 
 
+def full_chroma(
+    model,
+    lightness: list[np.ndarray],
+    size: int = DEFAULT_SIZE,
+    temperature: float = DEFAULT_TEMPERATURE,
+    batch_size: int = 8,
+) -> list[np.ndarray]:
+    """Stages 1-3 for full-resolution images: model-scale chroma at each image's own size.
+
+    Each lightness is resized to the working size (long side ``size`` rounded to the model's
+    stride, aspect kept, reflect-padded to a multiple of the stride; fitted inside a fixed
+    input size), images with the same working size are batched, and the predicted chroma is
+    cropped and upsampled bilinearly back to full resolution.
+
+    Args:
+        model: A colorkit ``keras.Model``.
+        lightness: List of float32 ``(H_i, W_i, 1)`` model-scale lightness in [0, 1].
+        size: Working long side in pixels.
+        temperature: Annealed-mean temperature > 0 (distribution models).
+        batch_size: Images per forward pass.
+
+    Returns:
+        List of float32 ``(H_i, W_i, 2)`` model-scale chroma.
+    """
+    spec = models.model_spec(model)
+    stride = spec.stride
+    fixed = tuple(model.input_shape[1:3]) if len(model.inputs) == 1 else (None, None)
+    fixed_shape = fixed if None not in fixed else None
+    inputs, crops = [], []
+    for luma in lightness:
+        height, width = luma.shape[:2]
+        if fixed_shape is not None:
+            scale = min(fixed_shape[0] / height, fixed_shape[1] / width)
+            work_h = max(1, min(fixed_shape[0], int(round(height * scale))))
+            work_w = max(1, min(fixed_shape[1], int(round(width * scale))))
+            canvas = fixed_shape
+        else:
+            work_h, work_w = working_shape(height, width, int(size), stride)
+            canvas = (-(-work_h // stride) * stride, -(-work_w // stride) * stride)
+        small = np.clip(resize_channels(luma, work_h, work_w), 0.0, 1.0)
+        inputs.append(_pad_to(small, *canvas))
+        crops.append((work_h, work_w))
+
+    # Batch the images that share a canvas shape.
+    groups: dict[tuple[int, int], list[int]] = {}
+    for index, array in enumerate(inputs):
+        groups.setdefault(array.shape[:2], []).append(index)
+    result: list[np.ndarray] = [np.empty(0, np.float32)] * len(inputs)
+    for indices in groups.values():
+        batch = np.stack([inputs[i] for i in indices])
+        predicted = predict_chroma(model, batch, temperature=temperature, batch_size=batch_size)
+        for i, chroma in zip(indices, predicted, strict=True):
+            work_h, work_w = crops[i]
+            result[i] = resize_channels(chroma[:work_h, :work_w], *lightness[i].shape[:2])
+    return result
+
+
 # --------------------------------------------------------------------------------------------
 # Public
 # --------------------------------------------------------------------------------------------
@@ -441,100 +576,82 @@ def colorize(
         >>> out.shape, out.dtype
         ((30, 50, 3), dtype('float32'))
     """
-    if isinstance(model, str | os.PathLike):
-        model = load_model(model)
-    recommended = recommended_settings(model)
-    if size is None:
-        size = int(recommended.get("size", DEFAULT_SIZE))
-    if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
-        raise ValueError(f"size must be a positive int. Received: size={size!r}")
-    if temperature is None:
-        temperature = recommended.get("temperature", DEFAULT_TEMPERATURE)
-    if saturation is None:
-        saturation = recommended.get("saturation", 1.0)
-    temperature = _validate_temperature(temperature)
-    if (
-        isinstance(saturation, bool)
-        or not isinstance(saturation, int | float | np.number)
-        or not np.isfinite(saturation)
-        or saturation < 0
-    ):
-        raise ValueError(
-            f"saturation must be a finite number >= 0. Received: saturation={saturation!r}"
-        )
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int. Received: batch_size={batch_size!r}")
-
-    images, kind = _normalize_inputs(image)
-    space = _model_space(model)
-    stride = model_stride(model)
-    fixed = tuple(model.input_shape[1:3])
-    fixed_shape = fixed if None not in fixed else None
-
-    # Full-resolution luminance in model scale, and the working-size network inputs.
-    full_luma, inputs, crops = [], [], []
-    for rgb in images:
-        if space == "yuv":
-            luma = np.asarray(color.encode_yuv(rgb)[0], np.float32)
-        else:
-            luma = np.asarray(color.encode_lab(rgb)[0], np.float32)
-        full_luma.append(luma)
-        height, width = luma.shape[:2]
-        if fixed_shape is not None:
-            scale = min(fixed_shape[0] / height, fixed_shape[1] / width)
-            work_h = max(1, min(fixed_shape[0], int(round(height * scale))))
-            work_w = max(1, min(fixed_shape[1], int(round(width * scale))))
-            canvas = fixed_shape
-        else:
-            work_h, work_w = working_shape(height, width, int(size), stride)
-            canvas = (-(-work_h // stride) * stride, -(-work_w // stride) * stride)
-        small = np.clip(_resize_channels(luma, work_h, work_w), 0.0, 1.0)
-        inputs.append(_pad_to(small, *canvas))
-        crops.append((work_h, work_w))
-
-    # Batch the images that share a canvas shape.
-    groups: dict[tuple[int, int], list[int]] = {}
-    for index, array in enumerate(inputs):
-        groups.setdefault(array.shape[:2], []).append(index)
-    chroma_small: list[np.ndarray | None] = [None] * len(images)
-    for indices in groups.values():
-        batch = np.stack([inputs[i] for i in indices])
-        predicted = predict_chroma(model, batch, temperature=temperature, batch_size=batch_size)
-        for i, chroma in zip(indices, predicted, strict=True):
-            work_h, work_w = crops[i]
-            chroma_small[i] = chroma[:work_h, :work_w]
-
-    outputs, clipped = [], 0
-    for luma, chroma in zip(full_luma, chroma_small, strict=True):
-        chroma = _resize_channels(chroma, *luma.shape[:2])
-        # Merged colors can leave the sRGB gamut: decode_* clips them and warns; gather those
-        # warnings into one per call.
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", color.GamutWarning)
-            if space == "yuv":
-                chroma = np.clip((chroma - 0.5) * saturation + 0.5, 0.0, 1.0)
-                rgb = color.decode_yuv(luma, chroma)
-            else:
-                rgb = color.decode_lab(luma, chroma * saturation)
-        for record in caught:
-            if issubclass(record.category, color.GamutWarning):
-                clipped += 1
-            else:
-                warnings.warn_explicit(
-                    record.message, record.category, record.filename, record.lineno
-                )
-        outputs.append(np.clip(np.asarray(rgb, np.float32), 0.0, 1.0))
-    if clipped:
+    result = colorize_report(image, model, size, temperature, saturation, batch_size)
+    if result.clipped_images:
         warnings.warn(
-            f"colorize: out-of-gamut colors were clipped to sRGB in {clipped} of "
-            f"{len(outputs)} image(s) (luminance may differ slightly there; lower "
+            f"colorize: out-of-gamut colors were clipped to sRGB in {result.clipped_images} of "
+            f"{len(result.clipped_pixels)} image(s) (luminance may differ slightly there; lower "
             "saturation to reduce it).",
             color.GamutWarning,
             stacklevel=2,
         )
+    return result.images
 
+
+@dataclasses.dataclass(frozen=True)
+class Colorized:
+    """What :func:`colorize_report` returns.
+
+    Attributes:
+        images: As :func:`colorize` returns them: ``(H, W, 3)``, ``(N, H, W, 3)`` or a list.
+        clipped_pixels: Per image, the number of pixels clipped into the sRGB gamut.
+    """
+
+    images: object
+    clipped_pixels: list[int]
+
+    @property
+    def clipped_images(self) -> int:
+        """How many images had at least one clipped pixel."""
+        return sum(1 for count in self.clipped_pixels if count)
+
+
+def _set_decoder_temperature(model, temperature: float) -> None:
+    """Set the temperature of any ``AnnealedMeanDecode`` layer (decoder models; no rebuild)."""
+    for layer in models.layers.iter_layers(model):
+        if isinstance(layer, models.AnnealedMeanDecode):
+            layer.set_temperature(temperature)
+
+
+def colorize_report(
+    image,
+    model,
+    size: int | None = None,
+    temperature: float | None = None,
+    saturation: float | None = None,
+    batch_size: int = 8,
+) -> Colorized:
+    """:func:`colorize`, returning the images with their gamut-clip counts (no warning).
+
+    Same arguments, defaults and errors as :func:`colorize`.
+
+    Returns:
+        A :class:`Colorized`.
+    """
+    if isinstance(model, str | os.PathLike):
+        model = load_model(model)
+    spec = models.model_spec(model)
+    size = spec.working_size or DEFAULT_SIZE if size is None else size
+    if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
+        raise ValueError(f"size must be a positive int. Received: size={size!r}")
+    if temperature is None:
+        temperature = spec.temperature or DEFAULT_TEMPERATURE
+    if saturation is None:
+        saturation = 1.0 if spec.saturation is None else spec.saturation
+    temperature = _checks.check_temperature(temperature)
+    saturation = _checks.check_saturation(saturation)
+    batch_size = _checks.check_int("batch_size", batch_size)
+
+    images, kind = _normalize_inputs(image)
+    full_luma = [luminance(rgb, spec.space) for rgb in images]
+    chroma = full_chroma(model, full_luma, size, temperature, batch_size)
+    outputs, clipped = [], []
+    for luma, item in zip(full_luma, chroma, strict=True):
+        composed = compose(luma, item, spec.space, saturation)
+        outputs.append(composed.rgb)
+        clipped.append(composed.clipped_pixels)
     if kind == "single":
-        return outputs[0]
+        return Colorized(outputs[0], clipped)
     if kind == "batch":
-        return np.stack(outputs)
-    return outputs
+        return Colorized(np.stack(outputs), clipped)
+    return Colorized(outputs, clipped)

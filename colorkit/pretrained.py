@@ -17,6 +17,9 @@ import json
 import os
 from pathlib import Path
 
+from colorkit import data
+from colorkit.models import saving
+
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 MANIFEST = WEIGHTS_DIR / "manifest.json"
 
@@ -96,9 +99,10 @@ def load_pretrained(name: str = "default", verify: bool = True):
         verify: Check the file's SHA-256 against the manifest before loading.
 
     Returns:
-        A ``keras.Model`` (not compiled; inference only). Its recommended decoding settings
-        (annealed-mean temperature and saturation, chosen on validation photos) are recorded
-        with ``colorkit.infer.recommend_settings`` so that ``colorize`` uses them by default.
+        A ``keras.Model`` (not compiled; inference only). Its ``ModelSpec``
+        (``colorkit.models.model_spec``) holds the recommended decoding settings (annealed-mean
+        temperature, saturation, working size, chosen on validation photos), which
+        ``colorkit.infer.colorize`` uses by default.
 
     Raises:
         ValueError: If ``name`` is unknown or the file fails its checksum.
@@ -113,11 +117,7 @@ def load_pretrained(name: str = "default", verify: bool = True):
     if not isinstance(name, str | os.PathLike):
         raise TypeError(f"name must be a string. Received: name={name!r}")
     if isinstance(name, os.PathLike) or name.endswith(".keras"):
-        from colorkit import infer
-
-        return infer.load_model(name)
-    from colorkit import data, infer
-
+        return saving.load_file(name)
     info = pretrained_info(name)
     path = pretrained_path(name)
     digest = data.file_sha256(path) if verify and info.get("sha256") else None
@@ -126,8 +126,6 @@ def load_pretrained(name: str = "default", verify: bool = True):
             f"Pretrained weights file '{path}' does not match its manifest checksum; the file "
             f"is corrupt or was replaced. Received: sha256={digest}"
         )
-    model = infer.load_model(path)
-    # Decoding settings chosen on validation photos (see MODEL_CARD.md); colorize() uses them
-    # unless it is given its own temperature / saturation.
-    infer.recommend_settings(model, **info.get("decode", {}))
-    return model
+    # The decoding settings chosen on validation photos (see MODEL_CARD.md) are stored in the
+    # file's ModelSpec; colorize() uses them unless given its own temperature / saturation.
+    return saving.load_file(path)

@@ -172,11 +172,12 @@ def get_recipe(name: str) -> Recipe:
 
 
 def _source_paths(sources) -> list[str]:
+    """Listed (not decoded) photo paths of ``(dataset, split)`` pairs; train decodes them."""
     from colorkit import data
 
     paths: list[str] = []
     for dataset, split in sources:
-        paths.extend(str(p) for p in data.dataset_paths(dataset, split=split))
+        paths.extend(str(p) for p in data.resolve_source(dataset, split, check=False).paths)
     return paths
 
 

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import importlib.util
 import io
 import json
 import math
@@ -43,7 +42,8 @@ from pathlib import Path
 
 import numpy as np
 
-from colorkit import atomic, color
+from colorkit import atomic, color, data
+from colorkit.models import saving
 
 #: Learning-rate schedules accepted by ``TrainConfig.lr_schedule``.
 LR_SCHEDULES = ("constant", "cosine", "step")
@@ -268,31 +268,15 @@ def save_model_atomic(model, path: str | os.PathLike) -> Path:
 
 
 def _is_registered(name) -> bool:
-    from colorkit import data
-
-    return isinstance(name, str) and name in getattr(data, "DATASETS", {})
+    return isinstance(name, str) and name in data.DATASETS
 
 
 def _source_paths(source, split: str | None) -> list[str]:
-    """Image paths of a dataset source (registered name, "samples", folder, archive, list)."""
-    from colorkit import data
-
-    if _is_registered(source):
-        source = [str(p) for p in data.dataset_paths(source, split=split)]
-    elif isinstance(source, str) and not os.path.exists(source.split("::")[0]):
-        raise FileNotFoundError(
-            f"Dataset not found: '{source}' is neither an existing file or folder nor a registered "
-            f"dataset name ({sorted(getattr(data, 'DATASETS', {}))})"
-        )
-    # Decode every file once: corrupt files and grayscale photos are left out (and reported
-    # by scan_images' warning) instead of stopping the pipeline mid-epoch.
-    report = data.scan_images(source, skip_grayscale=True, progress=False)
-    return [str(p) for p in report.paths]
+    """Usable photo paths of a dataset source (``colorkit.data.resolve_source``)."""
+    return [str(p) for p in data.resolve_source(source, split=split).paths]
 
 
 def _registered_has_split(name: str, split: str) -> bool:
-    from colorkit import data
-
     try:
         return bool(data.dataset_paths(name, split=split))
     except (ValueError, KeyError, FileNotFoundError):
@@ -312,8 +296,6 @@ def resolve_splits(config: TrainConfig) -> tuple[list[str], list[str]]:
         FileNotFoundError: For a source that does not exist.
         ValueError: If a split ends up empty.
     """
-    from colorkit import data
-
     source = config.dataset
     if config.val_dataset is not None:
         train_split = (
@@ -359,8 +341,6 @@ def _data_backend(config: TrainConfig) -> str:
 
 def _make_datasets(config, train_paths, val_paths, space, strategy):
     """(train_data, val_data, steps_per_epoch) for ``model.fit``."""
-    from colorkit import data
-
     backend = _data_backend(config)
     steps = config.steps_per_epoch
     batch = config.batch_size
@@ -496,8 +476,6 @@ def _float32_output(model):
 
 def _zhang_weights(config: TrainConfig, train_paths: list[str], run_dir: Path):
     """Empirical ab prior and rebalancing weights of the training images (saved in the run)."""
-    from colorkit import data
-
     lam = config.loss_kwargs.get("lam", config.loss_kwargs.get("lambda", 0.5))
     prior_path, weights_path = run_dir / "ab_prior.npy", run_dir / "rebalancing_weights.npy"
     if prior_path.is_file():
@@ -615,18 +593,11 @@ def _make_callbacks(config, run_dir: Path, state: dict):
         Previews(),
         RunCheckpoint(),
     ]
-    if importlib.util.find_spec("tensorboard") is not None:
-        callbacks.append(
-            keras.callbacks.TensorBoard(
-                log_dir=str(run_dir / "tensorboard"), write_graph=False, profile_batch=0
-            )
+    callbacks.append(
+        keras.callbacks.TensorBoard(
+            log_dir=str(run_dir / "tensorboard"), write_graph=False, profile_batch=0
         )
-    else:
-        warnings.warn(
-            "TensorBoard logs are skipped: the 'tensorboard' package is not installed "
-            "(pip install tensorboard). log.csv and the previews are still written.",
-            stacklevel=3,
-        )
+    )
     return callbacks
 
 
@@ -804,12 +775,7 @@ def _clean_stale_files(run_dir: Path, completed_epochs: int) -> None:
 
 
 def _load_checkpoint(path: Path):
-    import keras
-
-    from colorkit import infer
-
-    infer._register_custom_objects()
-    return keras.saving.load_model(path, compile=True)
+    return saving.load_file(path, compile=True)
 
 
 # --------------------------------------------------------------------------------------------

@@ -14,13 +14,13 @@ only the chroma (Lab ``ab``) comes from the colorizer, then goes through one of 
 
 The colorizer is any callable ``frames (N, H, W, 3) float32 RGB in [0, 1] -> chroma`` that
 returns ``ab`` in Lab units ``(N, h, w, 2)`` or an RGB result ``(N, h, w, 3)`` in [0, 1] (any
-``h, w``; it is resized to the frame). ``model_colorizer`` builds one from a Keras model through
-``colorkit.infer.colorize``, and ``make_flickering_colorizer`` is a model-free stand-in that
-flickers on purpose (for tests, benchmarks and teaching).
+``h, w``; it is resized to the frame). ``model_colorizer`` wraps a Keras model as a
+``ModelColorizer``, which hands ``TemporalColorizer`` the model's chroma straight from the
+``colorkit.infer`` stages (in the model's own color space), and ``make_flickering_colorizer``
+is a model-free stand-in that flickers on purpose (for tests, benchmarks and teaching).
 
-Per-frame color conversions use OpenCV's float32 sRGB (D65) <-> CIE Lab: about five times
-faster than ``colorkit.color`` on 384 px frames, and within 0.6 Lab units of it (mean 0.08,
-below a just-noticeable difference) for RGB -> Lab, within 1e-3 for Lab -> RGB (tested). Audio is
+Each frame is composed once, by ``colorkit.infer.compose`` (its full-resolution luminance plus
+the temporally blended chroma), which also counts the pixels clipped into the sRGB gamut. Audio is
 carried from the source with a second ffmpeg call (``-map 0:v -map 1:a? -c copy``). Temporal
 consistency is measured with the Color Distribution Consistency (CDC) of the NTIRE 2023 video
 colorization challenge and a flow-warping error.
@@ -28,20 +28,24 @@ colorization challenge and a flow-warping error.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import math
 import os
 import re
 import subprocess
-import sys
 import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import cv2
+import imageio.v2 as imageio
+import imageio_ffmpeg
+import keras
 import numpy as np
+from tqdm.auto import tqdm
+
+from colorkit import _checks, color, infer, models
 
 METHODS = ("frame", "smooth", "flow")
 CDC_GAPS = (1, 2, 4)
@@ -53,8 +57,6 @@ DEFAULT_CUT_THRESHOLD = 0.3
 DEFAULT_FLOW_WIDTH = 192
 
 Colorizer = Callable[[np.ndarray], np.ndarray]
-
-_GAMUT_TOLERANCE = 1.0  # Lab units: a round trip moving a pixel more than this counts as clipped
 
 
 # --------------------------------------------------------------------------------------------
@@ -96,8 +98,6 @@ class VideoInfo:
 
 
 def _ffmpeg_exe() -> str:
-    import imageio_ffmpeg
-
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
@@ -208,8 +208,6 @@ def output_size(width: int, height: int, max_width: int | None = None) -> tuple[
 
 def _read_uint8(path: str, max_frames: int | None, max_width: int | None) -> Iterator[np.ndarray]:
     """Yield uint8 (H, W, 3) RGB frames, resized to ``output_size``."""
-    import imageio.v2 as imageio
-
     try:
         reader = imageio.get_reader(path, format="FFMPEG")
     except (OSError, RuntimeError) as error:
@@ -389,8 +387,6 @@ def write_video(
         ValueError: bad fps, no frames, frames of odd or changing size, or
             ``output`` is ``audio_source``.
     """
-    import imageio.v2 as imageio
-
     if audio_source is not None:
         audio_source = _check_input_file(audio_source)
     output = _check_output_path(output, [audio_source] if audio_source else [])
@@ -953,9 +949,62 @@ def _validate_batch(frames: np.ndarray) -> np.ndarray:
     return frames.astype(np.float32, copy=False)
 
 
-def _is_keras_model(obj: object) -> bool:
-    keras = sys.modules.get("keras")
-    return keras is not None and isinstance(obj, keras.Model)
+class ModelColorizer:
+    """A colorization model as a video colorizer, through the ``colorkit.infer`` stages.
+
+    ``TemporalColorizer`` asks it for model-scale chroma (:meth:`chroma`), blends that chroma
+    over time and composes each frame once (``colorkit.infer.compose``). Called on frames it
+    returns RGB like ``colorkit.infer.colorize`` (for use as a plain colorizer callable).
+
+    Args:
+        model: A colorkit ``keras.Model``, or a name or path for ``colorkit.infer.load_model``.
+        size: Working size (None: the model's recommendation, see ``colorkit.infer``).
+        temperature: Annealed-mean temperature (None: the model's recommendation).
+        saturation: Chroma multiplier (None: the model's recommendation, else 1).
+
+    Raises:
+        TypeError: If ``model`` is neither a ``keras.Model`` nor a name or path.
+        ValueError: If the model carries no ``ModelSpec``.
+    """
+
+    def __init__(self, model, size=None, temperature=None, saturation=None):
+        if isinstance(model, str | os.PathLike):
+            model = infer.load_model(os.fspath(model))
+        if not isinstance(model, keras.Model):
+            raise TypeError(
+                "Invalid model: expected a keras.Model, a model name or a path. "
+                f"Received: {type(model).__name__}"
+            )
+        self.model = model
+        self.spec = models.model_spec(model)
+        settings = infer.recommended_settings(model)
+        self.size = settings.get("size", infer.DEFAULT_SIZE) if size is None else size
+        self.temperature = settings.get("temperature", infer.DEFAULT_TEMPERATURE)
+        if temperature is not None:
+            self.temperature = _checks.check_temperature(temperature)
+        self.saturation = settings.get("saturation", 1.0) if saturation is None else saturation
+        self.saturation = _checks.check_saturation(self.saturation)
+        self.clipped_frames = 0
+
+    @property
+    def space(self) -> str:
+        """The model's color space, "lab" or "yuv"."""
+        return self.spec.space
+
+    def chroma(self, lightness: np.ndarray) -> np.ndarray:
+        """Model-scale chroma ``(N, H, W, 2)`` for model-scale lightness ``(N, H, W, 1)``."""
+        return np.stack(infer.full_chroma(self.model, list(lightness), self.size, self.temperature))
+
+    def __call__(self, frames: np.ndarray) -> np.ndarray:
+        frames = _validate_batch(frames)
+        lightness = infer.luminance(frames, self.space)
+        chroma = self.chroma(lightness)
+        composed = [
+            infer.compose(luma, item, self.space, self.saturation)
+            for luma, item in zip(lightness, chroma, strict=True)
+        ]
+        self.clipped_frames += sum(1 for item in composed if item.clipped_pixels)
+        return np.stack([item.rgb for item in composed])
 
 
 def model_colorizer(
@@ -963,56 +1012,9 @@ def model_colorizer(
     size: int | None = None,
     temperature: float | None = None,
     saturation: float | None = None,
-) -> Colorizer:
-    """Wrap a colorization model as a frame-batch colorizer through ``colorkit.infer``.
-
-    Args:
-        model: a ``keras.Model`` built by ``colorkit.models``, or a name or path for
-            ``colorkit.infer.load_model``.
-        size: inference size passed to ``colorkit.infer.colorize`` (its default when ``None``).
-        temperature: annealed-mean temperature for classification models (idem).
-        saturation: chroma multiplier (idem).
-
-    Returns:
-        A callable ``frames (N, H, W, 3) float32 in [0, 1] -> RGB (N, H, W, 3) float32`` that
-        colorizes each frame from its luminance. Its ``clipped_frames`` attribute counts the
-        frames in which ``colorkit.infer`` clipped colors to the sRGB gamut (instead of one
-        ``GamutWarning`` per call); ``colorize_video`` reports them and warns once.
-    """
-    from colorkit import infer
-
-    if not _is_keras_model(model):
-        if isinstance(model, str | os.PathLike):
-            model = infer.load_model(os.fspath(model))
-        else:
-            raise TypeError(
-                "Invalid model: expected a keras.Model, a model name or a path. "
-                f"Received: {type(model).__name__}"
-            )
-    options = {
-        key: value
-        for key, value in (("size", size), ("temperature", temperature), ("saturation", saturation))
-        if value is not None
-    }
-
-    gamut_warning = getattr(sys.modules.get("colorkit.color"), "GamutWarning", None)
-
-    def colorizer(frames: np.ndarray) -> np.ndarray:
-        frames = _validate_batch(frames)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            result = np.asarray(infer.colorize(frames, model, **options), dtype=np.float32)
-        for item in caught:  # gamut clipping is counted (one warning per video), the rest kept
-            if gamut_warning is not None and issubclass(item.category, gamut_warning):
-                counted = re.search(r"(\d+) of \d+ image", str(item.message))
-                colorizer.clipped_frames += int(counted.group(1)) if counted else len(frames)
-            else:
-                warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
-        return result
-
-    colorizer.clipped_frames = 0  # type: ignore[attr-defined]
-    colorizer.model = model  # type: ignore[attr-defined]
-    return colorizer
+) -> ModelColorizer:
+    """A ``ModelColorizer`` for ``model`` (see its docstring; the arguments are the same)."""
+    return ModelColorizer(model, size, temperature, saturation)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1037,7 +1039,8 @@ class TemporalColorizer:
         saturation: multiplier applied to the chroma (1.0: unchanged).
 
     Attributes (after ``process``): ``num_frames``, ``scene_cuts`` (indices starting a new
-    scene, 0 excluded), ``clipped_pixels`` (pixels moved > 1 Lab unit by the sRGB gamut clip),
+    scene, 0 excluded), ``clipped_pixels`` and ``clipped_frames`` (gamut clipping, counted by
+    ``colorkit.infer.compose``),
     ``seconds`` (wall time inside ``process``), ``histograms`` and ``reference_histograms``
     (``color_histograms`` of every output and input frame, when ``measure``).
     """
@@ -1050,7 +1053,7 @@ class TemporalColorizer:
         cut_threshold: float | None = DEFAULT_CUT_THRESHOLD,
         flow_width: int | None = DEFAULT_FLOW_WIDTH,
         batch_size: int = 4,
-        saturation: float = 1.0,
+        saturation: float | None = None,
         measure: bool = True,
     ) -> None:
         if method not in METHODS:
@@ -1065,9 +1068,11 @@ class TemporalColorizer:
             )
         if batch_size < 1:
             raise ValueError(f"Invalid batch_size: expected >= 1. Received: {batch_size}")
-        if saturation < 0:
-            raise ValueError(f"Invalid saturation: expected >= 0. Received: {saturation}")
+        if saturation is None:
+            saturation = colorizer.saturation if isinstance(colorizer, ModelColorizer) else 1.0
+        saturation = _checks.check_saturation(saturation)
         self.colorizer = colorizer
+        self.space = colorizer.space if isinstance(colorizer, ModelColorizer) else "lab"
         self.method = method
         self.temporal_weight = float(temporal_weight)
         self.cut_threshold = cut_threshold
@@ -1081,21 +1086,24 @@ class TemporalColorizer:
         self.num_frames = 0
         self.scene_cuts: list[int] = []
         self.clipped_pixels = 0
+        self.clipped_frames = 0
         self.seconds = 0.0
         self.histograms: list[np.ndarray] = []
         self.reference_histograms: list[np.ndarray] = []
 
-    def _predict(self, batch_uint8: list[np.ndarray]) -> np.ndarray:
-        frames = np.stack(batch_uint8).astype(np.float32) / 255.0
+    def _predict(self, frames: np.ndarray, lightness: np.ndarray) -> np.ndarray:
+        """Model-scale chroma ``(N, H, W, 2)`` in ``self.space`` for float32 frames."""
+        if isinstance(self.colorizer, ModelColorizer):
+            return self.colorizer.chroma(lightness)
         prediction = np.asarray(self.colorizer(frames))
         if (
             prediction.ndim != 4
-            or prediction.shape[0] != len(batch_uint8)
+            or prediction.shape[0] != len(frames)
             or prediction.shape[-1] not in (2, 3)
         ):
             raise ValueError(
                 f"Invalid colorizer output: expected (N, h, w, 2) ab or (N, h, w, 3) RGB with "
-                f"N={len(batch_uint8)}. Received: shape={prediction.shape}"
+                f"N={len(frames)}. Received: shape={prediction.shape}"
             )
         prediction = prediction.astype(np.float32, copy=False)
         height, width = frames.shape[1:3]
@@ -1105,15 +1113,8 @@ class TemporalColorizer:
                 item = cv2.cvtColor(np.clip(item, 0.0, 1.0), cv2.COLOR_RGB2Lab)[..., 1:]
             if item.shape[:2] != (height, width):
                 item = cv2.resize(item, (width, height), interpolation=cv2.INTER_LINEAR)
-            chroma.append(item)
-        return np.stack(chroma) * self.saturation
-
-    def _compose(self, lightness: np.ndarray, ab: np.ndarray) -> np.ndarray:
-        lab = np.concatenate([lightness[..., None], ab], axis=-1).astype(np.float32)
-        rgb = cv2.cvtColor(lab, cv2.COLOR_Lab2RGB)  # OpenCV clips to [0, 1]
-        back = cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab)
-        self.clipped_pixels += int((np.abs(back - lab).max(-1) > _GAMUT_TOLERANCE).sum())
-        return _to_uint8(rgb)
+            chroma.append(item / np.float32(color.AB_SCALE))
+        return np.stack(chroma)
 
     def process(self, frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
         """Colorize ``frames`` lazily.
@@ -1151,17 +1152,20 @@ class TemporalColorizer:
                 exhausted = True
             if not batch:
                 break
-            predictions = self._predict(batch)
-            for frame, predicted in zip(batch, predictions, strict=True):
+            frames_float = np.stack(batch).astype(np.float32) / np.float32(255.0)
+            lightness = infer.luminance(frames_float, self.space)
+            predictions = self._predict(frames_float, lightness)
+            for frame, luma, predicted in zip(batch, lightness, predictions, strict=True):
                 index = self.num_frames
-                lab = cv2.cvtColor(frame.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
-                lightness = lab[..., 0]
                 gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
                 cut = detector.update(gray) if detector is not None else False
                 if cut:
                     self.scene_cuts.append(index)
-                ab = self._temporal(state, predicted, gray, reset=cut or index == 0)
-                output = self._compose(lightness, ab)
+                chroma = self._temporal(state, predicted, gray, reset=cut or index == 0)
+                composed = infer.compose(luma, chroma, self.space, self.saturation)
+                self.clipped_pixels += composed.clipped_pixels
+                self.clipped_frames += bool(composed.clipped_pixels)
+                output = _to_uint8(composed.rgb)
                 if self.measure:
                     self.histograms.append(color_histograms(output))
                     self.reference_histograms.append(color_histograms(frame))
@@ -1223,8 +1227,9 @@ class VideoReport:
         cdc, reference_cdc: ``color_distribution_consistency`` of the output frames (before
             encoding) and of the input frames (the floor for a color source), over the whole
             video (scene cuts included); ``None`` when not measured or fewer than 5 frames.
-        clipped_pixels: pixels moved more than 1 Lab unit by the sRGB gamut clip.
-        model_clipped_frames: frames in which ``colorkit.infer`` clipped colors (model path).
+        clipped_pixels: pixels whose composed color left the sRGB gamut and was clipped
+            (``colorkit.infer.compose``'s count).
+        model_clipped_frames: frames with at least one clipped pixel.
     """
 
     input: str
@@ -1263,7 +1268,7 @@ def colorize_video(
     method: str = "frame",
     size: int | None = None,
     temperature: float | None = None,
-    saturation: float = 1.0,
+    saturation: float | None = None,
     max_frames: int | None = None,
     max_width: int | None = None,
     temporal_weight: float | None = None,
@@ -1285,7 +1290,7 @@ def colorize_video(
         method: ``"frame"``, ``"smooth"`` or ``"flow"`` (see ``TemporalColorizer``).
         size: model inference size; models only (``colorkit.infer``'s default when ``None``).
         temperature: annealed-mean temperature; models only.
-        saturation: chroma multiplier (>= 0).
+        saturation: chroma multiplier (>= 0; None: the model's recommendation, else 1).
         max_frames: colorize only the first frames.
         max_width: downscale frames to at most this width (e.g. 384) before colorizing.
         temporal_weight: strength of the temporal methods, in [0, 1) (None: the method's
@@ -1307,15 +1312,13 @@ def colorize_video(
             ``size``/``temperature`` given with a colorizer callable.
         TypeError: ``model_or_colorizer`` is neither a model, a name or path, nor a callable.
     """
-    from tqdm.auto import tqdm
-
     path = _check_input_file(path)
     output = _check_output_path(output, [path])
     if method not in METHODS:
         raise ValueError(f"Unknown method: expected one of {METHODS}. Received: method={method!r}")
     _check_max_frames(max_frames)
     info = probe_video(path, count_frames=max_frames is None)
-    if _is_keras_model(model_or_colorizer) or isinstance(model_or_colorizer, str | os.PathLike):
+    if isinstance(model_or_colorizer, keras.Model | str | os.PathLike):
         colorizer = model_colorizer(model_or_colorizer, size, temperature)
     elif callable(model_or_colorizer):
         if size is not None or temperature is not None:
@@ -1339,7 +1342,6 @@ def colorize_video(
         saturation=saturation,
         measure=measure,
     )
-    clipped_before = getattr(colorizer, "clipped_frames", 0)
     width, height = output_size(info.width, info.height, max_width)
     total = info.num_frames
     if max_frames is not None:
@@ -1364,12 +1366,10 @@ def colorize_video(
     if measure and written > max(CDC_GAPS):
         cdc = color_distribution_consistency(np.stack(engine.histograms))
         reference_cdc = color_distribution_consistency(np.stack(engine.reference_histograms))
-    model_clipped = getattr(colorizer, "clipped_frames", 0) - clipped_before
-    if engine.clipped_pixels or model_clipped:
+    if engine.clipped_pixels:
         warnings.warn(
-            f"Out-of-gamut colors were clipped to sRGB: {engine.clipped_pixels} pixels of the "
-            f"composed frames, in {model_clipped} frames by the model's decoding "
-            f"(over {written} frames of {output!r})",
+            f"Out-of-gamut colors were clipped to sRGB: {engine.clipped_pixels} pixels in "
+            f"{engine.clipped_frames} of {written} frames of {output!r}",
             stacklevel=2,
         )
     return VideoReport(
@@ -1387,96 +1387,5 @@ def colorize_video(
         cdc=cdc,
         reference_cdc=reference_cdc,
         clipped_pixels=engine.clipped_pixels,
-        model_clipped_frames=model_clipped,
+        model_clipped_frames=engine.clipped_frames,
     )
-
-
-# --------------------------------------------------------------------------------------------
-# Command line
-# --------------------------------------------------------------------------------------------
-
-
-def add_cli_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Add the ``colorize-video`` arguments to ``parser`` (a subcommand's parser).
-
-    Example:
-        >>> parser = add_cli_arguments(argparse.ArgumentParser())
-        >>> args = parser.parse_args(["in.avi", "out.mp4", "--method", "flow", "--width", "384"])
-        >>> args.method, args.width, args.max_frames
-        ('flow', 384, None)
-    """
-    parser.add_argument("input", help="source video file")
-    parser.add_argument("output", help="output video file (.mp4); never the input")
-    parser.add_argument("--method", choices=METHODS, default="flow", help="temporal method")
-    parser.add_argument(
-        "--model",
-        default=None,
-        help="model name or .keras path (default: colorkit.pretrained.load_pretrained())",
-    )
-    parser.add_argument("--size", type=int, default=None, help="model inference size (px)")
-    parser.add_argument("--temperature", type=float, default=None, help="annealed-mean T")
-    parser.add_argument("--saturation", type=float, default=1.0, help="chroma multiplier")
-    parser.add_argument("--max-frames", type=int, default=None, help="colorize the first frames")
-    parser.add_argument("--width", type=int, default=None, help="downscale to this width (px)")
-    parser.add_argument(
-        "--temporal-weight",
-        type=float,
-        default=None,
-        help=f"in [0, 1) (default {DEFAULT_FLOW_WEIGHT} for flow, "
-        f"{DEFAULT_TEMPORAL_WEIGHT} for smooth)",
-    )
-    parser.add_argument("--no-audio", action="store_true", help="do not carry the audio over")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    return parser
-
-
-def _default_model():
-    """The pretrained default model (``colorkit.pretrained.load_pretrained()``)."""
-    import importlib.util
-
-    if importlib.util.find_spec("colorkit.pretrained") is None:
-        raise ValueError("No --model given and no pretrained model (colorkit.pretrained) available")
-    from colorkit import pretrained
-
-    return pretrained.load_pretrained()
-
-
-def run_cli(args: argparse.Namespace) -> int:
-    """Run ``colorize-video`` from parsed arguments; print the report; return an exit code.
-
-    Returns 0 on success, 2 on a bad input (missing or unreadable file, bad value), after
-    printing the error to stderr.
-    """
-    try:
-        model = args.model
-        if model is None:
-            model = _default_model()
-        report = colorize_video(
-            args.input,
-            args.output,
-            model,
-            method=args.method,
-            size=args.size,
-            temperature=args.temperature,
-            saturation=args.saturation,
-            max_frames=args.max_frames,
-            max_width=args.width,
-            temporal_weight=args.temporal_weight,
-            keep_audio=not args.no_audio,
-            progress=not args.no_progress,
-        )
-    except (FileNotFoundError, ValueError, TypeError) as error:
-        print(f"colorize-video: error: {error}", file=sys.stderr)
-        return 2
-    print(report.summary())
-    return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m colorkit.video IN OUT [options]``."""
-    parser = add_cli_arguments(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
-    return run_cli(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -39,10 +39,12 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import ipywidgets
+import keras
 import numpy as np
+from IPython.display import display
 from matplotlib.figure import Figure
 
-from colorkit import color, data, metrics, viz
+from colorkit import _checks, color, data, infer, metrics, models, train, viz
 
 __all__ = [
     "ColorizationExplorer",
@@ -78,32 +80,11 @@ _SLIDER_LAYOUT = {"width": "340px"}
 # Validation helpers
 # --------------------------------------------------------------------------------------------
 def _check_int(value, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be an int. Received: {name}={value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}. Received: {name}={value}")
-    return int(value)
+    return _checks.check_int(name, value, minimum)
 
 
 def _check_number(value, name: str, low: float, high: float = math.inf) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
-        raise TypeError(f"{name} must be a number. Received: {name}={value!r}")
-    if not (math.isfinite(float(value)) and low <= float(value) <= high):
-        raise ValueError(f"{name} must be in [{low}, {high}]. Received: {name}={value!r}")
-    return float(value)
-
-
-def _is_keras_model(model) -> bool:
-    import keras
-
-    return isinstance(model, keras.Model)
-
-
-def _resize_channels(array: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Bilinear (antialiased when shrinking) resize of a float32 ``(h, w, C)`` array."""
-    from colorkit import infer
-
-    return infer._resize_channels(np.asarray(array, dtype=np.float32), height, width)
+    return _checks.check_number(name, value, low, high)
 
 
 # --------------------------------------------------------------------------------------------
@@ -167,7 +148,7 @@ def fit_image(image, size: int, multiple: int = 1) -> np.ndarray:
     height, width = image.shape[:2]
     scale = size / max(height, width)
     new_h, new_w = max(1, round(height * scale)), max(1, round(width * scale))
-    resized = np.clip(_resize_channels(image, new_h, new_w), 0.0, 1.0)
+    resized = np.clip(infer.resize_channels(image, new_h, new_w), 0.0, 1.0)
     crop_h, crop_w = new_h // multiple * multiple, new_w // multiple * multiple
     if crop_h == 0 or crop_w == 0:
         raise ValueError(
@@ -224,82 +205,61 @@ def decode_upload(content, name: str = "upload.png") -> np.ndarray:
 
 
 def model_info(model) -> dict:
-    """What the explorers need to know about a model, read from the model itself.
+    """What the explorers need to know about a model, from its ``ModelSpec``.
 
     Args:
-        model: A ``keras.Model``: a colorkit model (named ``colorkit_<family>``) or any model
-            with one ``(B, H, W, 1)`` input and a ``(B, h, w, 2)`` chroma or ``(B, h, w, 313)``
-            probability output.
+        model: A colorkit ``keras.Model`` (it carries a ``colorkit.models.ModelSpec``).
 
     Returns:
-        ``dict(family=str | None, space="lab" | "yuv", bins=bool, stride=int,
+        ``dict(family=str, space="lab" | "yuv", bins=bool, stride=int,
         input_size=(H, W) | None)``. ``bins`` is True when the model (or a decoder wrapped
         around it) predicts bin probabilities: temperature and the pixel inspector apply.
 
     Raises:
         TypeError: If ``model`` is not a ``keras.Model``.
-        ValueError: If its output is neither 2 channels nor ``color.NUM_BINS`` probabilities.
+        ValueError: If it carries no ``ModelSpec``.
     """
-    from colorkit import models
-    from colorkit.models import layers as ck_layers
-
-    if not _is_keras_model(model):
+    if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a keras.Model. Received: type={type(model).__name__}")
-    try:
-        family = models.model_family(model)
-    except ValueError:
-        family = None
-    space = models.FAMILIES[family]["space"] if family else "lab"
-    channels = model.outputs[0].shape[-1] if len(model.outputs) == 1 else None
-    decoders = [
-        layer
-        for layer in ck_layers.iter_layers(model)
-        if isinstance(layer, ck_layers.AnnealedMeanDecode)
-    ]
-    if channels not in (2, color.NUM_BINS):
-        raise ValueError(
-            f"model must output 2 chroma channels or {color.NUM_BINS} bin probabilities. "
-            f"Received: model.output_shape={getattr(model, 'output_shape', None)}"
-        )
-    stride = 1
-    for layer in ck_layers.iter_layers(model):
-        if isinstance(layer, ck_layers.ImageSizeCheck):
-            stride = max(stride, int(layer.stride))
-    if stride == 1 and family is not None:
-        stride = int(models.FAMILIES[family].get("stride", 1))
-    fixed = tuple(model.input_shape[1:3])
+    spec = models.model_spec(model)
+    fixed = tuple(model.input_shape[1:3]) if len(model.inputs) == 1 else (None, None)
     return {
-        "family": family,
-        "space": space,
-        "bins": channels == color.NUM_BINS or bool(decoders),
-        "stride": stride,
+        "family": spec.family,
+        "space": spec.space,
+        "bins": spec.output == "distribution" or _decoder_layer(model) is not None,
+        "stride": spec.stride,
         "input_size": fixed if None not in fixed else None,
     }
 
 
+def _decoder_layer(model):
+    for layer in models.layers.iter_layers(model):
+        if isinstance(layer, models.AnnealedMeanDecode):
+            return layer
+    return None
+
+
 def _probability_model(model):
     """The model itself, or for a decoder the sub-model ending at its probabilities."""
-    import keras
-
-    from colorkit.models import layers as ck_layers
-
-    if model.outputs[0].shape[-1] == color.NUM_BINS:
+    spec = models.model_spec(model)
+    decoder = _decoder_layer(model)
+    if spec.output == "distribution" or decoder is None:
         return model
-    for layer in ck_layers.iter_layers(model):
-        if isinstance(layer, ck_layers.AnnealedMeanDecode):
-            inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
-            return keras.Model(inputs, layer.input, name=f"{model.name}_probabilities")
-    return model
+    inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
+    probabilities = keras.Model(inputs, decoder.input, name=f"{model.name}_probabilities")
+    num_bins = int(decoder.input.shape[-1])
+    return models.attach_spec(probabilities, spec.replace(output="distribution", num_bins=num_bins))
 
 
 def model_output(model, lightness: np.ndarray) -> np.ndarray:
     """Run a model once on one image's model-scale lightness and return its raw output.
 
     For classification models (and decoders wrapping one) the output is the bin
-    probabilities, so that the temperature can change later without running the model again.
+    probabilities, so that the temperature can change later without running the model again
+    (``colorkit.infer.run_model``).
 
     Args:
-        model: A ``keras.Model`` (see :func:`model_info`).
+        model: A colorkit ``keras.Model`` (see :func:`model_info`).
         lightness: float32 ``(H, W, 1)`` in [0, 1]: L / 100 (Lab models) or Y (YUV models);
             H and W multiples of the model's stride (or any size for fixed-input models: the
             lightness is resized to the model's input).
@@ -311,26 +271,21 @@ def model_output(model, lightness: np.ndarray) -> np.ndarray:
     Raises:
         ValueError: If ``lightness`` is not ``(H, W, 1)`` in [0, 1].
     """
-    import keras
-
     array = np.asarray(lightness, dtype=np.float32)
     if array.ndim != 3 or array.shape[-1] != 1:
         raise ValueError(
             f"Invalid lightness shape: expected (H, W, 1). Received: lightness.shape={array.shape}"
         )
-    if not np.all(np.isfinite(array)) or array.min() < -1e-4 or array.max() > 1 + 1e-4:
-        raise ValueError("lightness must be finite and in [0, 1].")
     info = model_info(model)
     if info["input_size"] is not None:
-        array = _resize_channels(array, *info["input_size"])
-    output = _probability_model(model)(np.clip(array, 0.0, 1.0)[None], training=False)
-    return np.asarray(keras.ops.convert_to_numpy(output)[0], dtype=np.float32)
+        array = infer.resize_channels(array, *info["input_size"])
+    return infer.run_model(_probability_model(model), array[None])[0]
 
 
 def chroma_from_output(
     output: np.ndarray, temperature: float, shape: tuple[int, int]
 ) -> np.ndarray:
-    """Model-scale chroma at full size from a raw model output (annealed mean for bins).
+    """Model-scale chroma at full size from a raw model output (``colorkit.infer`` stages).
 
     Args:
         output: float32 ``(h, w, 2)`` chroma in model scale, or ``(h, w, Q)`` probabilities.
@@ -342,13 +297,6 @@ def chroma_from_output(
 
     Raises:
         ValueError: For a bad shape or temperature.
-
-    Example:
-        >>> probabilities = np.zeros((1, 1, color.NUM_BINS), np.float32)
-        >>> probabilities[..., [120, 121]] = 0.4, 0.6  # bins (0, 0) and (0, 10)
-        >>> chroma = chroma_from_output(probabilities, 1.0, (2, 2))
-        >>> round(float(chroma[0, 0, 1] * color.AB_SCALE), 3)
-        6.0
     """
     output = np.asarray(output, dtype=np.float32)
     if output.ndim != 3 or output.shape[-1] not in (2, color.NUM_BINS):
@@ -357,10 +305,8 @@ def chroma_from_output(
         )
     if len(shape) != 2 or min(shape) < 1:
         raise ValueError(f"shape must be (H, W). Received: shape={shape!r}")
-    if output.shape[-1] != 2:
-        _check_number(temperature, "temperature", 1e-6)
-        output = color.annealed_mean(output, temperature=temperature) / np.float32(color.AB_SCALE)
-    return _resize_channels(output, int(shape[0]), int(shape[1]))
+    chroma = infer.decode_chroma(output, temperature)
+    return infer.resize_channels(chroma, int(shape[0]), int(shape[1]))
 
 
 def compose(
@@ -370,25 +316,10 @@ def compose(
     saturation: float = 1.0,
     blend: float = 1.0,
 ) -> np.ndarray:
-    """Merge lightness and predicted chroma into RGB, with saturation and blend applied.
-
-    ``saturation`` scales the chroma (0 gives the gray image, 2 doubles it); ``blend`` then
-    cross-fades in RGB between the gray image (0) and the colorization (1).
-
-    Args:
-        lightness: float32 ``(H, W, 1)`` in [0, 1]: L / 100 (``space="lab"``) or Y ("yuv").
-        chroma: float32 ``(H, W, 2)``: ab / ``color.AB_SCALE`` ("lab") or model-scale UV in
-            [0, 1] ("yuv").
-        space: "lab" or "yuv".
-        saturation: Chroma multiplier >= 0.
-        blend: Weight of the colorization in [0, 1].
+    """RGB of ``colorkit.infer.compose`` (same arguments; the clip count is dropped).
 
     Returns:
-        float32 RGB ``(H, W, 3)`` in [0, 1]. Out-of-gamut colors are clipped with a
-        ``color.GamutWarning`` (from ``color.decode_lab`` / ``decode_yuv``).
-
-    Raises:
-        ValueError: For mismatched shapes, an unknown space, or values out of range.
+        float32 RGB ``(H, W, 3)`` in [0, 1].
 
     Example:
         >>> gray = compose(np.full((2, 2, 1), 0.5, np.float32), np.full((2, 2, 2), 0.3, np.float32),
@@ -396,30 +327,12 @@ def compose(
         >>> bool(np.allclose(gray[..., 0], gray[..., 2], atol=1e-4))
         True
     """
-    if space not in ("lab", "yuv"):
-        raise ValueError(f"space must be 'lab' or 'yuv'. Received: space={space!r}")
-    saturation = _check_number(saturation, "saturation", 0.0)
-    blend = _check_number(blend, "blend", 0.0, 1.0)
-    lightness = np.asarray(lightness, dtype=np.float32)
-    chroma = np.asarray(chroma, dtype=np.float32)
-    if (
-        lightness.ndim != 3
-        or lightness.shape[-1] != 1
-        or chroma.shape != lightness.shape[:2] + (2,)
-    ):
-        raise ValueError(
-            "Invalid shapes: expected lightness (H, W, 1) and chroma (H, W, 2). Received: "
-            f"lightness.shape={lightness.shape}, chroma.shape={chroma.shape}"
-        )
-    if space == "lab":
-        colorized = color.decode_lab(lightness, chroma * np.float32(saturation))
-        gray = color.decode_lab(lightness, np.zeros_like(chroma))
-    else:
-        scaled = np.clip((chroma - 0.5) * np.float32(saturation) + 0.5, 0.0, 1.0)
-        colorized = color.decode_yuv(lightness, scaled)
-        gray = color.decode_yuv(lightness, np.full_like(chroma, 0.5))
-    mixed = np.float32(blend) * colorized + np.float32(1.0 - blend) * gray
-    return np.clip(mixed, 0.0, 1.0).astype(np.float32)
+    return infer.compose(lightness, chroma, space, saturation, blend).rgb
+
+
+def _pixel_ab(probabilities: np.ndarray, temperature: float) -> np.ndarray:
+    """ab in Lab units of one pixel's bin distribution (``colorkit.infer.decode_chroma``)."""
+    return infer.decode_chroma(probabilities, temperature) * np.float32(color.AB_SCALE)
 
 
 def pixel_distribution(output: np.ndarray, row: int, col: int, shape: tuple[int, int]):
@@ -544,8 +457,6 @@ class _Explorer:
 
     # -- display --------------------------------------------------------------------------
     def _ipython_display_(self):
-        from IPython.display import display
-
         display(self.widget)
 
     def _repr_mimebundle_(self, **kwargs):
@@ -660,7 +571,7 @@ class ColorizationExplorer(_Explorer):
         temperature = _check_number(temperature, "temperature", 0.01, 1.0)
         saturation = _check_number(saturation, "saturation", 0.0, 2.0)
         blend = _check_number(blend, "blend", 0.0, 1.0)
-        if _is_keras_model(models):
+        if isinstance(models, keras.Model):
             models = {models.name: models}
         if not isinstance(models, Mapping):
             raise TypeError(
@@ -672,7 +583,7 @@ class ColorizationExplorer(_Explorer):
         self.models = {}
         self._info = {}
         for name, model in models.items():
-            if not _is_keras_model(model):
+            if not isinstance(model, keras.Model):
                 raise TypeError(
                     f"models[{name!r}] must be a keras.Model. Received: type={type(model).__name__}"
                 )
@@ -816,15 +727,16 @@ class ColorizationExplorer(_Explorer):
         output = self._output(photo, model_name)
         chroma = chroma_from_output(output, temperature, shape)
         row, col = int(c["row"].value), int(c["col"].value)
+        gray = infer.compose(lightness, chroma, info["space"], saturation=0.0).rgb
+        composed = infer.compose(lightness, chroma, info["space"], saturation, blend)
+        prediction = composed.rgb
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            gray = compose(lightness, chroma, info["space"], saturation=0.0)
-            prediction = compose(lightness, chroma, info["space"], saturation, blend)
             scores = metrics.evaluate_batch(prediction, truth)
         probabilities = pixel_ab = None
         if output.shape[-1] == color.NUM_BINS:
             probabilities = pixel_distribution(output, row, col, shape)
-            pixel_ab = color.annealed_mean(probabilities, temperature=temperature)
+            pixel_ab = _pixel_ab(probabilities, temperature)
         return {
             "photo": photo,
             "model": model_name,
@@ -842,6 +754,7 @@ class ColorizationExplorer(_Explorer):
             "pixel_rgb": prediction[row, col].copy(),
             "pixel_probabilities": probabilities,
             "pixel_ab": pixel_ab,
+            "clipped_pixels": composed.clipped_pixels,
             "warnings": sorted({str(w.message) for w in caught}),
         }
 
@@ -894,8 +807,7 @@ class ColorizationExplorer(_Explorer):
             parts.append(f"T = {result['temperature']:.2f}")
         parts.append(f"saturation {result['saturation']:.2f}, blend {result['blend']:.2f}")
         text = " &middot; ".join(parts)
-        gamut = [w for w in result["warnings"] if "gamut" in w.lower()]
-        if gamut:
+        if result["clipped_pixels"]:
             text += " &middot; <i>some colors left the sRGB gamut and were clipped</i>"
         return text
 
@@ -974,8 +886,6 @@ class EpochExplorer(_Explorer):
 
     def __init__(self, run, epoch: int | None = None, max_rows: int = 4, render: bool = True):
         super().__init__()
-        from colorkit import train
-
         self.run = train.load_run(run) if isinstance(run, str | os.PathLike) else run
         self.epochs = list(self.run.snapshots())
         if not self.epochs:
@@ -1130,7 +1040,7 @@ class TemperatureExplorer(_Explorer):
                 f"probabilities must be ({color.NUM_BINS},) or (h, w, {color.NUM_BINS}). "
                 f"Received: probabilities.shape={probabilities.shape}"
             )
-        color.annealed_mean(probabilities, temperature=1.0)  # validates values
+        _pixel_ab(probabilities, 1.0)  # validates values
         self.probabilities = probabilities
         self.lightness = None
         if probabilities.ndim == 3:
@@ -1187,13 +1097,11 @@ class TemperatureExplorer(_Explorer):
 
     def _compute(self) -> dict:
         temperature = float(self.controls["temperature"].value)
-        ab = color.annealed_mean(self._distribution, temperature=temperature)
+        ab = _pixel_ab(self._distribution, temperature)
         result = {"temperature": temperature, "ab": ab, "chroma": float(np.hypot(*ab))}
         if self.lightness is not None:
             chroma = chroma_from_output(self.probabilities, temperature, self.lightness.shape[:2])
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", color.GamutWarning)
-                image = compose(self.lightness, chroma)
+            image = infer.compose(self.lightness, chroma).rgb
             result["image"] = image
             result["colorfulness"] = float(metrics.colorfulness(image))
         return result

@@ -170,7 +170,12 @@ def main(argv: list[str] | None = None) -> int:
             # The plain baseline is not tuned: it works at the size it was trained at (larger
             # inputs put its 1/32-resolution bottleneck outside what training showed it).
             decode = {"size": recipe.stages[-1].image_size}
-        manifest[name]["decode"] = decode
+        # The chosen settings travel inside the model (its ModelSpec); the manifest records them.
+        infer.recommend_settings(model, **decode)
+        model.save(destination)
+        manifest[name].update(
+            decode=decode, bytes=destination.stat().st_size, sha256=data.file_sha256(destination)
+        )
         print(f"[export] {name}: {destination} ({size / 2**20:.1f} MB)")
     (WEIGHTS / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     comparison = runs / "compare" / "results.json"

@@ -332,5 +332,21 @@ def test_colorize_video_subcommand(shared_data, tmp_path, model_path, capsys):
     assert cli.main([*argv, "--max-frames", "6", "--width", "160", "--method", "flow"]) == 0
     assert output.is_file() and output.stat().st_size > 0
     assert "frames" in capsys.readouterr().out
-    assert cli.main(["colorize-video", str(tmp_path / "missing.avi"), str(output)]) != 0
-    assert cli.main(["colorize-video", str(source), str(source)]) != 0  # never the input
+    assert cli.main(["colorize-video", str(tmp_path / "missing.avi"), str(output)]) == 1
+    assert "missing.avi" in capsys.readouterr().err
+    assert cli.main(["colorize-video", str(source), str(source)]) == 1  # never the input
+
+
+def test_exit_code_policy_is_the_same_for_every_subcommand(tmp_path):
+    """0 success, 1 some inputs failed, 2 bad usage (cli's docstring)."""
+    assert "0: success" in cli.__doc__ and "1: some inputs failed" in cli.__doc__
+    assert "2: bad usage" in cli.__doc__
+    video_args = ["colorize-video", "in.avi", "out.mp4"]
+    assert cli.main([*video_args, "--saturation", "-1"]) == 2
+    assert cli.main([*video_args, "--temporal-weight", "1.0"]) == 2
+    assert cli.main([*video_args, "--size", "zero"]) == 2
+    assert cli.main([*video_args, "--method", "median"]) == 2
+    assert cli.main(["no-such-command"]) == 2
+    missing = str(tmp_path / "missing.avi")
+    assert cli.main(["colorize-video", missing, str(tmp_path / "o.mp4"), "--model", "x.keras"]) == 1
+    assert cli.main(["colorize", missing, "--output", str(tmp_path / "out")]) == 1

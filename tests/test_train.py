@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from colorkit import train as training
+from colorkit.models import saving
 
 TINY_UNET = {"base_filters": 4, "depth": 1}
 
@@ -249,12 +250,8 @@ def test_resume_after_sigkill_mid_training(tmp_path, photos):
     assert run.snapshots() == [0, 1, 2, 3, 4, 5]
     assert not [p for p in (run_dir / "checkpoints").iterdir() if p.name.startswith(".")]
     # The optimizer state went on from the checkpoint: 2 steps per epoch (8 photos, batch 4).
-    import keras
 
-    from colorkit import infer
-
-    infer._register_custom_objects()
-    last = keras.saving.load_model(run_dir / "last.keras")
+    last = saving.load_file(run_dir / "last.keras", compile=True)
     assert int(last.optimizer.iterations.numpy()) == 5 * 2
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
 import subprocess
@@ -401,22 +400,3 @@ def test_temporal_colorizer_validates_frames():
         video.TemporalColorizer(zero_chroma, "median")
     with pytest.raises(ValueError, match="temporal_weight"):
         video.TemporalColorizer(zero_chroma, "smooth", temporal_weight=1.0)
-
-
-# ------------------------------------------------------------------------------ CLI
-
-
-def test_cli(tmp_path, tree_path, capsys):
-    parser = video.add_cli_arguments(argparse.ArgumentParser())
-    output = tmp_path / "cli.mp4"
-    args = parser.parse_args(
-        [tree_path, str(output), "--method", "smooth", "--max-frames", "6", "--width", "64"]
-    )
-    args.model = video.make_flickering_colorizer()  # a callable stands in for a model
-    args.no_progress = True
-    assert video.run_cli(args) == 0
-    assert "frames/s" in capsys.readouterr().out
-    assert video.probe_video(output).num_frames == 6
-    bad = parser.parse_args([str(tmp_path / "missing.avi"), str(output), "--model", "x.keras"])
-    assert video.run_cli(bad) == 2
-    assert "missing.avi" in capsys.readouterr().err

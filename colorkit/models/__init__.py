@@ -20,17 +20,30 @@ from __future__ import annotations
 
 import keras
 
-from colorkit.models import encoders, guided, layers
-from colorkit.models.dahl import dahl, dahl_stride, vgg16_backbone
+from colorkit.models import (
+    ab_classifier,
+    encoders,
+    guided,
+    layers,
+    spec,
+    unet_regressor,
+    vgg_residual,
+)
+from colorkit.models.ab_classifier import set_temperature, zhang, zhang_decoder, zhang_stride
 from colorkit.models.layers import AnnealedMeanDecode, ImageSizeCheck, VGGPreprocess
-from colorkit.models.unet import unet, unet_stride
-from colorkit.models.zhang import set_temperature, zhang, zhang_decoder, zhang_stride
+from colorkit.models.spec import ModelSpec, ModelSpecLayer, attach_spec, model_spec
+from colorkit.models.unet_regressor import unet, unet_stride
+from colorkit.models.vgg_residual import dahl, dahl_stride, vgg16_backbone
 
 __all__ = [
     "FAMILIES",
     "AnnealedMeanDecode",
     "ImageSizeCheck",
+    "ModelSpec",
+    "ModelSpecLayer",
     "VGGPreprocess",
+    "ab_classifier",
+    "attach_spec",
     "available_models",
     "build_model",
     "count_flops",
@@ -40,11 +53,15 @@ __all__ = [
     "guided",
     "layers",
     "model_family",
+    "model_spec",
     "set_temperature",
+    "spec",
     "summary_table",
     "unet",
+    "unet_regressor",
     "unet_stride",
     "vgg16_backbone",
+    "vgg_residual",
     "zhang",
     "zhang_decoder",
     "zhang_stride",
@@ -99,26 +116,17 @@ def build_model(name: str, **kwargs) -> keras.Model:
 
 
 def model_family(model: keras.Model) -> str:
-    """The family of a colorkit model, from its name (``colorkit_<family>[_suffix]``).
+    """The family of a colorkit model, read from its ``ModelSpec`` (never from its name).
 
     Raises:
         TypeError: If ``model`` is not a ``keras.Model``.
-        ValueError: If the name does not start with ``colorkit_<family>``.
+        ValueError: If the model carries no ``ModelSpec``.
 
     Example:
         >>> model_family(build_model("zhang", input_shape=(32, 32, 1), width=0.0625))
         'zhang'
     """
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"model must be a keras.Model. Received: model={type(model).__name__}")
-    prefix, _, rest = model.name.partition("_")
-    family = rest.split("_")[0]
-    if prefix != "colorkit" or family not in FAMILIES:
-        raise ValueError(
-            f"Not a colorkit model name: expected 'colorkit_<family>' with family in "
-            f"{sorted(FAMILIES)}. Received: model.name={model.name!r}"
-        )
-    return family
+    return model_spec(model).family
 
 
 def _image_hw(image_size) -> tuple[int, int]:

@@ -18,7 +18,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from colorkit import color, color_ops
+from colorkit import _checks, color, color_ops
 
 #: ImageNet channel means in BGR order, as ``keras.applications.vgg16.preprocess_input`` uses
 #: ("caffe" mode: RGB -> BGR, 0..255, minus these means, no scaling).
@@ -129,14 +129,6 @@ def _default_bins() -> np.ndarray:
     return np.asarray(color.ab_bins(), dtype="float32")
 
 
-def _validate_temperature(temperature) -> float:
-    if isinstance(temperature, bool) or not isinstance(temperature, int | float | np.number):
-        raise TypeError(f"temperature must be a real number. Received: temperature={temperature!r}")
-    if not np.isfinite(temperature) or temperature <= 0:
-        raise ValueError(f"temperature must be finite and > 0. Received: temperature={temperature}")
-    return float(temperature)
-
-
 @keras.saving.register_keras_serializable(package="colorkit")
 class AnnealedMeanDecode(keras.layers.Layer):
     """Decode bin probabilities to model-scale ab by the annealed mean (Zhang et al. 2016).
@@ -161,7 +153,7 @@ class AnnealedMeanDecode(keras.layers.Layer):
 
     def __init__(self, temperature: float = 0.38, bins=None, **kwargs):
         super().__init__(**kwargs)
-        self._initial_temperature = _validate_temperature(temperature)
+        self._initial_temperature = _checks.check_temperature(temperature)
         bins_array = _default_bins() if bins is None else np.asarray(bins, dtype="float32")
         if bins_array.ndim != 2 or bins_array.shape[-1] != 2 or len(bins_array) < 1:
             raise ValueError(
@@ -178,7 +170,7 @@ class AnnealedMeanDecode(keras.layers.Layer):
 
     def set_temperature(self, temperature: float) -> None:
         """Set the annealing temperature (> 0) used by subsequent calls and predictions."""
-        self.temperature.assign(_validate_temperature(temperature))
+        self.temperature.assign(_checks.check_temperature(temperature))
 
     def build(self, input_shape):
         channels = input_shape[-1]
@@ -213,39 +205,9 @@ class AnnealedMeanDecode(keras.layers.Layer):
 # --------------------------------------------------------------------------------------------
 
 
-def validate_positive_int(name: str, value, minimum: int = 1, maximum: int | None = None) -> int:
-    """Return ``value`` as int, or raise ``TypeError``/``ValueError`` naming the argument.
-
-    Example:
-        >>> validate_positive_int("depth", 3, maximum=4)
-        3
-        >>> validate_positive_int("depth", 0)
-        Traceback (most recent call last):
-        ...
-        ValueError: depth must be an int in [1, inf). Received: depth=0
-    """
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be an int. Received: {name}={value!r}")
-    upper = "inf)" if maximum is None else f"{maximum}]"
-    if value < minimum or (maximum is not None and value > maximum):
-        raise ValueError(f"{name} must be an int in [{minimum}, {upper}. Received: {name}={value}")
-    return int(value)
-
-
-def validate_positive_float(name: str, value) -> float:
-    """Return ``value`` as a finite float > 0, or raise ``TypeError``/``ValueError``.
-
-    Example:
-        >>> validate_positive_float("width", -1)
-        Traceback (most recent call last):
-        ...
-        ValueError: width must be a finite number > 0. Received: width=-1
-    """
-    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
-        raise TypeError(f"{name} must be a number. Received: {name}={value!r}")
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0. Received: {name}={value}")
-    return float(value)
+#: Builder argument checks (the one home is ``colorkit._checks``).
+validate_positive_int = _checks.check_int
+validate_positive_float = _checks.check_positive_number
 
 
 def validate_input_shape(input_shape, stride: int, channels: int = 1) -> tuple:

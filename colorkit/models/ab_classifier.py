@@ -18,6 +18,7 @@ import keras
 
 from colorkit import color
 from colorkit.models import layers as ck_layers
+from colorkit.models import spec as ck_spec
 
 #: (paper channels, convolutions, stride of the last conv, dilation) of blocks 1..7.
 _ENCODER_BLOCKS = (
@@ -113,7 +114,8 @@ def zhang(
         )(x)
     x = keras.layers.Conv2D(num_bins, 1, name="zhang_logits")(x)
     outputs = keras.layers.Softmax(axis=-1, name="zhang_probabilities")(x)
-    return keras.Model(inputs, outputs, name=name)
+    spec = ck_spec.ModelSpec("zhang", "lab", stride, "distribution", num_bins, None, None, None)
+    return ck_spec.attach_spec(keras.Model(inputs, outputs, name=name), spec)
 
 
 def zhang_decoder(
@@ -137,7 +139,8 @@ def zhang_decoder(
 
     Raises:
         TypeError: If ``model`` is not a ``keras.Model``.
-        ValueError: If its output is not a 1/4-resolution probability map with Q channels.
+        ValueError: If its output is not a 1/4-resolution probability map with Q channels, or
+            it carries no ``ModelSpec`` (see ``colorkit.models.spec``).
 
     Example:
         >>> decoder = zhang_decoder(zhang(input_shape=(32, 32, 1), width=0.0625))
@@ -151,11 +154,16 @@ def zhang_decoder(
             "model must have one (B, h, w, Q) probability output. "
             f"Received: model.outputs={model.outputs}"
         )
+    classifier = ck_spec.model_spec(model)
+    probabilities = model.outputs[0]
+    if isinstance(model.layers[-1], ck_spec.ModelSpecLayer):
+        probabilities = model.layers[-1].input  # decode the classifier's own output
     decode = ck_layers.AnnealedMeanDecode(temperature, bins=bins, name="annealed_mean")
-    ab = decode(model.outputs[0])
+    ab = decode(probabilities)
     outputs = keras.layers.UpSampling2D(4, interpolation="bilinear", name="ab")(ab)
     inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
-    return keras.Model(inputs, outputs, name=name)
+    spec = classifier.replace(output="regression", num_bins=None, temperature=None)
+    return ck_spec.attach_spec(keras.Model(inputs, outputs, name=name), spec)
 
 
 def set_temperature(model: keras.Model, temperature: float) -> int:

@@ -25,6 +25,7 @@ import os
 import keras
 
 from colorkit.models import layers as ck_layers
+from colorkit.models import spec as ck_spec
 
 #: (channels, convolutions) of the five VGG16 blocks.
 VGG16_BLOCKS = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))
@@ -189,4 +190,5 @@ def dahl(
             layer.set_weights(source.get_layer(layer.name).get_weights())
     for layer in backbone_layers:
         layer.trainable = trainable_backbone
-    return model
+    spec = ck_spec.ModelSpec("dahl", "yuv", stride, "regression", None, None, None, None)
+    return ck_spec.attach_spec(model, spec)

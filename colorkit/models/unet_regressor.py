@@ -16,6 +16,7 @@ from __future__ import annotations
 import keras
 
 from colorkit.models import layers as ck_layers
+from colorkit.models import spec as ck_spec
 
 
 def unet_stride(depth: int = 4, low_resolution: bool = True) -> int:
@@ -99,4 +100,5 @@ def unet(
         outputs = keras.layers.UpSampling2D(4, interpolation="bilinear", name="ab")(x)
     else:
         outputs = keras.layers.Activation("tanh", name="ab")(x)
-    return keras.Model(inputs, outputs, name=name)
+    spec = ck_spec.ModelSpec("unet", "lab", stride, "regression", None, None, None, None)
+    return ck_spec.attach_spec(keras.Model(inputs, outputs, name=name), spec)

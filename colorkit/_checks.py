@@ -1,0 +1,130 @@
+"""Argument checks shared by every colorkit module (the one home for them).
+
+Each check returns the value converted (``int`` / ``float`` / ``str``) or raises ``TypeError``
+for a wrong type and ``ValueError`` for a wrong value, in the keras form
+``"<name> must be ... Received: <name>=<value>"``. NumPy only: importing this module is cheap.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+#: Annealed-mean temperature of Zhang et al. 2016 (the paper's choice).
+DEFAULT_TEMPERATURE = 0.38
+
+
+def check_int(name: str, value: Any, minimum: int = 1, maximum: int | None = None) -> int:
+    """An int in ``[minimum, maximum]`` (bools are not ints here).
+
+    Example:
+        >>> check_int("depth", 3, maximum=4)
+        3
+        >>> check_int("depth", 0)
+        Traceback (most recent call last):
+        ...
+        ValueError: depth must be an int in [1, inf). Received: depth=0
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int. Received: {name}={value!r}")
+    upper = "inf)" if maximum is None else f"{maximum}]"
+    if value < minimum or (maximum is not None and value > maximum):
+        raise ValueError(f"{name} must be an int in [{minimum}, {upper}. Received: {name}={value}")
+    return int(value)
+
+
+def check_number(
+    name: str, value: Any, low: float = -math.inf, high: float = math.inf, *, open_low=False
+) -> float:
+    """A finite real number in ``[low, high]`` (``(low, high]`` when ``open_low``).
+
+    Example:
+        >>> check_number("blend", 0.5, 0.0, 1.0)
+        0.5
+        >>> check_number("blend", 2, 0.0, 1.0)
+        Traceback (most recent call last):
+        ...
+        ValueError: blend must be a finite number in [0, 1]. Received: blend=2
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number. Received: {name}={value!r}")
+    number = float(value)
+    too_low = number <= low if open_low else number < low
+    if not math.isfinite(number) or too_low or number > high:
+        bracket = "(" if open_low else "["
+        raise ValueError(
+            f"{name} must be a finite number in {bracket}{low:g}, {high:g}]. "
+            f"Received: {name}={value!r}"
+        )
+    return number
+
+
+def check_positive_number(name: str, value: Any) -> float:
+    """A finite real number > 0.
+
+    Example:
+        >>> check_positive_number("width", -1)
+        Traceback (most recent call last):
+        ...
+        ValueError: width must be a finite number > 0. Received: width=-1
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number. Received: {name}={value!r}")
+    if not math.isfinite(float(value)) or value <= 0:
+        raise ValueError(f"{name} must be a finite number > 0. Received: {name}={value}")
+    return float(value)
+
+
+def check_temperature(temperature: Any) -> float:
+    """An annealed-mean temperature: a finite number > 0.
+
+    Example:
+        >>> check_temperature(0)
+        Traceback (most recent call last):
+        ...
+        ValueError: temperature must be finite and > 0. Received: temperature=0
+    """
+    if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real):
+        raise TypeError(f"temperature must be a number. Received: temperature={temperature!r}")
+    if not math.isfinite(float(temperature)) or temperature <= 0:
+        raise ValueError(f"temperature must be finite and > 0. Received: temperature={temperature}")
+    return float(temperature)
+
+
+def check_saturation(saturation: Any) -> float:
+    """A chroma multiplier: a finite number >= 0.
+
+    Example:
+        >>> check_saturation(-1)
+        Traceback (most recent call last):
+        ...
+        ValueError: saturation must be a finite number >= 0. Received: saturation=-1
+    """
+    if (
+        isinstance(saturation, bool)
+        or not isinstance(saturation, numbers.Real)
+        or not math.isfinite(float(saturation))
+        or saturation < 0
+    ):
+        raise ValueError(
+            f"saturation must be a finite number >= 0. Received: saturation={saturation!r}"
+        )
+    return float(saturation)
+
+
+def check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
+    """One of ``choices``.
+
+    Example:
+        >>> check_choice("space", "hsv", ("lab", "yuv"))
+        Traceback (most recent call last):
+        ...
+        ValueError: Unknown space: expected one of ['lab', 'yuv']. Received: space='hsv'
+    """
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(
+            f"Unknown {name}: expected one of {list(choices)}. Received: {name}={value!r}"
+        )
+    return value

@@ -1,0 +1,118 @@
+"""The joins between colorkit's modules: no import circle, no defensive guards, one CLI.
+
+The import graph is read from the source (every ``import`` statement, at the top of a file or
+inside a function), so a circle that only shows up at run time is caught too.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import colorkit
+
+PACKAGE_ROOT = Path(colorkit.__file__).resolve().parent
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE_ROOT.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _modules() -> dict[str, Path]:
+    return {_module_name(path): path for path in sorted(PACKAGE_ROOT.rglob("*.py"))}
+
+
+def import_graph() -> dict[str, set[str]]:
+    """``{module: {colorkit modules it imports}}`` (parent packages of outside importers too)."""
+    modules = _modules()
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            targets: list[str] = []
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join(anchor + ([base] if base else []))
+                targets = [base] + [f"{base}.{alias.name}" for alias in node.names]
+            for target in targets:
+                if not target.startswith("colorkit"):
+                    continue
+                while target not in modules and "." in target:
+                    target = target.rpartition(".")[0]
+                if target == name or name.startswith(target + "."):
+                    continue  # itself, or its own package (whose __init__ is already running)
+                # Importing colorkit.a.b runs colorkit.a's __init__ first, unless the importer
+                # is itself inside colorkit.a (then that __init__ is already running).
+                parent = target.rpartition(".")[0]
+                if parent not in ("", "colorkit") and not name.startswith(parent):
+                    graph[name].add(parent)
+                graph[name].add(target)
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import circle as a list of modules (first == last), or None."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for target in sorted(graph.get(node, ())):
+            if state.get(target) == 1:
+                return stack[stack.index(target) :] + [target]
+            if target not in state and (cycle := visit(target)):
+                return cycle
+        state[node] = 2
+        stack.pop()
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (cycle := visit(node)):
+            return cycle
+    return None
+
+
+def test_find_cycle_detects_a_circle():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_no_import_circle_among_colorkit_modules():
+    graph = import_graph()
+    assert "colorkit.pretrained" in graph["colorkit.infer"]  # the graph is really read
+    assert find_cycle(graph) is None, " -> ".join(find_cycle(graph))
+
+
+def test_no_find_spec_guards_in_colorkit():
+    offenders = [
+        str(path.relative_to(PACKAGE_ROOT))
+        for path in PACKAGE_ROOT.rglob("*.py")
+        if "find_spec" in path.read_text(encoding="utf-8")
+    ]
+    assert offenders == []
+
+
+def test_one_command_line_module():
+    """Only cli.py builds an argument parser; widgets and video have no decoding of their own."""
+    for path in PACKAGE_ROOT.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        if path.name != "cli.py":
+            assert "ArgumentParser(" not in text, path
+    for name in ("widgets.py", "video.py"):
+        text = (PACKAGE_ROOT / name).read_text(encoding="utf-8")
+        for formula in ("annealed_mean(", "decode_lab(", "decode_yuv(", "COLOR_Lab2RGB"):
+            assert formula not in text, (name, formula)
+
+
+def test_builder_functions_do_not_hide_their_modules():
+    from colorkit import models
+
+    for family in models.available_models():
+        assert callable(getattr(models, family))
+        assert not (PACKAGE_ROOT / "models" / f"{family}.py").exists(), family
