@@ -1,0 +1,320 @@
+"""User color hints (Zhang, Zhu et al. 2017): "this pixel is red", as data the network reads.
+
+A :class:`Hint` is a point in the *input image's* pixel coordinates (row down, col right), a
+color and a patch radius. Only the hint's chroma is used: its Lab ab; the photo keeps its own
+luminance. :func:`rasterize` turns hints into the two maps a hint model takes at its working
+size, :func:`parse_hints` reads the JSON form used by ``colorkit colorize --hints``::
+
+    [{"x": 120, "y": 40, "color": "#d02020"}, {"x": 10, "y": 200, "color": "#2040c0", "radius": 4}]
+
+(``x`` = column, ``y`` = row, pixels of the input photo; ``radius`` optional, default 2, i.e.
+a 5x5 patch). :func:`ground_truth_hints` draws hints from a true color photo, as the papers
+evaluate, and :func:`suggest_colors` reads a palette of likely colors off a predicted
+distribution, as ideepcolor's interface does.
+
+Example:
+    >>> hint = Hint.from_color(row=1, col=2, rgb="#808080")
+    >>> [abs(round(float(v), 3)) for v in hint.ab]
+    [0.0, 0.0]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from colorkit import _checks, color
+
+#: Default patch radius in input pixels (a 5x5 patch, as the papers' evaluation).
+DEFAULT_RADIUS = 2
+
+_HEX = re.compile(r"^#?([0-9a-fA-F]{6})$")
+
+
+@dataclasses.dataclass(frozen=True)
+class Hint:
+    """One user hint.
+
+    Attributes:
+        row: Row in the input image's pixels (0 = top), a number >= 0.
+        col: Column in the input image's pixels (0 = left), a number >= 0.
+        ab: The hint's chroma, Lab (a, b) in Lab units (about -110..110).
+        radius: Patch radius in input pixels (>= 0; 0 is a single pixel).
+    """
+
+    row: float
+    col: float
+    ab: tuple[float, float]
+    radius: float = DEFAULT_RADIUS
+
+    def __post_init__(self):
+        for name in ("row", "col", "radius"):
+            object.__setattr__(self, name, _checks.check_number(name, getattr(self, name), 0.0))
+        ab = tuple(float(value) for value in np.asarray(self.ab, dtype=np.float64).reshape(-1))
+        if len(ab) != 2 or not all(np.isfinite(ab)) or max(abs(v) for v in ab) > 128:
+            raise ValueError(
+                f"Invalid hint chroma: expected two finite Lab values (a, b) within +-128. "
+                f"Received: ab={self.ab!r}"
+            )
+        object.__setattr__(self, "ab", ab)
+
+    @classmethod
+    def from_color(cls, row: float, col: float, rgb, radius: float = DEFAULT_RADIUS) -> Hint:
+        """A hint from an RGB color: ``"#rrggbb"`` or three floats in [0, 1].
+
+        Raises:
+            ValueError: For a malformed color string or RGB values outside [0, 1].
+        """
+        lab = color.rgb_to_lab(parse_color(rgb).reshape(1, 1, 3))[0, 0]
+        return cls(row, col, (float(lab[1]), float(lab[2])), radius)
+
+
+def parse_color(value) -> np.ndarray:
+    """``"#rrggbb"`` (or ``"rrggbb"``) or three floats in [0, 1] -> float32 RGB ``(3,)``.
+
+    Example:
+        >>> parse_color("#ff8000").tolist()
+        [1.0, 0.501960813999176, 0.0]
+    """
+    if isinstance(value, str):
+        match = _HEX.match(value.strip())
+        if not match:
+            raise ValueError(
+                f"Invalid color: expected '#rrggbb' (six hex digits). Received: color={value!r}"
+            )
+        digits = match.group(1)
+        return np.array([int(digits[i : i + 2], 16) / 255 for i in (0, 2, 4)], np.float32)
+    rgb = np.asarray(value, dtype=np.float64).reshape(-1)
+    if rgb.shape != (3,) or not np.all(np.isfinite(rgb)) or rgb.min() < 0 or rgb.max() > 1:
+        raise ValueError(
+            f"Invalid color: expected '#rrggbb' or three RGB floats in [0, 1]. Received: {value!r}"
+        )
+    return rgb.astype(np.float32)
+
+
+def parse_hints(source, image_shape: tuple[int, int] | None = None) -> list[Hint]:
+    """Reads hints from JSON (a path, a JSON string, or the parsed list).
+
+    The JSON is a list of objects ``{"x": col, "y": row, "color": "#rrggbb"}`` with an optional
+    ``"radius"``, in the input image's pixel coordinates.
+
+    Args:
+        source: Path to a ``.json`` file, a JSON text, or an already parsed list of dicts.
+        image_shape: Optional ``(height, width)``: hints outside the image are refused.
+
+    Returns:
+        The hints, in file order.
+
+    Raises:
+        FileNotFoundError: For a missing file.
+        ValueError: For invalid JSON, a document that is not a list (e.g. several images'
+            hints keyed by file name), or a bad hint (the message names its index and field).
+
+    Example:
+        >>> parse_hints('[{"x": 3, "y": 1, "color": "#ff0000"}]')[0].col
+        3.0
+    """
+    where = "hints"
+    if isinstance(source, os.PathLike) or (
+        isinstance(source, str) and not source.lstrip().startswith(("[", "{", '"'))
+    ):
+        path = Path(source)
+        if not path.is_file():
+            raise FileNotFoundError(f"Hints file not found: '{path}'")
+        where = f"hints file '{path}'"
+        source = path.read_text(encoding="utf-8", errors="replace")
+    if isinstance(source, str):
+        try:
+            source = json.loads(source)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"The {where} is not valid JSON: {error}") from None
+    if isinstance(source, dict):
+        raise ValueError(
+            f"The {where} must be a JSON list of hints for one image, "
+            '[{"x": col, "y": row, "color": "#rrggbb"}, ...]; it is an object (hints for '
+            f"several images?). Received keys: {sorted(source)[:5]}"
+        )
+    if not isinstance(source, list):
+        raise ValueError(
+            f"The {where} must be a JSON list of hints. Received: {type(source).__name__}"
+        )
+    hints = []
+    for index, item in enumerate(source):
+        try:
+            if not isinstance(item, dict):
+                raise ValueError(f"expected an object, got {type(item).__name__}")
+            missing = {"x", "y", "color"} - set(item)
+            if missing:
+                raise ValueError(f"missing {sorted(missing)}")
+            unknown = set(item) - {"x", "y", "color", "radius"}
+            if unknown:
+                raise ValueError(f"unknown fields {sorted(unknown)}")
+            for key in ("x", "y", "radius"):
+                if key in item and (
+                    isinstance(item[key], bool) or not isinstance(item[key], int | float)
+                ):
+                    raise ValueError(f"{key} must be a number, got {item[key]!r}")
+            hint = Hint.from_color(
+                item["y"], item["x"], item["color"], item.get("radius", DEFAULT_RADIUS)
+            )
+            if image_shape is not None:
+                check_inside(hint, image_shape)
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"Invalid hint #{index} in the {where}: {error}. Received: {item!r}"
+            ) from None
+        hints.append(hint)
+    return hints
+
+
+def check_inside(hint: Hint, image_shape: tuple[int, int]) -> None:
+    """Raises ValueError if the hint's point lies outside an image of ``(height, width)``."""
+    height, width = image_shape
+    if not (hint.row < height and hint.col < width):
+        raise ValueError(
+            f"hint at x={hint.col:g}, y={hint.row:g} lies outside the image "
+            f"(width {width}, height {height} pixels)"
+        )
+
+
+def hints_to_json(hints: Sequence[Hint]) -> list[dict]:
+    """The JSON form of hints (``x``, ``y``, ``color`` as ``#rrggbb`` at mid gray, radius).
+
+    The color written is the hint's chroma at L = 50 (only chroma matters).
+    """
+    out = []
+    for hint in hints:
+        rgb = _lab_to_rgb_quiet(np.array([[[50.0, *hint.ab]]], np.float32))[0, 0]
+        text = "#" + "".join(f"{int(round(float(v) * 255)):02x}" for v in rgb)
+        out.append({"x": hint.col, "y": hint.row, "color": text, "radius": hint.radius})
+    return out
+
+
+def _lab_to_rgb_quiet(lab: np.ndarray) -> np.ndarray:
+    # A palette or a saved hint color may lie outside sRGB: clipping it is the intent here.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", color.GamutWarning)
+        return color.lab_to_rgb(lab)
+
+
+def rasterize(
+    hints: Sequence[Hint],
+    image_shape: tuple[int, int],
+    working_shape: tuple[int, int],
+    padded_shape: tuple[int, int] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Hint maps at a model's working size.
+
+    A hint covers the pixels within ``radius`` (scaled to the working size, at least the
+    nearest pixel) of its point, in a square patch.
+
+    Args:
+        hints: The hints, in ``image_shape`` pixel coordinates.
+        image_shape: ``(height, width)`` of the input image the hints refer to.
+        working_shape: ``(h, w)`` the image is resized to for the network.
+        padded_shape: ``(H, W) >= (h, w)`` after padding to the model's stride (zeros
+            beyond the image); default ``working_shape``.
+
+    Returns:
+        ``(hint_ab, hint_mask)``: float32 ``(H, W, 2)`` model-scale ab (ab / ``AB_SCALE``)
+        and ``(H, W, 1)`` in {0, 1}. Later hints overwrite earlier ones where they overlap.
+
+    Raises:
+        ValueError: If a hint lies outside the image.
+
+    Example:
+        >>> ab, mask = rasterize([Hint(0, 0, (55.0, 0.0), radius=0)], (10, 10), (5, 5))
+        >>> int(mask.sum()), round(float(ab[0, 0, 0]), 2)
+        (1, 0.5)
+    """
+    height, width = image_shape
+    work_h, work_w = working_shape
+    pad_h, pad_w = padded_shape or working_shape
+    hint_ab = np.zeros((pad_h, pad_w, 2), np.float32)
+    mask = np.zeros((pad_h, pad_w, 1), np.float32)
+    scale_r, scale_c = work_h / height, work_w / width
+    for hint in hints:
+        check_inside(hint, image_shape)
+        row = int(np.clip(np.floor((hint.row + 0.5) * scale_r), 0, work_h - 1))
+        col = int(np.clip(np.floor((hint.col + 0.5) * scale_c), 0, work_w - 1))
+        reach_r = int(np.floor(hint.radius * scale_r))
+        reach_c = int(np.floor(hint.radius * scale_c))
+        rows = slice(max(0, row - reach_r), min(work_h, row + reach_r + 1))
+        cols = slice(max(0, col - reach_c), min(work_w, col + reach_c + 1))
+        hint_ab[rows, cols] = np.asarray(hint.ab, np.float32) / np.float32(color.AB_SCALE)
+        mask[rows, cols] = 1.0
+    return hint_ab, mask
+
+
+def ground_truth_hints(
+    image: np.ndarray, count: int, rng: np.random.Generator, radius: int = DEFAULT_RADIUS
+) -> list[Hint]:
+    """Hints drawn from a true color photo, as the papers evaluate them.
+
+    Points are uniform over the pixels; each hint's chroma is the true ab averaged over the
+    ``(2 radius + 1)^2`` patch around it (clipped at the borders).
+
+    Args:
+        image: float32 RGB ``(H, W, 3)`` in [0, 1], the true photo.
+        count: Number of hints (>= 0).
+        rng: Random generator.
+        radius: Patch radius in pixels (2 = a 5x5 patch).
+
+    Returns:
+        ``count`` hints in the image's pixel coordinates.
+    """
+    image = color.validate_rgb(image)
+    count = _checks.check_int("count", count, minimum=0)
+    height, width = image.shape[:2]
+    ab = color.rgb_to_lab(image)[..., 1:]
+    hints = []
+    for _ in range(count):
+        row, col = int(rng.integers(0, height)), int(rng.integers(0, width))
+        patch = ab[max(0, row - radius) : row + radius + 1, max(0, col - radius) : col + radius + 1]
+        mean = patch.reshape(-1, 2).mean(axis=0)
+        hints.append(Hint(row, col, (float(mean[0]), float(mean[1])), radius))
+    return hints
+
+
+def suggest_colors(
+    probabilities: np.ndarray, lightness: float, count: int = 6, min_share: float = 0.02
+) -> list[tuple[np.ndarray, float]]:
+    """A palette from one pixel's predicted distribution: its most probable ab bins as RGB.
+
+    Args:
+        probabilities: float ``(Q,)`` bin probabilities at the pixel (sums to 1).
+        lightness: The pixel's L in [0, 100] (the palette is shown at the photo's lightness).
+        count: Largest number of suggestions (>= 1).
+        min_share: Bins below this probability are not suggested.
+
+    Returns:
+        A list of ``(rgb (3,) float32 in [0, 1], probability)``, most probable first (at least
+        one entry: the mode).
+
+    Example:
+        >>> p = np.zeros(color.NUM_BINS, np.float32); p[[0, 5]] = 0.7, 0.3
+        >>> [round(share, 1) for _, share in suggest_colors(p, 50.0)]
+        [0.7, 0.3]
+    """
+    probabilities = np.asarray(probabilities, dtype=np.float64).reshape(-1)
+    bins = color.ab_bins()
+    if probabilities.shape != (len(bins),):
+        raise ValueError(
+            f"probabilities must have shape ({len(bins)},). "
+            f"Received: probabilities.shape={probabilities.shape}"
+        )
+    count = _checks.check_int("count", count)
+    order = np.argsort(probabilities)[::-1]
+    chosen = [order[0]] + [i for i in order[1:count] if probabilities[i] >= min_share]
+    lab = np.zeros((len(chosen), 1, 3), np.float32)
+    lab[:, 0, 0] = float(lightness)
+    lab[:, 0, 1:] = bins[chosen]
+    rgb = _lab_to_rgb_quiet(lab)[:, 0]
+    return [(rgb[i], float(probabilities[index])) for i, index in enumerate(chosen)]
