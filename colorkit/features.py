@@ -308,19 +308,22 @@ class FeatureCache:
             else:
                 self._files[name] = (open(path, "rb"), offset, row, tuple(shape))  # noqa: SIM115
 
-    def read(self, indices: Sequence[int]) -> dict[str, np.ndarray]:
-        """Rows ``indices`` of every array, as float32 ``(len(indices), ...)``."""
-        out = {
-            name: array[np.asarray(indices)].astype(np.float32)
-            for name, array in self._arrays.items()
-        }
+    def read(self, indices: Sequence[int], dtype="float32") -> dict[str, np.ndarray]:
+        """Rows ``indices`` of every array, ``(len(indices), ...)``.
+
+        Args:
+            indices: Row numbers in ``[0, count)``.
+            dtype: ``"float32"`` (default) or ``"float16"`` (as stored: no conversion, which
+                costs NumPy more than a training step; a model casts it on the fly).
+        """
+        out = {name: array[np.asarray(indices)] for name, array in self._arrays.items()}
         for name, (handle, offset, row, shape) in self._files.items():
             batch = np.empty((len(indices), row), np.float16)
             for position, index in enumerate(indices):
                 handle.seek(offset + int(index) * row * 2)
                 handle.readinto(batch[position])
-            out[name] = batch.reshape(len(indices), *shape).astype(np.float32)
-        return out
+            out[name] = batch.reshape(len(indices), *shape)
+        return {name: array.astype(dtype, copy=False) for name, array in out.items()}
 
     def close(self) -> None:
         for handle, *_ in self._files.values():

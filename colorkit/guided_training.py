@@ -18,13 +18,14 @@ import csv
 import dataclasses
 import json
 import os
+import resource
 import time
 from pathlib import Path
 
 import keras
 import numpy as np
 
-from colorkit import color, features, losses
+from colorkit import color, data, features, losses
 from colorkit.models import guided
 from colorkit.train import save_model_atomic
 
@@ -105,7 +106,9 @@ class CachedBatches(keras.utils.PyDataset):
     """
 
     def __init__(self, cache, config: GuidedConfig, train: bool = True, epoch: int = 0):
-        super().__init__()
+        # Two threads prepare batches while the model trains (NumPy releases the GIL); the
+        # batches stay in order and depend only on their index, so runs are reproducible.
+        super().__init__(workers=2, use_multiprocessing=False, max_queue_size=4)
         self.cache = cache
         self.config = config
         self.train = train
@@ -129,7 +132,9 @@ class CachedBatches(keras.utils.PyDataset):
         return np.sort(self._order[index * size : (index + 1) * size])
 
     def __getitem__(self, index: int):
-        rows = self.cache.read(self._indices(index))
+        rows = self.cache.read(self._indices(index), dtype="float16")
+        rows["ab"] = rows["ab"].astype(np.float32)
+        rows["lightness"] = rows["lightness"].astype(np.float32)
         if self.train:
             rng = np.random.default_rng([self.config.seed, self.epoch, index])
             flip = rng.random(len(rows["ab"])) < 0.5
@@ -267,3 +272,53 @@ def train_guided(
             verbose=verbose,
         )
     return model
+
+
+def default_plan_sources(smoke: bool = False) -> tuple[list, list]:
+    """The default recipe's photos as ``(paths, views per photo)`` for training and validation.
+
+    Training: ImageNet-sample (grayscale photos left out) x 6 views, BSDS500 train x 8,
+    ``clothing/`` x 3 and every third CIFAR-10 photo (16,667, upscaled from 32 px) x 1;
+    validation: BSDS500 val x 2. ``smoke`` takes a few photos of each for tests.
+    """
+    imagenet = data.scan_images(data.dataset_paths("imagenet-sample")).paths
+    bsds_train = data.dataset_paths("bsds500", "train")
+    clothing = data.list_images(data.dataset_root("bsds500").parent / "clothing")
+    cifar = data.dataset_paths("cifar10")
+    if smoke:
+        train = [(imagenet[:16], 2), (bsds_train[:8], 2), (clothing[:8], 1), (cifar[:32], 1)]
+        return train, [(data.dataset_paths("bsds500", "val")[:16], 1)]
+    train = [(imagenet, 6), (bsds_train, 8), (clothing, 3), (cifar[::3], 1)]
+    return train, [(data.dataset_paths("bsds500", "val"), 2)]
+
+
+def run_guided_recipe(work: str | os.PathLike, config: GuidedConfig, smoke: bool = False) -> Path:
+    """The whole default recipe, resumable at every step: caches, then the decoder.
+
+    Args:
+        work: Folder for ``cache_train/``, ``cache_val/``, ``run/`` and ``summary.json``.
+        config: The decoder's training settings.
+        smoke: A seconds-long version on a few photos (tests).
+
+    Returns:
+        The run folder (its last ``epoch_NNN.keras`` is the trained decoder).
+    """
+    work = Path(work)
+    start = time.time()
+    train_sources, val_sources = default_plan_sources(smoke)
+    train_plan = features.crop_plan(train_sources, seed=0)
+    val_plan = features.crop_plan(val_sources, seed=1)
+    print(f"plan: {len(train_plan)} training crops, {len(val_plan)} validation crops", flush=True)
+    features.build_feature_cache(work / "cache_val", val_plan)
+    features.build_feature_cache(work / "cache_train", train_plan)
+    cache_seconds = time.time() - start
+    train_guided(work / "run", work / "cache_train", work / "cache_val", config)
+    summary = {
+        "train_crops": len(train_plan),
+        "val_crops": len(val_plan),
+        "cache_seconds": round(cache_seconds, 1),
+        "total_seconds": round(time.time() - start, 1),
+        "peak_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2),
+    }
+    (work / "summary.json").write_text(json.dumps(summary, indent=1))
+    return work / "run"

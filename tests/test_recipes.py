@@ -19,8 +19,9 @@ def test_registry_has_the_comparison_and_shipped_recipes():
         for family in ("unet", "dahl", "zhang")
     }
     assert len(budgets) == 1, "the family comparison must give every family the same budget"
-    default_stages = recipes.get_recipe("default").stages
-    assert default_stages[:2] == recipes.get_recipe("compare-zhang").stages
+    scratch_stages = recipes.get_recipe("zhang-scratch").stages
+    assert scratch_stages[:2] == recipes.get_recipe("compare-zhang").stages
+    assert recipes.get_recipe("default").model == "guided"
 
 
 def test_unknown_recipe_raises():
