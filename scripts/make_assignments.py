@@ -9,7 +9,10 @@ The instructor's source notebooks live in ``course/assignments/source/<name>/<na
    (solutions replaced by ``raise NotImplementedError()``, outputs cleared, cells locked);
 2. two submissions per assignment: ``solution`` (the instructor's source notebook) and ``blank``
    (the release, handed in unchanged);
-3. ``nbgrader autograde``: runs a kernel per submitted notebook and records the scores;
+3. ``nbgrader autograde``: runs a kernel per submitted notebook and records the scores. Kernels
+   run with ``COLORKIT_SMOKE=1`` (``--full`` turns it off): an assignment that trains a model
+   (``ps4_l2_vs_classification``) reads it in its ``parameters`` cell and trains on a few crops
+   for one epoch, so grading stays fast; its tests do not depend on the training budget;
 4. writes ``scores.json`` and prints a table. With ``--check`` (what ``make assignments`` uses)
    it exits non-zero unless every solution scores full marks and every blank submission 0 on
    the autograded cells. The written questions (manually graded markdown cells, with the answer
@@ -21,6 +24,7 @@ Usage::
 
     python scripts/make_assignments.py --output build/course --check
     python scripts/make_assignments.py --assignments ps1_rgb_to_lab   # just one
+    python scripts/make_assignments.py --assignments ps4_l2_vs_classification --full  # minutes
 """
 
 from __future__ import annotations
@@ -62,12 +66,16 @@ def available_assignments() -> list[str]:
     )
 
 
-def _nbgrader(arguments: list[str], root: Path) -> None:
-    """Runs the nbgrader command line in the course directory; raises on failure."""
+def _nbgrader(arguments: list[str], root: Path, smoke: bool = True) -> None:
+    """Runs the nbgrader command line in the course directory; raises on failure.
+
+    ``smoke`` sets ``COLORKIT_SMOKE=1`` for the kernels (small training runs), else ``0``.
+    """
     command = [sys.executable, "-m", "nbgrader", *arguments]
     # nbgrader runs the ``alembic`` command (gradebook migrations): put this venv's bin first.
     path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     environment = {**os.environ, "PATH": path, "MPLBACKEND": "agg", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    environment["COLORKIT_SMOKE"] = "1" if smoke else "0"
     result = subprocess.run(
         command, cwd=root, env=environment, capture_output=True, text=True, check=False
     )
@@ -130,8 +138,11 @@ def check_release(root: Path, name: str) -> None:
                 raise RuntimeError(f"{path} still contains {marker!r}")
 
 
-def build(root: Path, names: list[str], grade: bool = True) -> dict:
-    """Generates the releases (and, with ``grade``, autogrades both submissions)."""
+def build(root: Path, names: list[str], grade: bool = True, smoke: bool = True) -> dict:
+    """Generates the releases (and, with ``grade``, autogrades both submissions).
+
+    ``smoke``: autograde with ``COLORKIT_SMOKE=1`` (the default; ``False`` runs full size).
+    """
     prepare(root, names)
     timings: dict[str, float] = {}
     scores: dict = {}
@@ -141,18 +152,18 @@ def build(root: Path, names: list[str], grade: bool = True) -> dict:
         check_release(root, name)
         if grade:
             submit(root, name)
-            _nbgrader(["autograde", name, "--force"], root)
+            _nbgrader(["autograde", name, "--force"], root, smoke=smoke)
         timings[name] = round(time.perf_counter() - start, 1)
     if grade:
         scores = read_scores(root, names)
-    report = {"assignments": names, "scores": scores, "seconds": timings}
+    report = {"assignments": names, "scores": scores, "seconds": timings, "smoke": smoke}
     (root / "scores.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return report
 
 
 def format_report(report: dict) -> str:
     """A plain-text table of the scores and build times."""
-    lines = [f"{'assignment':<22} {'solution':>10} {'blank':>10} {'seconds':>8}"]
+    lines = [f"{'assignment':<26} {'solution':>10} {'blank':>10} {'seconds':>8}"]
     for name in report["assignments"]:
         scores = report["scores"].get(name)
         if scores:
@@ -161,7 +172,7 @@ def format_report(report: dict) -> str:
             ]
         else:
             cells = ["-", "-"]
-        lines.append(f"{name:<22} {cells[0]:>10} {cells[1]:>10} {report['seconds'][name]:>8}")
+        lines.append(f"{name:<26} {cells[0]:>10} {cells[1]:>10} {report['seconds'][name]:>8}")
     return "\n".join(lines)
 
 
@@ -185,13 +196,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--check", action="store_true", help="fail unless solutions = 100%% and blanks = 0"
     )
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="autograde in full mode (COLORKIT_SMOKE=0): ps4 trains for minutes",
+    )
     arguments = parser.parse_args(argv)
     names = arguments.assignments or available_assignments()
     unknown = sorted(set(names) - set(available_assignments()))
     if unknown:
         parser.error(f"unknown assignments {unknown}; available: {available_assignments()}")
     root = arguments.output.resolve()
-    report = build(root, names, grade=not arguments.no_grade)
+    report = build(root, names, grade=not arguments.no_grade, smoke=not arguments.full)
     print(format_report(report))
     print(f"student versions: {root / 'release'}")
     if arguments.check and not arguments.no_grade:

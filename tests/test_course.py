@@ -46,7 +46,12 @@ EXPECTED_NOTEBOOKS = {
     "08": "08_evaluating",
     "09": "09_video",
 }
-ASSIGNMENTS = ("ps1_rgb_to_lab", "ps2_blurred_l2", "ps3_annealed_mean")
+ASSIGNMENTS = (
+    "ps1_rgb_to_lab",
+    "ps2_blurred_l2",
+    "ps3_annealed_mean",
+    "ps4_l2_vs_classification",
+)
 # A "cheat" submission: each graded implementation replaced by a call into the library. The
 # autograder blocks library calls, so it must score 0 on these assignments' autograded cells.
 CHEATS = {
@@ -63,6 +68,20 @@ CHEATS = {
             "chosen_temperature = temperatures[int(np.argmin(errors))]"
         ],
     },
+    "ps4_l2_vs_classification": {
+        "soft_encode": ["return color.soft_encode(ab, neighbors, sigma)"],
+        "rebalancing": ["return color.rebalancing_weights(prior, lam, sigma)"],
+        # An import inside the function is caught too; the cross-entropy here is honest work,
+        # but the cell's test checks both losses.
+        "losses": [
+            "from colorkit import losses as ck_losses\n"
+            "return ck_losses.L2(reduction=None)(ab_true, ab_pred)",
+            "pixel_weights = ops.take(ops.convert_to_tensor(weights), ops.argmax(target, -1))\n"
+            "log_probabilities = ops.log(ops.clip(probabilities, 1e-7, 1.0))\n"
+            "return -pixel_weights * ops.sum(target * log_probabilities, -1)",
+        ],
+        "annealed_mean": ["return color.annealed_mean(probabilities, temperature)"],
+    },
 }
 # The graded cells the cheat must score 0 on (the measurement is honest work given a decoder,
 # but it runs the cheating decoder, which the guard in every decoder test rejects).
@@ -74,6 +93,12 @@ BLOCKED = {
         "test_dark_and_validation",
     ),
     "ps3_annealed_mean": ("test_matches_colorkit", "test_mean_limit", "test_mode_limit"),
+    "ps4_l2_vs_classification": (
+        "test_soft_encode",
+        "test_rebalancing_weights",
+        "test_losses",
+        "test_annealed_mean",
+    ),
 }
 NOTEBOOK_LINK = re.compile(r"notebooks/(\d\d_[A-Za-z0-9_]+)\.ipynb")
 
@@ -395,7 +420,8 @@ def test_library_calling_submission_scores_zero(course_build, name):
     (target / f"{name}.ipynb").write_text(json.dumps(cheat), encoding="utf-8")
     (target / "timestamp.txt").write_text("2024-01-01 00:00:00.000000 UTC", encoding="utf-8")
     path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    environment = {**os.environ, "PATH": path, "MPLBACKEND": "agg"}
+    # Smoke mode, as make_assignments.py grades (ps4 trains tiny models with the cheat's code).
+    environment = {**os.environ, "PATH": path, "MPLBACKEND": "agg", "COLORKIT_SMOKE": "1"}
     command = [sys.executable, "-m", "nbgrader", "autograde", name, "--student", "cheat"]
     result = subprocess.run(
         [*command, "--force"],
