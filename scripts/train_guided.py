@@ -22,7 +22,7 @@ def main(argv=None) -> int:
     parser.add_argument("--smoke", action="store_true")
     parser.add_argument("--epochs", type=int, default=None)
     args = parser.parse_args(argv)
-    epochs = args.epochs or (2 if args.smoke else 16)
+    epochs = args.epochs or (2 if args.smoke else 10)
     config = gt.GuidedConfig(epochs=epochs, batch_size=16 if args.smoke else 64)
     gt.run_guided_recipe(args.work, config, smoke=args.smoke)
     print(json.loads((Path(args.work) / "summary.json").read_text()))

@@ -7,7 +7,7 @@ both, on top of a trained, frozen encoder (``colorkit.models.encoders``):
 
 - encoder taps ``stage2, stage3, stage4`` (strides 8, 16, 32) of the ResNet-50-1by2;
 - a top-down decoder: at each scale a 1x1 projection of the tap is added to the upsampled
-  coarser result, the hints (average-pooled ab map and mask) are concatenated, and a 3x3
+  coarser result, the hints (pooled to that scale by ``HintPool``) are concatenated, and a 3x3
   (separable below stride 8) convolution mixes them; at stride 4 the 1/4-resolution lightness
   joins for edges, and a 1x1 convolution + softmax gives the 313-bin distribution.
 
@@ -94,10 +94,13 @@ class HintPool(keras.layers.Layer):
         return {**super().get_config(), "factor": self.factor}
 
 
-def _pooled_hints(hints, factor: int, name: str):
-    if factor == 1:
-        return hints
-    return layers.AveragePooling2D(factor, strides=factor, name=f"{name}_hint_pool")(hints)
+def _pooled_hints(hint_ab, hint_mask, factor: int, name: str):
+    """The hints at a coarser scale, as ``HintPool`` makes them: a coarse cell holding any hint
+    carries the mean ab of its hints at full strength (average pooling would dilute one hint
+    by ``factor ** 2`` and keep it from spreading beyond its own neighbourhood)."""
+    if factor > 1:
+        hint_ab, hint_mask = HintPool(factor, name=f"{name}_hint_pool")([hint_ab, hint_mask])
+    return layers.Concatenate(name=f"{name}_hints")([hint_ab, hint_mask])
 
 
 def guided_decoder(width: int = 128, num_bins: int | None = None) -> keras.Model:
@@ -127,13 +130,12 @@ def guided_decoder(width: int = 128, num_bins: int | None = None) -> keras.Model
     lightness = keras.Input((None, None, 1), name="lightness_quarter")
     hint_ab = keras.Input((None, None, 2), name="hint_ab")
     hint_mask = keras.Input((None, None, 1), name="hint_mask")
-    hints = layers.Concatenate(name="hints")([hint_ab, hint_mask])
 
     stage2, stage3, stage4 = tap_inputs
     widths = {32: width, 16: width, 8: (3 * width) // 4, 4: width // 2}
     # Stride 32: project the deepest tap, add the hints, mix.
     x = layers.Conv2D(widths[32], 1, activation="relu", name="dec32_project")(stage4)
-    x = layers.Concatenate(name="dec32_concat")([x, _pooled_hints(hints, 8, "dec32")])
+    x = layers.Concatenate(name="dec32_concat")([x, _pooled_hints(hint_ab, hint_mask, 8, "dec32")])
     x = layers.Conv2D(widths[32], 3, padding="same", activation="relu", name="dec32_conv")(x)
     # Stride 16 and 8: upsample, add the projected tap, add the hints, mix.
     for stride, tap, separable in ((16, stage3, False), (8, stage2, True)):
@@ -144,7 +146,7 @@ def guided_decoder(width: int = 128, num_bins: int | None = None) -> keras.Model
         x = layers.Add(name=f"dec{stride}_add")([x, projected])
         x = layers.ReLU(name=f"dec{stride}_relu")(x)
         x = layers.Concatenate(name=f"dec{stride}_concat")(
-            [x, _pooled_hints(hints, stride // OUTPUT_STRIDE, f"dec{stride}")]
+            [x, _pooled_hints(hint_ab, hint_mask, stride // OUTPUT_STRIDE, f"dec{stride}")]
         )
         conv = layers.SeparableConv2D if separable else layers.Conv2D
         x = conv(widths[stride], 3, padding="same", activation="relu", name=f"dec{stride}_conv")(x)
@@ -152,7 +154,9 @@ def guided_decoder(width: int = 128, num_bins: int | None = None) -> keras.Model
     x = layers.Conv2D(widths[4], 1, activation="relu", name="dec4_narrow")(x)
     x = layers.UpSampling2D(2, interpolation="bilinear", name="dec4_up")(x)
     edges = layers.Conv2D(8, 3, padding="same", activation="relu", name="dec4_lightness")(lightness)
-    x = layers.Concatenate(name="dec4_concat")([x, edges, hints])
+    x = layers.Concatenate(name="dec4_concat")(
+        [x, edges, _pooled_hints(hint_ab, hint_mask, 1, "dec4")]
+    )
     x = layers.SeparableConv2D(widths[4], 3, padding="same", activation="relu", name="dec4_conv")(x)
     logits = layers.Conv2D(num_bins, 1, name="dec4_logits")(x)
     probabilities = layers.Softmax(name="probabilities", dtype="float32")(logits)
