@@ -240,8 +240,11 @@ def rasterize(
     hint_ab = np.zeros((pad_h, pad_w, 2), np.float32)
     mask = np.zeros((pad_h, pad_w, 1), np.float32)
     scale_r, scale_c = work_h / height, work_w / width
-    for hint in hints:
-        check_inside(hint, image_shape)
+    for index, hint in enumerate(hints):
+        try:
+            check_inside(hint, image_shape)
+        except ValueError as error:
+            raise ValueError(f"hint #{index}: {error}") from None
         row = int(np.clip(np.floor((hint.row + 0.5) * scale_r), 0, work_h - 1))
         col = int(np.clip(np.floor((hint.col + 0.5) * scale_c), 0, work_w - 1))
         reach_r = int(np.floor(hint.radius * scale_r))
