@@ -940,7 +940,7 @@ def hint_color(hint: hints.Hint, lightness: float = 60.0) -> np.ndarray:
     """A hint's chroma shown at a lightness: float32 RGB ``(3,)`` in [0, 1] (gamut-clipped).
 
     Example:
-        >>> hint_color(hints.Hint(0, 0, (0.0, 0.0)), 50.0).round(3).tolist()
+        >>> [round(float(v), 3) for v in hint_color(hints.Hint(0, 0, (0.0, 0.0)), 50.0)]
         [0.466, 0.466, 0.466]
     """
     lab = np.array([[[float(lightness), *hint.ab]]], np.float32)
@@ -966,7 +966,7 @@ def draw_hints(image, hint_list, selected: int | None = None, size: int = 7) -> 
 
     Example:
         >>> marked = draw_hints(np.zeros((9, 9, 3), np.float32), [hints.Hint(4, 4, (0.0, 0.0))])
-        >>> marked[4, 4].round(2).tolist(), marked[1, 4].tolist()
+        >>> marked[4, 4].tolist(), marked[0, 4].tolist()  # fill (gray at L = 0), white frame
         ([0.0, 0.0, 0.0], [1.0, 1.0, 1.0])
     """
     image = color.validate_rgb(image)
