@@ -34,6 +34,7 @@ SECTIONS = [
     ("bench_train", "Training speed", {}),
     ("bench_train", "Training speed (oneDNN on)", {"TF_ENABLE_ONEDNN_OPTS": "1"}),
     ("bench_infer", "Inference and efficiency", {}),
+    ("bench_hints", "User hints (HintExplorer round trip)", {}),
     ("bench_video", "Video", {}),
 ]
 

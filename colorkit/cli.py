@@ -4,6 +4,7 @@ Subcommands::
 
     colorkit train    --model unet --data bsds500 --epochs 10 --run-dir runs/unet [--resume]
     colorkit colorize photo.jpg old_photos/ --output colorized/ --model runs/unet/last.keras
+    colorkit colorize photo.jpg --hints hints.json --output colorized/
     colorkit evaluate --data bsds500 --model runs/unet/best.keras --limit 50
     colorkit colorize-video clip.avi clip_color.mp4 --method flow --width 384
     colorkit models
@@ -14,7 +15,16 @@ Exit status, the same for every subcommand (tested in tests/test_cli.py):
 - 1: some inputs failed: a file or folder is missing or unreadable, a photo or video could not
   be colorized, training raised, nothing was colorized;
 - 2: bad usage: unknown subcommand or option, a missing or malformed argument (a
-  non-positive ``--size``, a negative ``--saturation``, an unknown recipe...).
+  non-positive ``--size``, a negative ``--saturation``, an unknown recipe...), and for
+  ``--hints``: several inputs (or a folder), an invalid hints file (not JSON, not a list, a
+  bad hint; the message names it by index), a hint outside the photo, or a ``--model`` that
+  takes no hints. A missing hints file is a missing file (1).
+
+User hints (``colorize --hints hints.json``, one photo): a JSON list of
+``{"x": col, "y": row, "color": "#rrggbb"}`` (optional ``"radius"``, default 2) in the photo's
+pixel coordinates (``colorkit.hints.parse_hints``); only the hints' chroma is used, the photo
+keeps its luminance. Without ``--model`` the shipped hint model is used
+(``colorkit.pretrained.load_pretrained_hint_model``).
 
 Safe output rule of ``colorize``: outputs are ``<output>/<relative folder>/<stem>.png``; an input
 is never overwritten. The output folder may not be an input folder or lie inside one (the
@@ -36,7 +46,18 @@ from pathlib import Path
 import numpy as np
 from tqdm import auto
 
-from colorkit import __version__, color, data, infer, metrics, models, pretrained, recipes, video
+from colorkit import (
+    __version__,
+    color,
+    data,
+    hints,
+    infer,
+    metrics,
+    models,
+    pretrained,
+    recipes,
+    video,
+)
 from colorkit import train as training
 
 #: Exit status for failures at run time, and for invalid arguments (as argparse).
@@ -165,6 +186,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="chroma multiplier (default: the model's recommended setting, else 1.0)",
     )
     colorize.add_argument("--batch-size", type=_positive_int, default=4)
+    colorize.add_argument(
+        "--hints",
+        metavar="HINTS.json",
+        help='user color hints for one photo: a JSON list of {"x": col, "y": row, "color": '
+        '"#rrggbb"} in its pixels (default model: the shipped hint model)',
+    )
     colorize.add_argument("--no-recursive", action="store_true", help="do not enter sub-folders")
     colorize.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -368,14 +395,51 @@ def _write_png_atomic(image, path: Path) -> None:
     data.save_image(image, path, overwrite=True)  # atomic; inputs were excluded by plan_outputs
 
 
+def _check_hint_usage(args) -> None:
+    """``--hints`` takes one photo file and a valid hints file (raises UsageError otherwise)."""
+    if len(args.inputs) != 1 or Path(args.inputs[0]).is_dir():
+        raise UsageError(
+            "--hints applies to one photo (its hints are in that photo's pixels): give exactly "
+            f"one input file. Received: {len(args.inputs)} input(s): {' '.join(args.inputs)}"
+        )
+    try:
+        hints.parse_hints(Path(args.hints))
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+def _photo_hints(path: str, image_shape) -> list:
+    try:
+        return hints.parse_hints(Path(path), image_shape)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+def _hint_model(name_or_path: str | None):
+    if name_or_path is None:
+        return pretrained.load_pretrained_hint_model()
+    model = infer.load_model(name_or_path)
+    if not models.model_spec(model).hint_inputs:
+        raise UsageError(
+            f"--hints needs a model with hint inputs; {name_or_path!r} takes none (its "
+            "ModelSpec.hint_inputs is False). Leave out --model to use the shipped hint model"
+        )
+    return model
+
+
 def _run_colorize(args) -> int:
+    if args.hints is not None:
+        _check_hint_usage(args)
     jobs, problems = plan_outputs(args.inputs, args.output, recursive=not args.no_recursive)
     for path, reason in problems:
         _error("colorize", f"skipped {path}: {reason}")
     if not jobs:
         _error("colorize", "nothing to colorize")
         return EXIT_FAILURE
-    model = _resolve_model(args.model, "colorize")
+    if args.hints is None:
+        model = _resolve_model(args.model, "colorize")
+    else:
+        model = _hint_model(args.model)
     written, failed, clipped = 0, len(problems), 0
     bar = auto.tqdm(jobs, unit="image", disable=True if args.no_progress else None, file=sys.stderr)
     for source, target in bar:
@@ -385,6 +449,7 @@ def _run_colorize(args) -> int:
             failed += 1
             bar.write(f"colorkit colorize: skipped {source}: {error}", file=sys.stderr)
             continue
+        photo_hints = None if args.hints is None else _photo_hints(args.hints, image.shape[:2])
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", color.GamutWarning)
             result = infer.colorize(
@@ -394,6 +459,7 @@ def _run_colorize(args) -> int:
                 temperature=args.temperature,
                 saturation=args.saturation,
                 batch_size=args.batch_size,
+                hints=photo_hints,
             )
         clipped += any(issubclass(w.category, color.GamutWarning) for w in caught)
         _write_png_atomic(result, target)

@@ -240,8 +240,11 @@ def rasterize(
     hint_ab = np.zeros((pad_h, pad_w, 2), np.float32)
     mask = np.zeros((pad_h, pad_w, 1), np.float32)
     scale_r, scale_c = work_h / height, work_w / width
-    for hint in hints:
-        check_inside(hint, image_shape)
+    for index, hint in enumerate(hints):
+        try:
+            check_inside(hint, image_shape)
+        except ValueError as error:
+            raise ValueError(f"hint #{index}: {error}") from None
         row = int(np.clip(np.floor((hint.row + 0.5) * scale_r), 0, work_h - 1))
         col = int(np.clip(np.floor((hint.col + 0.5) * scale_c), 0, work_w - 1))
         reach_r = int(np.floor(hint.radius * scale_r))
@@ -318,3 +321,25 @@ def suggest_colors(
     lab[:, 0, 1:] = bins[chosen]
     rgb = _lab_to_rgb_quiet(lab)[:, 0]
     return [(rgb[i], float(probabilities[index])) for i, index in enumerate(chosen)]
+
+
+def rescale(hints: Sequence[Hint], from_shape: tuple[int, int], to_shape: tuple[int, int]):
+    """Hints moved from an image of ``from_shape`` to the same image resized to ``to_shape``.
+
+    Pixel centers map to pixel centers, so rasterizing the rescaled hints at ``to_shape``
+    covers the same pixels as rasterizing the originals from ``from_shape`` to ``to_shape``.
+
+    Example:
+        >>> [(h.row, h.col) for h in rescale([Hint(1, 3, (0.0, 0.0))], (4, 8), (8, 16))]
+        [(2.5, 6.5)]
+    """
+    scale_r, scale_c = to_shape[0] / from_shape[0], to_shape[1] / from_shape[1]
+    return [
+        dataclasses.replace(
+            hint,
+            row=min(max(0.0, (hint.row + 0.5) * scale_r - 0.5), to_shape[0] - 1),
+            col=min(max(0.0, (hint.col + 0.5) * scale_c - 0.5), to_shape[1] - 1),
+            radius=hint.radius * min(scale_r, scale_c),
+        )
+        for hint in hints
+    ]

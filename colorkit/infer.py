@@ -17,7 +17,8 @@ What a model is (color space, stride, output kind, recommended settings) is read
 
 Public API:
     ``load_model(name_or_path)``: a ``.keras`` file or a pretrained model name.
-    ``colorize(image, model, size, temperature, saturation, batch_size)``: RGB in, RGB out.
+    ``colorize(image, model, size, temperature, saturation, batch_size, hints)``: RGB in,
+        RGB out (``hints``: user color hints for a hint model, ``colorkit.hints.Hint``).
     ``colorize_report(...)``: the same, returning a :class:`Colorized` (images + clip counts).
     ``predict_chroma(model, lightness, temperature)``: stages 1-3 on a batch.
 """
@@ -33,7 +34,7 @@ import keras
 import numpy as np
 from PIL import Image
 
-from colorkit import _checks, color, data, models, pretrained
+from colorkit import _checks, color, data, hints, models, pretrained
 from colorkit.models import saving
 
 #: Tolerance on the [0, 1] range of float inputs (rounding in upstream conversions).
@@ -330,7 +331,11 @@ def compose(
 
 
 def predict_chroma(
-    model, lightness: np.ndarray, temperature: float = DEFAULT_TEMPERATURE, batch_size: int = 8
+    model,
+    lightness: np.ndarray,
+    temperature: float = DEFAULT_TEMPERATURE,
+    batch_size: int = 8,
+    hints=None,
 ) -> np.ndarray:
     """Stages 1-3 on a batch: model-scale chroma at the lightness's own size.
 
@@ -339,6 +344,8 @@ def predict_chroma(
         lightness: float32 ``(N, H, W, 1)`` in [0, 1]: L / 100 for Lab models, Y for YUV models.
         temperature: Annealed-mean temperature > 0 (distribution models only).
         batch_size: Images per forward pass.
+        hints: None, or the hint maps ``(hint_ab (N, H, W, 2), hint_mask (N, H, W, 1))`` of a
+            hint model (see :func:`run_model` and ``colorkit.hints.rasterize``).
 
     Returns:
         float32 ``(N, H, W, 2)``: ab / AB_SCALE (about [-1, 1]) for Lab models, or the model
@@ -346,11 +353,12 @@ def predict_chroma(
 
     Raises:
         TypeError: If ``lightness`` is not a floating array.
-        ValueError: If it is not ``(N, H, W, 1)``, has NaN, or leaves [0, 1].
+        ValueError: If it is not ``(N, H, W, 1)``, has NaN, or leaves [0, 1], or hints are
+            given to a model without hint inputs.
     """
     temperature = _checks.check_temperature(temperature)
     _set_decoder_temperature(model, temperature)
-    output = run_model(model, lightness, batch_size=batch_size)
+    output = run_model(model, lightness, hints=hints, batch_size=batch_size)
     height, width = np.shape(lightness)[1:3]
     chroma = decode_chroma(output, temperature)
     if not len(chroma):
@@ -402,6 +410,44 @@ def _as_rgb(image, index: int | None = None) -> np.ndarray:
         alpha = array[..., 3:4]
         return array[..., :3] * alpha + (1.0 - alpha)
     return array
+
+
+def _hint_list(items, name: str) -> list:
+    if not isinstance(items, list | tuple):
+        raise TypeError(
+            f"{name} must be a list of colorkit.hints.Hint. Received: type={type(items).__name__}"
+        )
+    for position, item in enumerate(items):
+        if not isinstance(item, hints.Hint):
+            raise TypeError(
+                f"{name}[{position}] must be a colorkit.hints.Hint (see Hint.from_color). "
+                f"Received: type={type(item).__name__}"
+            )
+    return list(items)
+
+
+def _normalize_hints(value, kind: str, count: int, model_name: str, hint_inputs: bool):
+    """``colorize``'s ``hints`` -> None or one list of Hint (or None) per image."""
+    if value is None:
+        return None
+    if not hint_inputs:
+        raise ValueError(
+            f"Model {model_name!r} takes no hints (its ModelSpec.hint_inputs is False): use a "
+            "hint model, e.g. colorkit.pretrained.load_pretrained_hint_model(). "
+            f"Received: {len(value) if hasattr(value, '__len__') else value!r} hint(s)"
+        )
+    if kind == "single":
+        return [_hint_list(value, "hints")]
+    if not isinstance(value, list | tuple) or len(value) != count:
+        raise ValueError(
+            f"For {count} images, hints must be a list of {count} entries (a list of Hint, or "
+            f"None, per image). Received: {type(value).__name__} of length "
+            f"{len(value) if hasattr(value, '__len__') else '?'}"
+        )
+    return [
+        None if item is None else _hint_list(item, f"hints[{index}]")
+        for index, item in enumerate(value)
+    ]
 
 
 def _normalize_inputs(image) -> tuple[list[np.ndarray], str]:
@@ -463,19 +509,93 @@ def _pad_to(array: np.ndarray, height: int, width: int) -> np.ndarray:
     return np.pad(array, ((0, pad_h), (0, pad_w), (0, 0)), mode=mode)
 
 
+@dataclasses.dataclass(frozen=True)
+class WorkingInput:
+    """One image prepared for the network (what :func:`working_input` returns).
+
+    Attributes:
+        lightness: float32 ``(H_c, W_c, 1)`` in [0, 1]: the lightness resized to the working
+            size and reflect-padded to the stride canvas.
+        shape: ``(h, w)``, the working size inside the canvas (top-left corner).
+    """
+
+    lightness: np.ndarray
+    shape: tuple[int, int]
+
+
+def working_input(lightness: np.ndarray, size: int, model) -> WorkingInput:
+    """Resize one full-resolution lightness to the model's working size and pad it.
+
+    The long side becomes ``size`` rounded to the model's stride (aspect kept) and the result
+    is reflect-padded to a multiple of the stride; a model with a fixed input size gets the
+    image fitted inside that size.
+
+    Args:
+        lightness: float32 ``(H, W, 1)`` model-scale lightness in [0, 1].
+        size: Working long side in pixels.
+        model: A colorkit ``keras.Model`` (its ``ModelSpec`` gives the stride).
+
+    Returns:
+        A :class:`WorkingInput`.
+    """
+    stride = models.model_spec(model).stride
+    fixed = tuple(model.input_shape[1:3]) if len(model.inputs) == 1 else (None, None)
+    height, width = lightness.shape[:2]
+    if None not in fixed:
+        scale = min(fixed[0] / height, fixed[1] / width)
+        work_h = max(1, min(fixed[0], int(round(height * scale))))
+        work_w = max(1, min(fixed[1], int(round(width * scale))))
+        canvas = fixed
+    else:
+        work_h, work_w = working_shape(height, width, int(size), stride)
+        canvas = (-(-work_h // stride) * stride, -(-work_w // stride) * stride)
+    small = np.clip(resize_channels(lightness, work_h, work_w), 0.0, 1.0)
+    return WorkingInput(_pad_to(small, *canvas), (work_h, work_w))
+
+
+def hint_maps(
+    image_hints, image_shape: tuple[int, int], prepared: WorkingInput
+) -> tuple[np.ndarray, np.ndarray]:
+    """One image's hints rasterized on its working canvas (``colorkit.hints.rasterize``).
+
+    Args:
+        image_hints: Sequence of ``colorkit.hints.Hint`` in the full image's pixels (or None).
+        image_shape: ``(H, W)`` of the full image.
+        prepared: The image's :class:`WorkingInput`.
+
+    Returns:
+        ``(hint_ab (H_c, W_c, 2), hint_mask (H_c, W_c, 1))`` float32, zero in the padding.
+
+    Raises:
+        ValueError: If a hint lies outside the image.
+    """
+    return hints.rasterize(
+        list(image_hints or ()), image_shape, prepared.shape, prepared.lightness.shape[:2]
+    )
+
+
+def _crop_to_full(chroma: np.ndarray, prepared: WorkingInput, shape) -> np.ndarray:
+    """Canvas-size chroma -> the working crop -> bilinear upsampling to ``shape``."""
+    work_h, work_w = prepared.shape
+    return resize_channels(chroma[:work_h, :work_w], int(shape[0]), int(shape[1]))
+
+
 def full_chroma(
     model,
     lightness: list[np.ndarray],
     size: int = DEFAULT_SIZE,
     temperature: float = DEFAULT_TEMPERATURE,
     batch_size: int = 8,
+    hints=None,
 ) -> list[np.ndarray]:
     """Stages 1-3 for full-resolution images: model-scale chroma at each image's own size.
 
-    Each lightness is resized to the working size (long side ``size`` rounded to the model's
-    stride, aspect kept, reflect-padded to a multiple of the stride; fitted inside a fixed
-    input size), images with the same working size are batched, and the predicted chroma is
-    cropped and upsampled bilinearly back to full resolution.
+    Each lightness is resized to the working size (:func:`working_input`: long side ``size``
+    rounded to the model's stride, aspect kept, reflect-padded to a multiple of the stride;
+    fitted inside a fixed input size), images with the same working size are batched, and the
+    predicted chroma is cropped and upsampled bilinearly back to full resolution. A hint
+    model gets each image's hints rasterized on its canvas (:func:`hint_maps`; zeros where
+    there are none).
 
     Args:
         model: A colorkit ``keras.Model``.
@@ -483,41 +603,114 @@ def full_chroma(
         size: Working long side in pixels.
         temperature: Annealed-mean temperature > 0 (distribution models).
         batch_size: Images per forward pass.
+        hints: None, or one entry per image: None or a sequence of ``colorkit.hints.Hint`` in
+            that image's pixel coordinates. Only for models with hint inputs.
 
     Returns:
         List of float32 ``(H_i, W_i, 2)`` model-scale chroma.
+
+    Raises:
+        ValueError: If hints are given to a model without hint inputs, their count differs
+            from the images', or a hint lies outside its image.
     """
     spec = models.model_spec(model)
-    stride = spec.stride
-    fixed = tuple(model.input_shape[1:3]) if len(model.inputs) == 1 else (None, None)
-    fixed_shape = fixed if None not in fixed else None
-    inputs, crops = [], []
-    for luma in lightness:
-        height, width = luma.shape[:2]
-        if fixed_shape is not None:
-            scale = min(fixed_shape[0] / height, fixed_shape[1] / width)
-            work_h = max(1, min(fixed_shape[0], int(round(height * scale))))
-            work_w = max(1, min(fixed_shape[1], int(round(width * scale))))
-            canvas = fixed_shape
-        else:
-            work_h, work_w = working_shape(height, width, int(size), stride)
-            canvas = (-(-work_h // stride) * stride, -(-work_w // stride) * stride)
-        small = np.clip(resize_channels(luma, work_h, work_w), 0.0, 1.0)
-        inputs.append(_pad_to(small, *canvas))
-        crops.append((work_h, work_w))
+    if hints is not None:
+        if not spec.hint_inputs:
+            raise ValueError(
+                f"Model {model.name!r} takes no hints (its ModelSpec.hint_inputs is False); "
+                "use a hint model, e.g. colorkit.pretrained.load_pretrained_hint_model()"
+            )
+        if len(hints) != len(lightness):
+            raise ValueError(
+                "hints must hold one entry (a list of Hint, or None) per image. "
+                f"Received: {len(hints)} entries for {len(lightness)} images"
+            )
+    prepared = [working_input(luma, size, model) for luma in lightness]
+    maps = None
+    if hints is not None:
+        maps = []
+        for index, (item, luma, ready) in enumerate(zip(hints, lightness, prepared, strict=True)):
+            try:
+                maps.append(hint_maps(item, luma.shape[:2], ready))
+            except ValueError as error:
+                where = "" if len(lightness) == 1 else f" of image {index}"
+                raise ValueError(f"Invalid hints{where}: {error}") from None
 
     # Batch the images that share a canvas shape.
     groups: dict[tuple[int, int], list[int]] = {}
-    for index, array in enumerate(inputs):
-        groups.setdefault(array.shape[:2], []).append(index)
-    result: list[np.ndarray] = [np.empty(0, np.float32)] * len(inputs)
+    for index, ready in enumerate(prepared):
+        groups.setdefault(ready.lightness.shape[:2], []).append(index)
+    result: list[np.ndarray] = [np.empty(0, np.float32)] * len(prepared)
     for indices in groups.values():
-        batch = np.stack([inputs[i] for i in indices])
-        predicted = predict_chroma(model, batch, temperature=temperature, batch_size=batch_size)
+        batch = np.stack([prepared[i].lightness for i in indices])
+        batch_hints = None
+        if maps is not None:
+            batch_hints = tuple(np.stack([maps[i][part] for i in indices]) for part in (0, 1))
+        predicted = predict_chroma(
+            model, batch, temperature=temperature, batch_size=batch_size, hints=batch_hints
+        )
         for i, chroma in zip(indices, predicted, strict=True):
-            work_h, work_w = crops[i]
-            result[i] = resize_channels(chroma[:work_h, :work_w], *lightness[i].shape[:2])
+            result[i] = _crop_to_full(chroma, prepared[i], lightness[i].shape[:2])
     return result
+
+
+@dataclasses.dataclass(frozen=True)
+class WorkingOutput:
+    """What :func:`working_output` returns for one image.
+
+    Attributes:
+        output: float32 ``(h, w, C)``: the network's raw output on the working canvas (bin
+            probabilities for distribution models), e.g. for a palette of likely colors.
+        chroma: float32 ``(H, W, 2)`` model-scale chroma at the image's own size.
+        prepared: The :class:`WorkingInput` the network saw.
+    """
+
+    output: np.ndarray
+    chroma: np.ndarray
+    prepared: WorkingInput
+
+
+def working_output(
+    model,
+    lightness: np.ndarray,
+    size: int = DEFAULT_SIZE,
+    temperature: float = DEFAULT_TEMPERATURE,
+    hints=None,
+    prepared: WorkingInput | None = None,
+) -> WorkingOutput:
+    """:func:`full_chroma` for one image, keeping the raw output (interactive tools).
+
+    Args:
+        model: A colorkit ``keras.Model``.
+        lightness: float32 ``(H, W, 1)`` model-scale lightness in [0, 1].
+        size: Working long side in pixels.
+        temperature: Annealed-mean temperature > 0 (distribution models).
+        hints: None or a sequence of ``colorkit.hints.Hint`` in the image's pixels (hint
+            models only).
+        prepared: The image's :class:`WorkingInput` when already computed (saves a resize).
+
+    Returns:
+        A :class:`WorkingOutput`.
+
+    Raises:
+        ValueError: As :func:`full_chroma`.
+    """
+    temperature = _checks.check_temperature(temperature)
+    spec = models.model_spec(model)
+    if hints is not None and not spec.hint_inputs:
+        raise ValueError(
+            f"Model {model.name!r} takes no hints (its ModelSpec.hint_inputs is False); "
+            "use a hint model, e.g. colorkit.pretrained.load_pretrained_hint_model()"
+        )
+    prepared = prepared or working_input(lightness, size, model)
+    maps = None
+    if hints is not None:
+        hint_ab, hint_mask = hint_maps(hints, lightness.shape[:2], prepared)
+        maps = (hint_ab[None], hint_mask[None])
+    _set_decoder_temperature(model, temperature)
+    output = run_model(model, prepared.lightness[None], hints=maps)[0]
+    canvas = resize_channels(decode_chroma(output, temperature), *prepared.lightness.shape[:2])
+    return WorkingOutput(output, _crop_to_full(canvas, prepared, lightness.shape[:2]), prepared)
 
 
 # --------------------------------------------------------------------------------------------
@@ -532,6 +725,7 @@ def colorize(
     temperature: float | None = None,
     saturation: float | None = None,
     batch_size: int = 8,
+    hints=None,
 ):
     """Colorize images of any size and aspect, keeping their full-resolution luminance.
 
@@ -559,6 +753,12 @@ def colorize(
         saturation: Chroma multiplier >= 0 (0 gives the gray image, 1 the prediction; None:
             the model's recommended setting, else 1).
         batch_size: Images per forward pass (positive int).
+        hints: User color hints (``colorkit.hints.Hint``, in the input image's pixels) for a
+            model with hint inputs (``ModelSpec.hint_inputs``): a list of hints for one
+            image; for a batch or a list of images, a list with one entry per image (a list
+            of hints, or None). Only the hints' chroma is used: the photo keeps its own
+            full-resolution luminance. None (default): no hints (a hint model then colorizes
+            on its own).
 
     Returns:
         float32 RGB in [0, 1] at each input's resolution: ``(H, W, 3)`` for one image,
@@ -566,8 +766,9 @@ def colorize(
 
     Raises:
         TypeError: For non-float arrays (e.g. uint8) or wrong argument types.
-        ValueError: For a bad rank or channel count, NaN, values outside [0, 1], or bad
-            ``size``/``temperature``/``saturation``.
+        ValueError: For a bad rank or channel count, NaN, values outside [0, 1], bad
+            ``size``/``temperature``/``saturation``, hints given to a model without hint
+            inputs, or a hint outside its image (the message names it).
 
     Example:
         >>> from colorkit import models
@@ -576,7 +777,7 @@ def colorize(
         >>> out.shape, out.dtype
         ((30, 50, 3), dtype('float32'))
     """
-    result = colorize_report(image, model, size, temperature, saturation, batch_size)
+    result = colorize_report(image, model, size, temperature, saturation, batch_size, hints)
     if result.clipped_images:
         warnings.warn(
             f"colorize: out-of-gamut colors were clipped to sRGB in {result.clipped_images} of "
@@ -620,6 +821,7 @@ def colorize_report(
     temperature: float | None = None,
     saturation: float | None = None,
     batch_size: int = 8,
+    hints=None,
 ) -> Colorized:
     """:func:`colorize`, returning the images with their gamut-clip counts (no warning).
 
@@ -643,8 +845,9 @@ def colorize_report(
     batch_size = _checks.check_int("batch_size", batch_size)
 
     images, kind = _normalize_inputs(image)
+    per_image = _normalize_hints(hints, kind, len(images), model.name, spec.hint_inputs)
     full_luma = [luminance(rgb, spec.space) for rgb in images]
-    chroma = full_chroma(model, full_luma, size, temperature, batch_size)
+    chroma = full_chroma(model, full_luma, size, temperature, batch_size, hints=per_image)
     outputs, clipped = [], []
     for luma, item in zip(full_luma, chroma, strict=True):
         composed = compose(luma, item, spec.space, saturation)

@@ -17,7 +17,7 @@ import json
 import os
 from pathlib import Path
 
-from colorkit import data
+from colorkit import data, models
 from colorkit.models import saving
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
@@ -129,3 +129,38 @@ def load_pretrained(name: str = "default", verify: bool = True):
     # The decoding settings chosen on validation photos (see MODEL_CARD.md) are stored in the
     # file's ModelSpec; colorize() uses them unless given its own temperature / saturation.
     return saving.load_file(path)
+
+
+def load_pretrained_hint_model(verify: bool = True):
+    """The shipped colorizer that takes user hints (``colorkit colorize --hints`` uses it).
+
+    One network serves both uses (Zhang, Zhu et al. 2017): with no hints it is an automatic
+    colorizer. The shipped hint model is the ``"default"`` model when its ``ModelSpec`` has
+    ``hint_inputs=True``, else the first other manifest entry marked ``"hint_inputs": true``.
+
+    Args:
+        verify: Check the file's SHA-256 against the manifest before loading.
+
+    Returns:
+        A ``keras.Model`` with inputs ``[lightness, hint_ab, hint_mask]`` (see
+        ``colorkit.models.guided``), used through ``colorkit.infer.colorize(..., hints=...)``.
+
+    Raises:
+        ValueError: If no shipped model takes hints (e.g. before the hint model is shipped).
+    """
+    manifest = _manifest()
+    if "default" in manifest:
+        model = load_pretrained("default", verify=verify)
+        if models.model_spec(model).hint_inputs:
+            return model
+    for name, info in sorted(manifest.items()):
+        if name != "default" and info.get("hint_inputs"):
+            model = load_pretrained(name, verify=verify)
+            if models.model_spec(model).hint_inputs:
+                return model
+    raise ValueError(
+        "No shipped colorizer takes hints: the 'default' model has no hint inputs and no other "
+        f'entry of {MANIFEST.name} is marked "hint_inputs": true. Pass a hint model '
+        "(e.g. --model path/to/guided.keras). Received: pretrained models "
+        f"{sorted(manifest) or 'none'}"
+    )

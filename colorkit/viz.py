@@ -23,7 +23,7 @@ import numpy as np
 from matplotlib import collections, colors, patches, ticker
 from matplotlib.figure import Figure
 
-from colorkit import atomic, color, metrics
+from colorkit import atomic, color, hints, metrics
 
 __all__ = [
     "comparison_grid",
@@ -930,6 +930,126 @@ def metric_curves(
         ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=9)
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# User hints
+# --------------------------------------------------------------------------------------------
+def hint_color(hint: hints.Hint, lightness: float = 60.0) -> np.ndarray:
+    """A hint's chroma shown at a lightness: float32 RGB ``(3,)`` in [0, 1] (gamut-clipped).
+
+    Example:
+        >>> [round(float(v), 3) for v in hint_color(hints.Hint(0, 0, (0.0, 0.0)), 50.0)]
+        [0.466, 0.466, 0.466]
+    """
+    lab = np.array([[[float(lightness), *hint.ab]]], np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", color.GamutWarning)  # a swatch: clipping is the intent
+        return color.lab_to_rgb(lab)[0, 0]
+
+
+def draw_hints(image, hint_list, selected: int | None = None, size: int = 7) -> np.ndarray:
+    """Hints drawn on a photo as ideepcolor does: small squares of their color, outlined.
+
+    Each square is filled with the hint's chroma at the photo's lightness there, framed in
+    white then black (visible on any color); the ``selected`` hint gets a thicker frame.
+
+    Args:
+        image: float32 RGB ``(H, W, 3)`` in [0, 1].
+        hint_list: ``colorkit.hints.Hint`` in the image's pixel coordinates.
+        selected: Index of the selected hint, or None.
+        size: Side of a square in pixels (odd, >= 3).
+
+    Returns:
+        A new float32 RGB ``(H, W, 3)`` array.
+
+    Example:
+        >>> marked = draw_hints(np.zeros((9, 9, 3), np.float32), [hints.Hint(4, 4, (0.0, 0.0))])
+        >>> marked[4, 4].tolist(), marked[0, 4].tolist()  # fill (gray at L = 0), white frame
+        ([0.0, 0.0, 0.0], [1.0, 1.0, 1.0])
+    """
+    image = color.validate_rgb(image)
+    out = np.array(image, dtype=np.float32, copy=True)
+    height, width = out.shape[:2]
+    half = max(1, int(size) // 2)
+    lightness = color.rgb_to_lab(image)[..., 0]
+    for index, hint in enumerate(hint_list):
+        row = int(np.clip(round(hint.row), 0, height - 1))
+        col = int(np.clip(round(hint.col), 0, width - 1))
+        frame = half + (2 if index == selected else 1)
+        for reach, shade in ((frame + 1, 0.0), (frame, 1.0)):
+            out[max(0, row - reach) : row + reach + 1, max(0, col - reach) : col + reach + 1] = (
+                shade
+            )
+        fill = hint_color(hint, float(lightness[row, col]))
+        out[max(0, row - half) : row + half + 1, max(0, col - half) : col + half + 1] = fill
+    return out
+
+
+def hint_curves(scores: Mapping, baseline: Mapping | None = None) -> Figure:
+    """PSNR and AuC against the number of hints (``colorkit.hint_curves.hint_curve``'s scores).
+
+    Args:
+        scores: ``{count: {"psnr", "auc_ab", "rebalanced_auc_ab", ...}}`` (count as int or str).
+        baseline: Optional ``{metric: value}`` of an automatic colorizer, drawn as dashed lines.
+
+    Returns:
+        A Figure with two axes: PSNR (dB), and AuC (plain and rebalanced), x = hints (symlog).
+
+    Example:
+        >>> fig = hint_curves({0: {"psnr": 22.0, "auc_ab": 0.9, "rebalanced_auc_ab": 0.8},
+        ...                    10: {"psnr": 26.0, "auc_ab": 0.95, "rebalanced_auc_ab": 0.9}})
+        >>> [ax.get_ylabel() for ax in fig.axes]
+        ['PSNR (dB)', 'AuC']
+    """
+    if not isinstance(scores, Mapping) or not scores:
+        raise ValueError(f"scores must be a non-empty dict of counts. Received: {scores!r}")
+    counts = sorted(scores, key=lambda key: int(key))
+    x = np.array([int(key) for key in counts], np.float64)
+    fig = _figure(10.0, 3.8)
+    ax_psnr, ax_auc = fig.subplots(1, 2)
+    ax_psnr.plot(x, [scores[k]["psnr"] for k in counts], "o-", label="with hints")
+    for key, label in (("auc_ab", "AuC"), ("rebalanced_auc_ab", "rebalanced AuC")):
+        ax_auc.plot(x, [scores[k][key] for k in counts], "o-", label=label)
+    for key, label, ax in (
+        ("psnr", "automatic colorizer", ax_psnr),
+        ("rebalanced_auc_ab", "automatic, rebalanced", ax_auc),
+    ):
+        if baseline and key in baseline:
+            ax.axhline(baseline[key], linestyle="--", color="gray", label=label)
+    for ax, label in ((ax_psnr, "PSNR (dB)"), (ax_auc, "AuC")):
+        ax.set_xscale("symlog", linthresh=1.0)
+        ax.set_xticks(x)
+        ax.xaxis.set_major_formatter(ticker.ScalarFormatter())
+        ax.set_xlabel("random ground-truth hints per photo")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    return fig
+
+
+def hint_examples(rows: Sequence[Mapping], columns: Sequence[str], image_size: float = 2.4):
+    """A grid of photos colorized with different hint sets.
+
+    Args:
+        rows: One mapping per photo: ``{column title: float32 RGB (H, W, 3)}``.
+        columns: Column titles, in order (each row has every one).
+        image_size: Inches per panel.
+
+    Returns:
+        The Figure.
+    """
+    if not rows or not columns:
+        raise ValueError("rows and columns must not be empty.")
+    fig = _figure(image_size * len(columns), image_size * 0.75 * len(rows) + 0.4)
+    axes = np.atleast_2d(fig.subplots(len(rows), len(columns), squeeze=False))
+    for r, row in enumerate(rows):
+        for c, title in enumerate(columns):
+            axes[r, c].imshow(np.clip(row[title], 0.0, 1.0))
+            _bare(axes[r, c])
+            if r == 0:
+                axes[r, c].set_title(title, fontsize=10)
     return fig
 
 

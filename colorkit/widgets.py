@@ -24,12 +24,16 @@ Explorers:
     ``EpochExplorer(run_dir)``: replay a training run's per-epoch previews with the loss curve.
     ``TemperatureExplorer(probabilities)``: the annealed mean of a distribution as T moves.
     ``RebalancingExplorer(prior)``: Zhang et al.'s class-rebalancing weights as lambda moves.
+    ``HintExplorer(photo, hint_model)``: click to place color hints, see them spread (the
+        picture is a PIL PNG on the click path, not a matplotlib figure: under a second).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
+import json
 import math
 import os
 import tempfile
@@ -38,16 +42,20 @@ import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
+import ipyevents
 import ipywidgets
 import keras
 import numpy as np
+import PIL.Image
 from IPython.display import display
 from matplotlib.figure import Figure
 
-from colorkit import _checks, color, data, infer, metrics, models, train, viz
+from colorkit import _checks, atomic, color, data, hints, infer, metrics, models, train, viz
 
 __all__ = [
     "ColorizationExplorer",
+    "HintExplorer",
+    "HintState",
     "EpochExplorer",
     "RebalancingExplorer",
     "TemperatureExplorer",
@@ -1225,3 +1233,490 @@ class RebalancingExplorer(_Explorer):
             f"lambda = {result['lam']:.2f} &middot; weights {result['min_weight']:.3g} .. "
             f"{result['max_weight']:.3g} (ratio {result['weight_ratio']:.3g})"
         )
+
+
+# --------------------------------------------------------------------------------------------
+# HintExplorer: user-guided colorization (Zhang, Zhu et al. 2017)
+# --------------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class HintState:
+    """The explorer's hints (a value: every edit returns a new state, so undo is a list).
+
+    Attributes:
+        hints: The hints, in the *input photo's* pixel coordinates.
+        selected: Index of the selected hint (recolored by the picker, moved, removed), or None.
+    """
+
+    hints: tuple = ()
+    selected: int | None = None
+
+
+def nearest_hint(state: HintState, row: float, col: float, tolerance: float) -> int | None:
+    """Index of the hint closest to (row, col) within ``tolerance`` pixels, or None.
+
+    Example:
+        >>> state = HintState((hints.Hint(10, 10, (0.0, 0.0)),))
+        >>> nearest_hint(state, 12, 11, 4), nearest_hint(state, 30, 30, 4)
+        (0, None)
+    """
+    best, best_distance = None, float(tolerance)
+    for index, hint in enumerate(state.hints):
+        distance = math.hypot(hint.row - row, hint.col - col)
+        if distance <= best_distance:
+            best, best_distance = index, distance
+    return best
+
+
+def place_hint(
+    state: HintState, row: float, col: float, ab, radius: float, tolerance: float
+) -> HintState:
+    """A click in "place" mode: select the hint under the click, else add one there.
+
+    Args:
+        state: The current state.
+        row: Clicked row (input photo pixels).
+        col: Clicked column.
+        ab: Chroma (Lab a, b) of a new hint.
+        radius: Patch radius of a new hint (input pixels).
+        tolerance: A click within this distance of a hint selects it.
+
+    Returns:
+        The new state (the new or clicked hint selected).
+
+    Example:
+        >>> state = place_hint(HintState(), 5, 6, (40.0, 20.0), 2, 3)
+        >>> len(state.hints), state.selected, place_hint(state, 6, 6, (0, 0), 2, 3) == state
+        (1, 0, True)
+    """
+    index = nearest_hint(state, row, col, tolerance)
+    if index is not None:
+        return dataclasses.replace(state, selected=index)
+    new = hints.Hint(row, col, tuple(float(v) for v in ab), radius)
+    return HintState(state.hints + (new,), len(state.hints))
+
+
+def move_hint(state: HintState, row: float, col: float) -> HintState:
+    """The selected hint moved to (row, col) (unchanged state when none is selected)."""
+    if state.selected is None:
+        return state
+    items = list(state.hints)
+    items[state.selected] = dataclasses.replace(items[state.selected], row=row, col=col)
+    return HintState(tuple(items), state.selected)
+
+
+def recolor_hint(state: HintState, ab) -> HintState:
+    """The selected hint with a new chroma (unchanged state when none is selected)."""
+    if state.selected is None:
+        return state
+    items = list(state.hints)
+    ab = tuple(float(v) for v in ab)
+    if items[state.selected].ab == ab:
+        return state
+    items[state.selected] = dataclasses.replace(items[state.selected], ab=ab)
+    return HintState(tuple(items), state.selected)
+
+
+def remove_hint(state: HintState) -> HintState:
+    """The state without its selected hint (nothing selected afterwards)."""
+    if state.selected is None:
+        return state
+    items = state.hints[: state.selected] + state.hints[state.selected + 1 :]
+    return HintState(items, None)
+
+
+def hint_picture(
+    model,
+    lightness: np.ndarray,
+    state: HintState,
+    image_shape: tuple[int, int],
+    temperature: float,
+    saturation: float,
+    prepared=None,
+):
+    """The explorer's picture: the photo colorized with the state's hints, at the view size.
+
+    The ``colorkit.infer`` stages on the view (the photo resized so that its long side is the
+    working size): hints rescaled from the input photo to the view
+    (``colorkit.hints.rescale``), :func:`colorkit.infer.working_output` (network + decoding),
+    :func:`colorkit.infer.compose` with the view's lightness.
+
+    Args:
+        model: A hint model.
+        lightness: float32 ``(h, w, 1)`` L / 100 of the view.
+        state: The hints (input photo coordinates).
+        image_shape: ``(H, W)`` of the input photo.
+        temperature: Annealed-mean temperature.
+        saturation: Chroma multiplier.
+        prepared: The view's ``infer.WorkingInput`` when already computed.
+
+    Returns:
+        ``(rgb (h, w, 3), infer.WorkingOutput)``.
+    """
+    view_hints = hints.rescale(state.hints, image_shape, lightness.shape[:2])
+    size = max(lightness.shape[:2])
+    result = infer.working_output(model, lightness, size, temperature, view_hints, prepared)
+    rgb = infer.compose(lightness, result.chroma, "lab", saturation).rgb
+    return rgb, result
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    """float32 RGB ``(H, W, 3)`` in [0, 1] -> PNG bytes (fast, no matplotlib).
+
+    Example:
+        >>> png_bytes(np.zeros((2, 2, 3), np.float32))[:4]
+        b'\\x89PNG'
+    """
+    buffer = io.BytesIO()
+    pixels = np.round(np.clip(np.asarray(image, np.float32), 0.0, 1.0) * 255).astype(np.uint8)
+    PIL.Image.fromarray(pixels).save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def _hex(rgb) -> str:
+    return "#" + "".join(f"{int(round(float(v) * 255)):02x}" for v in np.clip(rgb, 0, 1))
+
+
+class HintExplorer(_Explorer):
+    """Click on the photo to tell the network a color: user-guided colorization in Jupyter.
+
+    As in ideepcolor (Zhang, Zhu et al. 2017): a click places a hint (a small patch of one
+    chroma) with the color picker's color and selects it; a click on an existing hint selects
+    it. The picker, or one of the *suggested colors* (the most probable colors the network
+    predicted at that pixel before the click, ``colorkit.hints.suggest_colors``), recolors the
+    selected hint. "move" mode moves the selected hint to the next click; remove, undo and
+    reset do what they say. "save" writes the full-resolution result (``colorkit.infer.
+    colorize`` with the hints) and the hints as JSON (the ``colorkit colorize --hints``
+    format) beside it, atomically; an existing file is only replaced with "overwrite" ticked.
+
+    Why ipyevents: clicks are read by ``ipyevents.Event`` on a plain ``ipywidgets.Image``.
+    ipyevents 2 is a small, maintained ipywidgets-8 extension whose front end ships as a
+    prebuilt JupyterLab 4 extension that Voila loads too (tested in Chromium by
+    ``tests/test_browser.py``), and it reports clicks in the image's own pixels (``dataX``,
+    ``dataY``) whatever size the browser draws it at. ipycanvas would add a drawing canvas we
+    do not need (the picture is re-rendered by the model anyway) and a second binary
+    extension; bqplot brings a whole plotting stack for one image. The picture is a PNG made
+    with PIL (no matplotlib on the click path), which keeps a round trip well under a second.
+
+    Headless use (tests, scripts)::
+
+        explorer = HintExplorer(photo, model)
+        explorer.click(row, col)                      # view pixels, as the browser sends them
+        explorer.controls["color"].value = "#d02020"  # recolors the selected hint
+        explorer.result["picture"]                    # float32 (h, w, 3), the colorization
+
+    Args:
+        image: The photo: float32 RGB ``(H, W, 3)`` in [0, 1] or an image path.
+        model: A hint model (``ModelSpec.hint_inputs``), e.g.
+            ``colorkit.pretrained.load_pretrained_hint_model()``.
+        size: Working long side in pixels (the view's long side).
+        temperature: Annealed-mean temperature (None: the model's recommendation).
+        saturation: Chroma multiplier (None: the model's recommendation).
+        display_width: Width the picture is drawn at in the page (CSS pixels).
+        save_path: Default path of the saved result (the hints go to the same stem + ``.json``).
+        render: Compute the first picture on creation.
+
+    Attributes:
+        controls: ``tool`` ("place" | "move"), ``color`` (ColorPicker), ``suggestions`` (a box
+            of buttons), ``remove``, ``undo``, ``reset``, ``save_path``, ``overwrite``, ``save``.
+        state: The current :class:`HintState` (hints in the input photo's pixels).
+        history: Earlier states (undo).
+        result: ``picture`` (float32 (h, w, 3)), ``hints`` (list), ``selected``,
+            ``suggestions`` (list of (rgb, probability)), ``seconds``.
+
+    Raises:
+        TypeError: If ``model`` is not a keras.Model.
+        ValueError: If it takes no hints, or for an invalid image or settings.
+    """
+
+    def __init__(
+        self,
+        image,
+        model,
+        size: int = 256,
+        temperature: float | None = None,
+        saturation: float | None = None,
+        display_width: int = 512,
+        save_path: str | os.PathLike = "colorized.png",
+        render: bool = True,
+    ):
+        super().__init__()
+        if not isinstance(model, keras.Model):
+            raise TypeError(f"model must be a keras.Model. Received: type={type(model).__name__}")
+        spec = models.model_spec(model)
+        if not spec.hint_inputs:
+            raise ValueError(
+                f"HintExplorer needs a hint model (ModelSpec.hint_inputs); {model.name!r} takes "
+                "none. Use colorkit.pretrained.load_pretrained_hint_model()."
+            )
+        self.model = model
+        self.image = data.read_image(image) if isinstance(image, str | os.PathLike) else image
+        self.image = color.validate_rgb(self.image)
+        if self.image.ndim != 3:
+            raise ValueError(
+                "Invalid image rank: expected 3 (H, W, C). "
+                f"Received: image.shape={self.image.shape}"
+            )
+        self.size = _check_int(size, "size", minimum=8)
+        self.temperature = _checks.check_temperature(
+            temperature
+            if temperature is not None
+            else spec.temperature or infer.DEFAULT_TEMPERATURE
+        )
+        default_saturation = 1.0 if spec.saturation is None else spec.saturation
+        self.saturation = _checks.check_saturation(
+            default_saturation if saturation is None else saturation
+        )
+        self.view = fit_image(self.image, self.size)
+        self.lightness = infer.luminance(self.view, "lab")
+        self._prepared = infer.working_input(self.lightness, self.size, model)
+        self.state = HintState()
+        self.history: list[HintState] = []
+        self._output: np.ndarray | None = None  # the last picture's raw output (suggestions)
+
+        self._image.layout = {"width": f"{_check_int(display_width, 'display_width')}px"}
+        self._image.add_class("colorkit-hint-picture")
+        self._events = ipyevents.Event(
+            source=self._image, watched_events=["click"], prevent_default_action=True
+        )
+        self._events.on_dom_event(self._on_click)
+        self._add(
+            "tool",
+            ipywidgets.ToggleButtons(options=["place", "move"], description="click to"),
+            observe=False,
+        )
+        self._add("color", ipywidgets.ColorPicker(value="#d02020", description="hint color"))
+        self._add("suggestions", ipywidgets.HBox(), observe=False)
+        for name, description in (("remove", "remove hint"), ("undo", "undo"), ("reset", "reset")):
+            button = self._add(name, ipywidgets.Button(description=description), observe=False)
+            button.on_click(getattr(self, f"_on_{name}"))
+        self._add("save_path", ipywidgets.Text(value=str(save_path), description="save as"), False)
+        self._add("overwrite", ipywidgets.Checkbox(value=False, description="overwrite"), False)
+        self._add("save", ipywidgets.Button(description="save", icon="save"), observe=False)
+        self.controls["save"].on_click(self._on_save)
+        c = self.controls
+        self.widget = ipywidgets.VBox(
+            [
+                ipywidgets.HBox([c["tool"], c["color"]]),
+                ipywidgets.HBox([ipywidgets.HTML("suggested colors:"), c["suggestions"]]),
+                self._image,
+                ipywidgets.HBox([c["remove"], c["undo"], c["reset"]]),
+                ipywidgets.HBox([c["save_path"], c["overwrite"], c["save"]]),
+                self._status,
+            ]
+        )
+        self.widget.add_class("colorkit-hint-explorer")
+        if render:
+            self.update()
+
+    # -- coordinates ----------------------------------------------------------------------
+    def to_image(self, row: float, col: float) -> tuple[float, float]:
+        """View pixel (as clicked) -> input photo pixel (centers map to centers)."""
+        height, width = self.image.shape[:2]
+        view_h, view_w = self.view.shape[:2]
+        return (
+            min(max(0.0, (row + 0.5) * height / view_h - 0.5), height - 1),
+            min(max(0.0, (col + 0.5) * width / view_w - 0.5), width - 1),
+        )
+
+    def _tolerance(self) -> float:
+        return 6.0 * max(self.image.shape[:2]) / max(self.view.shape[:2])
+
+    # -- edits ----------------------------------------------------------------------------
+    def _apply(self, new: HintState) -> None:
+        if new == self.state:
+            return
+        self.history.append(self.state)
+        self.state = new
+        self._on_change(None)
+
+    def click(self, row: float, col: float) -> dict:
+        """A click on the picture at view pixel (row, col): place/select, or move.
+
+        Returns:
+            ``result`` after the update.
+
+        Raises:
+            ValueError: If the click is outside the view.
+        """
+        view_h, view_w = self.view.shape[:2]
+        if not (0 <= row < view_h and 0 <= col < view_w):
+            raise ValueError(
+                f"Click outside the picture ({view_w} x {view_h}). Received: row={row}, col={col}"
+            )
+        image_row, image_col = self.to_image(row, col)
+        self._suggest(int(row), int(col))
+        if self.controls["tool"].value == "move":
+            self._apply(move_hint(self.state, image_row, image_col))
+        else:
+            ab = hints.Hint.from_color(0, 0, self.controls["color"].value).ab
+            new = place_hint(
+                self.state, image_row, image_col, ab, hints.DEFAULT_RADIUS, self._tolerance()
+            )
+            if new.selected is not None and len(new.hints) == len(self.state.hints):
+                self._select(new)
+            else:
+                self._apply(new)
+        return self.result
+
+    def _select(self, new: HintState) -> None:
+        """Select an existing hint and show its color in the picker (no recolor)."""
+        self.state = new
+        chosen = new.hints[new.selected]
+        with self.hold_color():
+            self.controls["color"].value = hints.hints_to_json([chosen])[0]["color"]
+        self._on_change(None)
+
+    @contextlib.contextmanager
+    def hold_color(self):
+        """Set the picker without recoloring the selected hint."""
+        self._held += 1
+        try:
+            yield
+        finally:
+            self._held -= 1
+
+    def choose_suggestion(self, index: int) -> None:
+        """Set the picker (and so the selected hint) to suggested color ``index``."""
+        rgb, _ = self.result["suggestions"][index]
+        self.controls["color"].value = _hex(rgb)
+
+    def _on_click(self, event: dict) -> None:
+        if event.get("type") != "click" or "dataX" not in event:
+            return
+        try:
+            self.click(float(event["dataY"]), float(event["dataX"]))
+        except ValueError as error:
+            self.error = str(error)
+            self._status.value = f"<span style='color:#b00020'>Error: {self.error}</span>"
+
+    def _on_change(self, change) -> None:
+        if self._held:
+            return
+        if change is not None and change.get("owner") is self.controls["color"]:
+            ab = hints.Hint.from_color(0, 0, change["new"]).ab
+            new = recolor_hint(self.state, ab)
+            if new != self.state:
+                self.history.append(self.state)
+                self.state = new
+        super()._on_change(change)
+
+    def _on_remove(self, _button=None) -> None:
+        self._apply(remove_hint(self.state))
+
+    def _on_undo(self, _button=None) -> None:
+        if self.history:
+            self.state = self.history.pop()
+            self._on_change(None)
+
+    def _on_reset(self, _button=None) -> None:
+        self._apply(HintState())
+
+    # -- suggestions ----------------------------------------------------------------------
+    def _suggest(self, row: int, col: int) -> None:
+        """Palette at a view pixel from the last picture's distribution (before this click)."""
+        if self._output is None or self._output.shape[-1] != color.NUM_BINS:
+            return
+        canvas = self._prepared.lightness.shape[:2]
+        probabilities = pixel_distribution(self._output, row, col, canvas)
+        lightness = float(self.lightness[row, col, 0]) * color.L_SCALE
+        palette = hints.suggest_colors(probabilities, lightness, count=6)
+        buttons = []
+        for index, (rgb, share) in enumerate(palette):
+            button = ipywidgets.Button(
+                description=f"{share:.0%}",
+                tooltip=f"{_hex(rgb)}: probability {share:.0%} at this pixel",
+                layout={"width": "56px"},
+            )
+            button.style.button_color = _hex(rgb)
+            button.add_class("colorkit-suggestion")
+            button.on_click(lambda _b, i=index: self.choose_suggestion(i))
+            buttons.append(button)
+        self.controls["suggestions"].children = buttons
+        self.result = {**self.result, "suggestions": palette}
+
+    # -- the update cycle ------------------------------------------------------------------
+    def update(self) -> dict:
+        """Recompute the picture from the hints (one network pass) and show it.
+
+        Returns:
+            ``result``.
+        """
+        start = time.perf_counter()
+        picture, output = hint_picture(
+            self.model,
+            self.lightness,
+            self.state,
+            self.image.shape[:2],
+            self.temperature,
+            self.saturation,
+            self._prepared,
+        )
+        self._output = output.output
+        view_hints = hints.rescale(self.state.hints, self.image.shape[:2], self.view.shape[:2])
+        marked = viz.draw_hints(picture, view_hints, self.state.selected, size=5)
+        self._image.value = png_bytes(marked)
+        seconds = time.perf_counter() - start
+        self.result = {
+            "picture": picture,
+            "marked": marked,
+            "hints": list(self.state.hints),
+            "selected": self.state.selected,
+            "suggestions": self.result.get("suggestions", []),
+            "seconds": seconds,
+        }
+        self.error = None
+        selected = "" if self.state.selected is None else f", #{self.state.selected} selected"
+        self._status.value = (
+            f"{len(self.state.hints)} hint(s){selected} &middot; updated in {seconds:.2f} s"
+        )
+        return self.result
+
+    # -- saving ---------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike | None = None, overwrite: bool | None = None):
+        """Write the full-resolution result and the hints JSON (same stem, ``.json``).
+
+        Args:
+            path: Image path (default: the ``save_path`` control).
+            overwrite: Replace existing files (default: the ``overwrite`` control).
+
+        Returns:
+            ``(image_path, hints_path)``.
+
+        Raises:
+            FileExistsError: If either file exists and ``overwrite`` is False (nothing written).
+            ValueError: For an unsupported image extension.
+        """
+        image_path = Path(self.controls["save_path"].value if path is None else path)
+        overwrite = self.controls["overwrite"].value if overwrite is None else bool(overwrite)
+        hints_path = image_path.with_suffix(".json")
+        if not overwrite:
+            for target in (image_path, hints_path):
+                if target.exists():
+                    raise FileExistsError(
+                        f"'{target}' exists: tick 'overwrite' (or pass overwrite=True) to "
+                        "replace it, or choose another name"
+                    )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", color.GamutWarning)
+            full = infer.colorize(
+                self.image,
+                self.model,
+                size=self.size,
+                temperature=self.temperature,
+                saturation=self.saturation,
+                hints=list(self.state.hints),
+            )
+        image_path.parent.mkdir(parents=True, exist_ok=True)
+        data.save_image(full, image_path, overwrite=overwrite)
+        with atomic.atomic_path(hints_path) as temporary:
+            temporary.write_text(json.dumps(hints.hints_to_json(self.state.hints), indent=1))
+        return image_path, hints_path
+
+    def _on_save(self, _button=None) -> None:
+        try:
+            image_path, hints_path = self.save()
+        except (FileExistsError, ValueError, OSError) as error:
+            self.error = str(error)
+            self._status.value = f"<span style='color:#b00020'>Error: {self.error}</span>"
+            return
+        self._status.value = f"saved {image_path} and {hints_path}"

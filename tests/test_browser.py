@@ -6,6 +6,10 @@ a screenshot, moves the saturation slider to 0 with the keyboard (Home), waits f
 be replaced, takes a second screenshot and checks that the rendered pixels changed. Both
 screenshots are kept in ``test-artifacts/browser/``. Needs Debian's chromium
 (``make browser-deps``); skipped with a reason when it is missing.
+
+The second test serves ``notebooks/10_hints.ipynb``: it clicks on the HintExplorer's picture,
+types a color into the picker and checks that the region around the click took that color
+in the rendered picture.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from PIL import Image
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO_ROOT / "notebooks" / "07_explorer.ipynb"
+HINTS_NOTEBOOK = REPO_ROOT / "notebooks" / "10_hints.ipynb"
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "browser"
 SERVER_START_S = 30  # Voila answering HTTP
 RENDER_S = 150  # kernel start, TensorFlow import, smoke training run, first figure
@@ -60,6 +65,16 @@ def _wait_for_http(url: str, process: subprocess.Popen, timeout: float) -> None:
 @pytest.fixture()
 def voila_url(tmp_path):
     """Start Voila on 127.0.0.1 (free port) serving the explorer; always terminate it."""
+    yield from _serve(NOTEBOOK, tmp_path, "voila.log")
+
+
+@pytest.fixture()
+def hints_url(tmp_path):
+    """Voila serving notebook 10 (the HintExplorer)."""
+    yield from _serve(HINTS_NOTEBOOK, tmp_path, "voila_hints.log")
+
+
+def _serve(notebook: Path, tmp_path: Path, log_name: str):
     if not CHROMIUM.is_file():
         pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (make browser-deps)")
     pytest.importorskip("playwright.sync_api")
@@ -78,7 +93,7 @@ def voila_url(tmp_path):
         sys.executable,
         "-m",
         "voila",
-        str(NOTEBOOK),
+        str(notebook),
         "--no-browser",
         "--Voila.ip=127.0.0.1",
         f"--port={port}",
@@ -87,7 +102,7 @@ def voila_url(tmp_path):
     ]
     process = subprocess.Popen(
         command,
-        cwd=NOTEBOOK.parent,
+        cwd=notebook.parent,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -107,7 +122,7 @@ def voila_url(tmp_path):
                 process.wait(timeout=10)
         log.seek(0)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        (ARTIFACTS / "voila.log").write_bytes(log.read()[-200_000:])
+        (ARTIFACTS / log_name).write_bytes(log.read()[-200_000:])
         log.close()
 
 
@@ -171,3 +186,66 @@ def test_saturation_slider_changes_the_rendered_image(voila_url):
     panel = second[: height // 3, width // 3 : 2 * width // 3]
     spread = panel.max(axis=-1) - panel.min(axis=-1)
     assert float(np.percentile(spread, 95)) < 12, "prediction panel should be gray"
+
+
+def _ring_ab(pixels: np.ndarray, center: tuple[float, float], inner: float, outer: float):
+    """Mean Lab ab of the screenshot pixels between two distances of ``center`` (x, y)."""
+    from colorkit import color
+
+    rows, cols = np.mgrid[: pixels.shape[0], : pixels.shape[1]]
+    distance = np.hypot(cols - center[0], rows - center[1])
+    ring = pixels[(distance >= inner) & (distance <= outer)] / 255.0
+    return color.rgb_to_lab(ring.astype(np.float32)[None])[0, :, 1:].mean(axis=0)
+
+
+def test_hint_click_and_color_pick_color_the_region(hints_url):
+    from playwright.sync_api import sync_playwright
+
+    from colorkit import hints
+
+    picked = "#2050d0"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(UPDATE_S * 1000)
+            page.goto(hints_url, timeout=RENDER_S * 1000, wait_until="domcontentloaded")
+            picture = page.locator("img.colorkit-hint-picture").first
+            picture.wait_for(state="visible", timeout=RENDER_S * 1000)
+            loaded = "el => el.complete && el.naturalWidth > 0"
+            page.wait_for_function(loaded, arg=picture.element_handle())
+            picture.scroll_into_view_if_needed()
+            box = picture.bounding_box()
+            picture.screenshot(path=str(ARTIFACTS / "hints_before.png"))
+            changed = (
+                "([el, src]) => el.getAttribute('src') !== src && el.complete "
+                "&& el.naturalWidth > 0"
+            )
+            # Click in the middle of the photo: a hint appears (the picker's default color).
+            src = picture.get_attribute("src")
+            click = (box["width"] / 2, box["height"] / 2)
+            picture.click(position={"x": click[0], "y": click[1]})
+            page.wait_for_function(changed, arg=[picture.element_handle(), src])
+            # Pick a color: type it into the color picker's text field.
+            src = picture.get_attribute("src")
+            field = page.locator(".colorkit-color input[type='text']").first
+            field.fill(picked)
+            field.press("Enter")
+            page.wait_for_function(changed, arg=[picture.element_handle(), src])
+            picture.scroll_into_view_if_needed()
+            after = picture.screenshot(path=str(ARTIFACTS / "hints_after.png"))
+            page.screenshot(path=str(ARTIFACTS / "hints_page.png"), full_page=True)
+        finally:
+            browser.close()
+
+    pixels = _pixels(after)
+    scale = pixels.shape[1] / box["width"]
+    center = (click[0] * scale, click[1] * scale)
+    # Around the hint marker (which covers about 20 px at this zoom), within ~1/8 of the width.
+    ab = _ring_ab(pixels, center, inner=24 * scale, outer=pixels.shape[1] / 8)
+    target = np.asarray(hints.Hint.from_color(0, 0, picked).ab)
+    cosine = float(ab @ target / (np.linalg.norm(ab) * np.linalg.norm(target) + 1e-9))
+    assert np.linalg.norm(ab) > 10 and cosine > 0.8, (ab, target)

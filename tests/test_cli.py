@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -350,3 +351,128 @@ def test_exit_code_policy_is_the_same_for_every_subcommand(tmp_path):
     missing = str(tmp_path / "missing.avi")
     assert cli.main(["colorize-video", missing, str(tmp_path / "o.mp4"), "--model", "x.keras"]) == 1
     assert cli.main(["colorize", missing, "--output", str(tmp_path / "out")]) == 1
+
+
+# --------------------------------------------------------------------------------------------
+# colorize --hints
+# --------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def hint_model_path(tmp_path_factory) -> Path:
+    from colorkit.models import guided
+
+    path = tmp_path_factory.mktemp("hint_model") / "spreader.keras"
+    guided.hint_spreader(reach=2).save(path)
+    return path
+
+
+@pytest.fixture()
+def gray_photo(tmp_path) -> Path:
+    path = tmp_path / "photo.png"
+    Image.fromarray(np.full((40, 60, 3), 128, np.uint8)).save(path)
+    return path
+
+
+def _write_hints(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_colorize_with_hints_file(gray_photo, hint_model_path, tmp_path, capsys):
+    hints_file = _write_hints(tmp_path / "hints.json", '[{"x": 30, "y": 20, "color": "#d02020"}]')
+    out = tmp_path / "out"
+    code = cli.main(
+        ["colorize", str(gray_photo), "--hints", str(hints_file), "--output", str(out)]
+        + ["--model", str(hint_model_path), "--no-progress"]
+    )
+    assert code == 0, capsys.readouterr().err
+    result = data.read_image(out / "photo.png")
+    assert result.shape == (40, 60, 3)
+    red, green = result[20, 30, 0], result[20, 30, 1]
+    assert red > green + 0.1  # the hint's chroma, the photo's luminance
+    assert abs(float(result[0, 0, 0]) - float(result[0, 0, 1])) < 0.02  # far away: gray
+
+
+@pytest.mark.parametrize(
+    "document, message",
+    [
+        ('[{"x": 30, "y": 20, "color": "red"}]', "#0.*rrggbb"),
+        (
+            '[{"x": 1, "y": 1, "color": "#ff0000"}, {"x": 99, "y": 1, "color": "#ff0000"}]',
+            "#1.*outside the image",
+        ),
+        ('{"photo.png": []}', "several images"),
+        ('{"x": 1}', "JSON list"),
+        ("[{", "not valid JSON"),
+    ],
+)
+def test_bad_hints_files_are_usage_errors_naming_the_hint(
+    gray_photo, hint_model_path, tmp_path, capsys, document, message
+):
+    hints_file = _write_hints(tmp_path / "hints.json", document)
+    code = cli.main(
+        ["colorize", str(gray_photo), "--hints", str(hints_file), "--output", str(tmp_path / "o")]
+        + ["--model", str(hint_model_path), "--no-progress"]
+    )
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert re.search(message, err), err
+
+
+def test_hints_with_several_inputs_or_a_plain_model(
+    gray_photo, hint_model_path, model_path, tmp_path, capsys
+):
+    hints_file = _write_hints(tmp_path / "hints.json", '[{"x": 3, "y": 2, "color": "#d02020"}]')
+    out = ["--output", str(tmp_path / "o"), "--no-progress"]
+    assert (
+        cli.main(
+            ["colorize", str(gray_photo), str(gray_photo), "--hints", str(hints_file)]
+            + out
+            + ["--model", str(hint_model_path)]
+        )
+        == 2
+    )
+    assert "exactly one input file" in capsys.readouterr().err
+    assert cli.main(["colorize", str(tmp_path), "--hints", str(hints_file)] + out) == 2
+    assert "exactly one input file" in capsys.readouterr().err
+    assert (
+        cli.main(
+            ["colorize", str(gray_photo), "--hints", str(hints_file), "--model", str(model_path)]
+            + out
+        )
+        == 2
+    )
+    assert "takes none" in capsys.readouterr().err
+    missing = str(tmp_path / "missing.json")
+    assert cli.main(["colorize", str(gray_photo), "--hints", missing] + out) == 1
+    assert "missing.json" in capsys.readouterr().err
+
+
+def test_hints_without_model_use_the_shipped_hint_model(
+    gray_photo, hint_model_path, tmp_path, monkeypatch, capsys
+):
+    from colorkit import models as colorkit_models
+    from colorkit import pretrained
+    from colorkit.models import saving
+
+    calls = []
+
+    def shipped(verify=True):
+        calls.append(verify)
+        return saving.load_file(hint_model_path)
+
+    monkeypatch.setattr(pretrained, "load_pretrained_hint_model", shipped)
+    hints_file = _write_hints(tmp_path / "hints.json", '[{"x": 3, "y": 2, "color": "#d02020"}]')
+    code = cli.main(
+        [
+            "colorize",
+            str(gray_photo),
+            "--hints",
+            str(hints_file),
+            "--output",
+            str(tmp_path / "o"),
+            "--no-progress",
+        ]
+    )
+    assert code == 0 and calls, capsys.readouterr().err
+    assert colorkit_models.model_spec(shipped()).hint_inputs

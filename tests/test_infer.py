@@ -231,3 +231,86 @@ def test_recommended_settings_are_used_when_arguments_are_none():
     assert not np.allclose(vivid, gray)
     with pytest.raises(ValueError, match="Unknown settings"):
         infer.recommend_settings(model, hue=1.0)
+
+
+# --------------------------------------------------------------------------------------------
+# User hints (hint models: ModelSpec.hint_inputs)
+# --------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def spreader():
+    from colorkit.models import guided
+
+    return guided.hint_spreader(reach=2)
+
+
+def test_colorize_with_hints_takes_the_hint_chroma_and_keeps_luminance(spreader):
+    from colorkit import hints
+
+    rng = np.random.default_rng(0)
+    image = rng.uniform(0.3, 0.7, (70, 100, 3)).astype(np.float32)
+    red = hints.Hint.from_color(35, 50, "#c03030")
+    plain = infer.colorize(image, spreader, size=64)
+    hinted = infer.colorize(image, spreader, size=64, hints=[red])
+    lab_plain, lab_hinted = color.rgb_to_lab(plain), color.rgb_to_lab(hinted)
+    truth_lightness = color.rgb_to_lab(image)[..., 0]
+    # Luminance of the photo is kept (full resolution), only chroma comes from the hints
+    # (up to the few pixels clipped into the sRGB gamut).
+    moved = np.abs(lab_hinted[..., 0] - truth_lightness)
+    assert np.median(moved) < 0.1 and np.mean(moved > 1.5) < 0.02, np.percentile(moved, 99)
+    assert np.abs(lab_plain[..., 1:]).max() < 2  # no hint: gray
+    patch = lab_hinted[30:41, 45:56, 1:].reshape(-1, 2).mean(axis=0)
+    assert patch[0] > 25 and patch[1] > 10, patch  # red around the click
+    assert np.abs(lab_hinted[:5, :5, 1:]).max() < 2  # far away: untouched
+
+
+def test_colorize_hints_for_a_list_and_a_batch(spreader):
+    from colorkit import hints
+
+    image = np.full((40, 48, 3), 0.5, np.float32)
+    green = [hints.Hint.from_color(20, 24, "#20a020")]
+    out = infer.colorize([image, image[:20]], spreader, size=32, hints=[green, None])
+    assert color.rgb_to_lab(out[0])[20, 24, 1] < -15
+    assert np.abs(color.rgb_to_lab(out[1])[..., 1:]).max() < 2
+    batch = infer.colorize(np.stack([image, image]), spreader, size=32, hints=[None, green])
+    assert batch.shape == (2, 40, 48, 3)
+    assert color.rgb_to_lab(batch[1])[20, 24, 1] < -15
+
+
+def test_hint_errors_are_clear(spreader, unet):
+    from colorkit import hints
+
+    image = np.full((40, 48, 3), 0.5, np.float32)
+    inside = hints.Hint.from_color(5, 5, "#ff0000")
+    with pytest.raises(ValueError, match="takes no hints"):
+        infer.colorize(image, unet, hints=[inside])
+    with pytest.raises(ValueError, match=r"hint #1: hint at x=60, y=5 lies outside"):
+        infer.colorize(image, spreader, hints=[inside, hints.Hint.from_color(5, 60, "#ff0000")])
+    with pytest.raises(ValueError, match="2 entries"):
+        infer.colorize([image, image], spreader, hints=[inside])
+    with pytest.raises(ValueError, match="of image 1"):
+        infer.colorize([image, image], spreader, hints=[None, [hints.Hint(50, 0, (1.0, 1.0))]])
+    with pytest.raises(TypeError, match=r"hints\[0\] must be a colorkit.hints.Hint"):
+        infer.colorize(image, spreader, hints=[{"x": 1, "y": 1, "color": "#ff0000"}])
+
+
+def test_working_output_keeps_the_raw_distribution(spreader):
+    from colorkit import hints
+
+    lightness = np.full((64, 64, 1), 0.5, np.float32)
+    blue = hints.Hint.from_color(32, 32, "#3050d0")
+    result = infer.working_output(spreader, lightness, size=64, hints=[blue])
+    assert result.output.shape == (16, 16, color.NUM_BINS)
+    assert result.chroma.shape == (64, 64, 2)
+    assert result.chroma[32, 32, 1] * color.AB_SCALE < -30  # blue: b < 0
+
+
+def test_guided_model_takes_hints_through_colorize():
+    from colorkit import hints
+    from colorkit.models import guided
+
+    model = guided.guided_zhang(weights=None, decoder=guided.guided_decoder(width=8))
+    spec = models.ModelSpec("guided", "lab", 32, "distribution", 313, None, None, 64, True)
+    model = models.attach_spec(model, spec)
+    image = np.full((50, 70, 3), 0.4, np.float32)
+    out = infer.colorize(image, model, hints=[hints.Hint.from_color(10, 10, "#ff0000")])
+    assert out.shape == (50, 70, 3)

@@ -408,3 +408,108 @@ def test_rebalancing_explorer_lambda():
         widgets.RebalancingExplorer(prior, lam=1.5)
     images = np.random.default_rng(0).random((2, 8, 8, 3), dtype=np.float32)
     assert widgets.RebalancingExplorer(images, render=False).prior.shape == (color.NUM_BINS,)
+
+
+# --------------------------------------------------------------------------------------------
+# HintExplorer
+# --------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def hint_model():
+    from colorkit.models import guided
+
+    return guided.hint_spreader(reach=2)
+
+
+def _lab(image):
+    from colorkit import color
+
+    return color.rgb_to_lab(np.clip(image, 0, 1))
+
+
+def test_hint_state_edits_are_pure():
+    from colorkit import hints
+
+    state = widgets.HintState()
+    state = widgets.place_hint(state, 10, 10, (40.0, 30.0), 2, 4)
+    state = widgets.place_hint(state, 30, 30, (-40.0, 30.0), 2, 4)
+    assert len(state.hints) == 2 and state.selected == 1
+    selected = widgets.place_hint(state, 11, 9, (0.0, 0.0), 2, 4)
+    assert selected.hints == state.hints and selected.selected == 0
+    moved = widgets.move_hint(selected, 20, 21)
+    assert (moved.hints[0].row, moved.hints[0].col) == (20, 21) and state.hints[0].row == 10
+    recolored = widgets.recolor_hint(moved, (5.0, 6.0))
+    assert recolored.hints[0].ab == (5.0, 6.0)
+    removed = widgets.remove_hint(recolored)
+    assert len(removed.hints) == 1 and removed.selected is None
+    assert widgets.remove_hint(removed) == removed
+    assert isinstance(removed.hints[0], hints.Hint)
+
+
+def test_hint_explorer_click_pick_color_undo_reset(hint_model):
+    image = np.full((90, 120, 3), 0.5, np.float32)
+    explorer = widgets.HintExplorer(image, hint_model, size=64)
+    assert explorer.view.shape[:2] == (48, 64)
+    assert np.abs(_lab(explorer.result["picture"])[..., 1:]).max() < 2  # no hints: gray
+    explorer.click(24, 32)  # view pixels -> input photo pixels
+    (hint,) = explorer.state.hints
+    assert (hint.row, hint.col) == pytest.approx((45.4375, 60.4375))
+    assert _lab(explorer.result["picture"])[24, 32, 1] > 20  # the picker's red by default
+    explorer.controls["color"].value = "#2050e0"  # recolors the selected hint
+    assert _lab(explorer.result["picture"])[24, 32, 2] < -20  # blue: b < 0
+    assert len(explorer.result["suggestions"]) >= 1
+    explorer.click(24, 33)  # on the hint: selects it, no new hint
+    assert len(explorer.state.hints) == 1 and explorer.state.selected == 0
+    explorer.controls["tool"].value = "move"
+    explorer.click(5, 5)
+    assert explorer.state.hints[0].row < 10
+    explorer.controls["undo"].click()
+    assert explorer.state.hints[0].row == pytest.approx(45.4375)
+    explorer.controls["remove"].click()
+    assert explorer.state.hints == ()
+    explorer.controls["undo"].click()
+    assert len(explorer.state.hints) == 1
+    explorer.controls["reset"].click()
+    assert (
+        explorer.state.hints == () and np.abs(_lab(explorer.result["picture"])[..., 1:]).max() < 2
+    )
+    with pytest.raises(ValueError, match="outside the picture"):
+        explorer.click(100, 5)
+
+
+def test_hint_explorer_suggestions_set_the_color(hint_model):
+    explorer = widgets.HintExplorer(np.full((64, 64, 3), 0.5, np.float32), hint_model, size=64)
+    explorer.controls["color"].value = "#20a020"
+    explorer.click(32, 32)
+    explorer.click(40, 40)  # the second click's palette is read off the green prediction
+    rgb, share = explorer.result["suggestions"][0]
+    assert rgb[1] > rgb[0] and share > 0.1
+    buttons = explorer.controls["suggestions"].children
+    assert buttons and buttons[0].style.button_color.startswith("#")
+    buttons[0].click()
+    assert explorer.controls["color"].value == widgets._hex(rgb)
+
+
+def test_hint_explorer_saves_without_overwriting(hint_model, tmp_path):
+    from colorkit import data, hints
+
+    image = np.full((90, 120, 3), 0.5, np.float32)
+    explorer = widgets.HintExplorer(image, hint_model, size=64, save_path=tmp_path / "out.png")
+    explorer.click(24, 32)
+    image_path, hints_path = explorer.save()
+    assert data.read_image(image_path).shape == (90, 120, 3)
+    (saved,) = hints.parse_hints(hints_path, image_shape=(90, 120))
+    assert (saved.row, saved.col) == pytest.approx((45.4375, 60.4375))
+    with pytest.raises(FileExistsError, match="overwrite"):
+        explorer.save()
+    explorer.controls["save"].click()  # through the button: shown, not raised
+    assert "exists" in explorer.error
+    explorer.controls["overwrite"].value = True
+    explorer.controls["save"].click()
+    assert explorer.error is None or "exists" not in explorer._status.value
+
+
+def test_hint_explorer_refuses_a_model_without_hints():
+    from colorkit import models
+
+    with pytest.raises(ValueError, match="hint model"):
+        widgets.HintExplorer(np.zeros((8, 8, 3), np.float32), models.build_model("unet", depth=1))

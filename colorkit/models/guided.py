@@ -31,10 +31,11 @@ Example:
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import layers, ops
 
 from colorkit import color
-from colorkit.models import encoders
+from colorkit.models import encoders, spec
 
 #: Encoder taps the decoder uses, coarse to fine after reversal: (name, stride, channels).
 DECODER_TAPS = (("stage2", 8, 256), ("stage3", 16, 512), ("stage4", 32, 1024))
@@ -208,3 +209,88 @@ def guided_zhang(
     cell_ab, cell_mask = HintPool(OUTPUT_STRIDE, name="hint_pool")([hint_ab, hint_mask])
     probabilities = decoder([stage2, stage3, stage4, quarter, cell_ab, cell_mask])
     return keras.Model([lightness, hint_ab, hint_mask], probabilities, name="colorkit_guided")
+
+
+@keras.saving.register_keras_serializable(package="colorkit")
+class HintSpread(keras.layers.Layer):
+    """Each hint's color spread over a square around it, as a distribution over the ab bins.
+
+    No learning: at every cell the ab is the mean of the hinted cells within ``reach`` cells
+    (box window), and the output is a narrow Gaussian (``sigma`` in Lab units) around it over
+    the quantized gamut; cells no hint reaches get gray. It is the baseline a learned hint
+    model must beat (does the color stop at the object's edge?), and a fast stand-in hint
+    model for interface tests.
+
+    Inputs: ``[hint_ab (B, h, w, 2), hint_mask (B, h, w, 1)]`` at the output resolution.
+    Output: ``(B, h, w, Q)`` float32 probabilities over ``color.ab_bins()``.
+    """
+
+    def __init__(self, reach: int = 8, sigma: float = 5.0, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(reach, bool) or not isinstance(reach, int) or reach < 0:
+            raise ValueError(f"reach must be an int >= 0. Received: reach={reach!r}")
+        if not float(sigma) > 0:
+            raise ValueError(f"sigma must be > 0. Received: sigma={sigma!r}")
+        self.reach, self.sigma = reach, float(sigma)
+        bins = color.ab_bins().astype(np.float32)
+        self._kernel = (bins.T * np.float32(color.AB_SCALE) / np.float32(self.sigma**2)).astype(
+            np.float32
+        )
+        self._bias = (-(bins**2).sum(axis=1) / np.float32(2 * self.sigma**2)).astype(np.float32)
+
+    def call(self, inputs):
+        hint_ab, hint_mask = inputs
+        window = 2 * self.reach + 1
+        total = ops.average_pool(hint_ab * hint_mask, window, strides=1, padding="same")
+        share = ops.average_pool(hint_mask, window, strides=1, padding="same")
+        ab = total / ops.maximum(share, 1e-6) * ops.cast(share > 0, hint_ab.dtype)
+        logits = ops.matmul(ab, ops.convert_to_tensor(self._kernel)) + self._bias
+        return ops.softmax(logits, axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        (batch, height, width, _), _ = input_shape
+        return (batch, height, width, color.NUM_BINS)
+
+    def get_config(self):
+        return {**super().get_config(), "reach": self.reach, "sigma": self.sigma}
+
+
+def hint_spreader(reach: int = 8, sigma: float = 5.0) -> keras.Model:
+    """A hint model without learning: hints spread over squares (see :class:`HintSpread`).
+
+    Same inputs and output as :func:`guided_zhang` (stride 4 instead of 32, so any size that
+    is a multiple of 4), with its ``ModelSpec`` attached (family ``"hint_spreader"``,
+    ``hint_inputs=True``). With no hints it predicts gray everywhere.
+
+    Args:
+        reach: Half-width of the square a hint covers, in output cells (1 cell = 4 pixels).
+        sigma: Width of the predicted distribution around the spread color, Lab units.
+
+    Returns:
+        A ``keras.Model`` named ``colorkit_hint_spreader``.
+
+    Example:
+        >>> model = hint_spreader(reach=1)
+        >>> [tuple(t.shape[1:]) for t in model.inputs]
+        [(None, None, 1), (None, None, 2), (None, None, 1)]
+    """
+    lightness = keras.Input((None, None, 1), name="lightness")
+    hint_ab = keras.Input((None, None, 2), name="hint_ab")
+    hint_mask = keras.Input((None, None, 1), name="hint_mask")
+    cell_ab, cell_mask = HintPool(OUTPUT_STRIDE, name="hint_pool")([hint_ab, hint_mask])
+    probabilities = HintSpread(reach, sigma, name="probabilities")([cell_ab, cell_mask])
+    model = keras.Model(
+        [lightness, hint_ab, hint_mask], probabilities, name="colorkit_hint_spreader"
+    )
+    model_spec = spec.ModelSpec(
+        "hint_spreader",
+        "lab",
+        OUTPUT_STRIDE,
+        "distribution",
+        color.NUM_BINS,
+        0.38,
+        1.0,
+        256,
+        hint_inputs=True,
+    )
+    return spec.attach_spec(model, model_spec)
