@@ -1,6 +1,6 @@
 """Export the trained guided decoder as the shipped default colorizer (decoding chosen on val).
 
-    python scripts/export_guided.py --run runs/guided/run [--output colorkit/weights/colorizer.keras]
+    python scripts/export_guided.py --run runs/recipe-default/run [--output PATH.keras]
 
 1. The last checkpoint of the run's decoder is joined with the frozen trained encoder
    (``colorkit.models.guided.guided_zhang``; the encoder is rebuilt from its package at load
@@ -21,7 +21,6 @@ import warnings
 from pathlib import Path
 
 import keras
-import numpy as np
 
 from colorkit import atomic, color, data, infer, metrics, models, recipes
 from colorkit.models import guided
@@ -63,7 +62,10 @@ def decoding_trials(model, paths) -> list[dict]:
     prior = recipes.pooled_prior(truths)
     grays = [color.desaturate(t, method="lab") for t in truths]
     lightness = [infer.luminance(t, "lab") for t in truths]
-    gray = {**recipes.evaluate_predictions(grays, truths, prior), **metrics.pooled_scores(grays, truths, prior)}
+    gray = {
+        **recipes.evaluate_predictions(grays, truths, prior),
+        **metrics.pooled_scores(grays, truths, prior),
+    }
     truth_colorfulness = recipes.evaluate_predictions(truths, truths, prior)["colorfulness"]
     trials = []
     for temperature in TEMPERATURES:
@@ -87,7 +89,8 @@ def decoding_trials(model, paths) -> list[dict]:
             )
             trials.append(row)
             print(
-                f"T={temperature} s={saturation}: pooled rebal {row['rebalanced_auc_ab_pooled']:.4f}"
+                f"T={temperature} s={saturation}: "
+                f"pooled rebal {row['rebalanced_auc_ab_pooled']:.4f}"
                 f" AuC {row['auc_ab_pooled']:.4f} (gray {gray['auc_ab_pooled']:.4f}) false "
                 f"{row['false_color_score_pooled']:.3f} colorful x{row['colorfulness_ratio']:.2f}"
                 f" PSNR {row['psnr']:.2f} (gray {gray['psnr']:.2f})"
