@@ -876,8 +876,8 @@ def metrics_table(rows: Mapping[str, Mapping[str, object]], precision: int = 3) 
 # --------------------------------------------------------------------------------------------
 @functools.cache
 def _keras_metrics() -> dict[str, type]:
-    import keras
-    from keras import ops
+    import keras  # lazy: keras takes seconds to import; the NumPy metrics (and viz) skip it
+    from keras import ops  # (same reason)
 
     def ab_error(y_true, y_pred, ab_scale):
         diff = (ops.convert_to_tensor(y_pred) - ops.cast(y_true, y_pred.dtype)) * ab_scale
