@@ -513,9 +513,7 @@ def test_download_verifies_and_extracts_bsds500(monkeypatch, tmp_path, fake_bsds
 
 
 def test_download_rejects_a_checksum_mismatch(monkeypatch, tmp_path, fake_bsds):
-    fake = dataclasses.replace(
-        data.DATASETS["bsds500"], url=_file_url(fake_bsds), sha256="0" * 64
-    )
+    fake = dataclasses.replace(data.DATASETS["bsds500"], url=_file_url(fake_bsds), sha256="0" * 64)
     monkeypatch.setitem(data.DATASETS, "bsds500", fake)
     root = tmp_path / "root"
     with pytest.raises(ValueError, match="SHA-256 mismatch .* expected 0000"):

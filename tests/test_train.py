@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from colorkit import train as training
-from colorkit.train import loop
 from colorkit.models import saving
+from colorkit.train import loop
 
 TINY_UNET = {"base_filters": 4, "depth": 1}
 
