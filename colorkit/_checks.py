@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+import os
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 #: Annealed-mean temperature of Zhang et al. 2016 (the paper's choice).
@@ -128,3 +129,73 @@ def check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
             f"Unknown {name}: expected one of {list(choices)}. Received: {name}={value!r}"
         )
     return value
+
+
+def check_paths(name: str, paths: Any) -> list[str]:
+    """A non-empty sequence of paths (str or os.PathLike), as a list of str.
+
+    A single path is refused (wrap it in a list): iterating a str would give its characters.
+
+    Example:
+        >>> check_paths("paths", ["a.jpg"])
+        ['a.jpg']
+        >>> check_paths("paths", [])
+        Traceback (most recent call last):
+        ...
+        ValueError: paths is empty: expected at least one image path. Received: paths=[]
+    """
+    if isinstance(paths, str | os.PathLike):
+        raise TypeError(
+            f"{name} must be a sequence of paths, not a single path (wrap it in a list). "
+            f"Received: {name}={paths!r}"
+        )
+    if not isinstance(paths, Iterable):
+        raise TypeError(f"{name} must be a sequence of paths. Received: {name}={paths!r}")
+    result = []
+    for path in paths:
+        if not isinstance(path, str | os.PathLike):
+            raise TypeError(
+                f"{name} must hold str or os.PathLike items. Received: {name} item {path!r}"
+            )
+        result.append(os.fspath(path))
+    if not result:
+        raise ValueError(f"{name} is empty: expected at least one image path. Received: {name}=[]")
+    return result
+
+
+def check_scale_jitter(scale_jitter: Any) -> tuple[float, float]:
+    """A pair ``(low, high)`` of finite numbers with ``1 <= low <= high``.
+
+    Example:
+        >>> check_scale_jitter((1, 1.25))
+        (1.0, 1.25)
+        >>> check_scale_jitter((0.5, 1))
+        Traceback (most recent call last):
+        ...
+        ValueError: scale_jitter must be a pair (low, high) with 1 <= low <= high. Received: scale_jitter=(0.5, 1)
+    """  # noqa: E501 (a doctest line)
+    message = (
+        f"scale_jitter must be a pair (low, high) with 1 <= low <= high. "
+        f"Received: scale_jitter={scale_jitter!r}"
+    )
+    try:
+        low, high = (float(v) for v in scale_jitter)
+    except (TypeError, ValueError):
+        raise ValueError(message) from None
+    if not (1.0 <= low <= high) or not math.isfinite(high):
+        raise ValueError(message)
+    return low, high
+
+
+def check_seed(seed: Any) -> int:
+    """A random seed: an int >= 0 (any other value is a ``ValueError``).
+
+    Example:
+        >>> check_seed(-1)
+        Traceback (most recent call last):
+        ...
+        ValueError: seed must be a non-negative integer. Received: seed=-1
+    """
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer. Received: seed={seed!r}")
+    return int(seed)

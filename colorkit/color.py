@@ -32,6 +32,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from colorkit import _checks
+
 __all__ = [
     "AB_SCALE",
     "CIE_EPSILON",
@@ -307,21 +309,6 @@ def _validate_method(method) -> str:
     if method not in _METHODS:
         raise ValueError(f"Invalid method: expected one of {_METHODS}. Received: method={method!r}")
     return method
-
-
-def _validate_number(value, name: str, low: float, high: float = np.inf, *, open_low=False):
-    """Checks a real Python/NumPy scalar in [low, high] (or (low, high] when ``open_low``)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"Invalid {name} type: expected a real number. Received: {name}={value!r}")
-    value = float(value)
-    too_low = value <= low if open_low else value < low
-    if not np.isfinite(value) or too_low or value > high:
-        bracket = "(" if open_low else "["
-        raise ValueError(
-            f"Invalid {name}: expected a finite number in {bracket}{low:g}, {high:g}]. "
-            f"Received: {name}={value!r}"
-        )
-    return value
 
 
 def _resolve_bins(bins) -> np.ndarray:
@@ -946,7 +933,7 @@ def ab_bins(grid_size: float = GRID_SIZE) -> np.ndarray:
         >>> bins.shape, bins.dtype, bins[0].tolist(), bins[-1].tolist()
         ((313, 2), dtype('float32'), [-90.0, 50.0], [100.0, 0.0])
     """
-    return _ab_bins_cached(_validate_number(grid_size, "grid_size", 1.0, 100.0))
+    return _ab_bins_cached(_checks.check_number("grid_size", grid_size, 1.0, 100.0))
 
 
 def _nearest_bins(points: np.ndarray, bins: np.ndarray, neighbors: int):
@@ -1005,7 +992,7 @@ def soft_encode(ab, neighbors: int = 5, sigma: float = 5.0, bins=None) -> np.nda
         raise ValueError(
             f"Invalid neighbors: expected an int in [1, {num_bins}]. Received: {neighbors=}"
         )
-    sigma = _validate_number(sigma, "sigma", 0.0, open_low=True)
+    sigma = _checks.check_number("sigma", sigma, 0.0, open_low=True)
     points = ab.reshape(-1, 2)
     encoded = np.zeros((len(points), num_bins), dtype=np.float32)
     for start in range(0, len(points), _CHUNK_ROWS):
@@ -1055,7 +1042,7 @@ def annealed_mean(probabilities, temperature: float = 0.38, bins=None) -> np.nda
     probabilities = _as_float_array(
         probabilities, "probabilities", num_bins, f"(..., {num_bins}) (one entry per bin)"
     )
-    temperature = _validate_number(temperature, "temperature", 0.0, open_low=True)
+    temperature = _checks.check_number("temperature", temperature, 0.0, open_low=True)
     flat = probabilities.reshape(-1, num_bins)
     if flat.size:
         if float(flat.min()) < 0.0:
@@ -1175,8 +1162,8 @@ def rebalancing_weights(prior, lam: float = 0.5, sigma: float = 5.0, bins=None) 
         raise ValueError(
             f"Invalid prior shape: expected ({num_bins},). Received: prior.shape={prior.shape}"
         )
-    lam = _validate_number(lam, "lam", 0.0, 1.0)
-    sigma = _validate_number(sigma, "sigma", 0.0)
+    lam = _checks.check_number("lam", lam, 0.0, 1.0)
+    sigma = _checks.check_number("sigma", sigma, 0.0)
     prior = prior.astype(np.float64)
     total = float(prior.sum())
     if float(prior.min()) < 0.0 or abs(total - 1.0) > 1e-3:

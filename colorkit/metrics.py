@@ -30,7 +30,7 @@ from collections.abc import Mapping
 import numpy as np
 from scipy import ndimage, spatial
 
-from colorkit import color
+from colorkit import _checks, color
 
 __all__ = [
     "AUC_THRESHOLDS",
@@ -509,8 +509,7 @@ def hue_agreement(pred, true, min_chroma: float = 5.0) -> float:
         >>> round(hue_agreement(image, image), 6)
         1.0
     """
-    if not min_chroma >= 0:
-        raise ValueError(f"min_chroma must be >= 0. Received: min_chroma={min_chroma!r}")
+    min_chroma = _checks.check_number("min_chroma", min_chroma, 0.0)
     pred_batch, true_batch, _ = _as_pair(pred, true)
     return _hue_agreement_from_ab(_ab(pred_batch), _ab(true_batch), min_chroma)
 
@@ -585,10 +584,8 @@ def sludge_score(pred, true=None, reference_spread: float | None = None) -> floa
         >>> sludge_score(brown)
         1.0
     """
-    if reference_spread is not None and not reference_spread >= 0:
-        raise ValueError(
-            f"reference_spread must be >= 0. Received: reference_spread={reference_spread!r}"
-        )
+    if reference_spread is not None:
+        reference_spread = _checks.check_number("reference_spread", reference_spread, 0.0)
     if true is None:
         pred_batch, _ = _as_batch(pred, "pred")
         true_ab = None
@@ -844,8 +841,7 @@ def metrics_table(rows: Mapping[str, Mapping[str, object]], precision: int = 3) 
         raise TypeError(f"rows must be a dict of dicts. Received: type(rows)={type(rows)}")
     if not rows:
         raise ValueError("rows must not be empty. Received: rows={}")
-    if not (isinstance(precision, int) and precision >= 0):
-        raise ValueError(f"precision must be an int >= 0. Received: precision={precision!r}")
+    precision = _checks.check_int("precision", precision, minimum=0)
     columns: list[str] = []
     for name, row in rows.items():
         if not isinstance(row, Mapping):
@@ -876,8 +872,8 @@ def metrics_table(rows: Mapping[str, Mapping[str, object]], precision: int = 3) 
 # --------------------------------------------------------------------------------------------
 @functools.cache
 def _keras_metrics() -> dict[str, type]:
-    import keras
-    from keras import ops
+    import keras  # lazy: keras takes seconds to import; the NumPy metrics (and viz) skip it
+    from keras import ops  # (same reason)
 
     def ab_error(y_true, y_pred, ab_scale):
         diff = (ops.convert_to_tensor(y_pred) - ops.cast(y_true, y_pred.dtype)) * ab_scale
@@ -1016,8 +1012,7 @@ def count_modes(probabilities, bins=None, min_share: float = 0.1) -> np.ndarray:
         >>> int(count_modes(two)), int(count_modes(two, min_share=0.9))
         (2, 1)
     """
-    if not 0.0 < float(min_share) <= 1.0:
-        raise ValueError(f"Invalid min_share: expected a number in (0, 1]. Received: {min_share!r}")
+    min_share = _checks.check_number("min_share", min_share, 0.0, 1.0, open_low=True)
     normalised, bins = _as_distributions(probabilities, bins)
     neighbors = _bin_neighbors(np.ascontiguousarray(bins, np.float64).tobytes(), len(bins))
     flat = normalised.reshape(-1, len(bins))

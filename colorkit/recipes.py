@@ -21,6 +21,9 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
+
+from colorkit import color, data, guided_training, infer, metrics, train
 
 #: Training photos of every full recipe: (dataset name, split or None).
 TRAIN_SOURCES = (("imagenet-sample", None), ("bsds500", "train"))
@@ -199,10 +202,8 @@ def get_recipe(name: str) -> Recipe:
     return RECIPES[name]
 
 
-def _source_paths(sources) -> list[str]:
+def source_paths(sources) -> list[str]:
     """Listed (not decoded) photo paths of ``(dataset, split)`` pairs; train decodes them."""
-    from colorkit import data
-
     paths: list[str] = []
     for dataset, split in sources:
         paths.extend(str(p) for p in data.resolve_source(dataset, split, check=False).paths)
@@ -219,12 +220,10 @@ def stage_configs(recipe: Recipe | str, run_root: str | os.PathLike) -> list:
     Returns:
         A list of ``colorkit.train.TrainConfig``.
     """
-    from colorkit import train
-
     recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
     root = Path(run_root)
-    train_paths = _source_paths(recipe.train_sources)
-    val_paths = _source_paths((recipe.val_source,))
+    train_paths = source_paths(recipe.train_sources)
+    val_paths = source_paths((recipe.val_source,))
     configs = []
     for index, stage in enumerate(recipe.stages):
         configs.append(
@@ -269,8 +268,6 @@ def run_recipe(
     Returns:
         Path of the final stage's ``last.keras`` (or of ``export`` when given).
     """
-    from colorkit import guided_training, train
-
     recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
     root = Path(run_root) if run_root is not None else Path("runs") / f"recipe-{recipe.name}"
     root.mkdir(parents=True, exist_ok=True)
@@ -312,8 +309,6 @@ def export_model(source: str | os.PathLike, destination: str | os.PathLike) -> P
     Returns:
         The destination path.
     """
-    from colorkit import infer, train
-
     model = infer.load_model(source)  # loaded without compiling: no optimizer is saved
     destination = Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
@@ -331,10 +326,6 @@ def load_long_side(paths, long_side: int = 256) -> list[np.ndarray]:
     Returns:
         A list of float32 ``(H, W, 3)`` arrays in [0, 1].
     """
-    from PIL import Image
-
-    from colorkit import data
-
     if isinstance(long_side, bool) or not isinstance(long_side, int) or long_side < 8:
         raise ValueError(f"long_side must be an int >= 8. Received: long_side={long_side!r}")
     images = []
@@ -355,8 +346,6 @@ def pooled_prior(images) -> np.ndarray:
     One prior for a whole test set makes the rebalanced AuC weigh every color bin of that set
     equally, whatever image a pixel comes from.
     """
-    from colorkit import color
-
     return color.ab_prior(np.concatenate([image.reshape(-1, 3) for image in images])[None])
 
 
@@ -374,8 +363,6 @@ def evaluate_predictions(predictions, truths, prior=None) -> dict:
     Returns:
         Dict of metric name -> mean over images (NaN-aware for hue agreement).
     """
-    from colorkit import metrics
-
     if len(predictions) != len(truths) or not truths:
         raise ValueError(
             "predictions and truths must be non-empty lists of the same length. "
@@ -427,8 +414,6 @@ def predict_for_evaluation(
     Returns:
         A list of float32 RGB images, one per truth.
     """
-    from colorkit import color, infer
-
     if isinstance(model, str) and model == "truth":
         return list(truths)
     if isinstance(model, str) and model == "gray":

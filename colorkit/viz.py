@@ -23,7 +23,7 @@ import numpy as np
 from matplotlib import collections, colors, patches, ticker
 from matplotlib.figure import Figure
 
-from colorkit import atomic, color, hints, metrics
+from colorkit import _checks, atomic, color, hints, metrics
 
 __all__ = [
     "comparison_grid",
@@ -118,12 +118,6 @@ def _setup_ab_axes(ax, limit: float = _AB_LIMIT) -> None:
     ax.axvline(0, color="0.4", linewidth=0.5, zorder=3)
 
 
-def _check_positive(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise ValueError(f"{name} must be a number > 0. Received: {name}={value!r}")
-    return float(value)
-
-
 def _grid_size(bins: np.ndarray) -> float:
     steps = np.diff(np.unique(bins[:, 0]))
     return float(steps.min()) if steps.size else float(color.GRID_SIZE)
@@ -192,7 +186,7 @@ def comparison_grid(
         raise TypeError(f"columns must be a dict. Received: type(columns)={type(columns)}")
     if not columns:
         raise ValueError("columns must not be empty. Received: columns={}")
-    image_size = _check_positive(image_size, "image_size")
+    image_size = _checks.check_positive_number("image_size", image_size)
     batches = {
         title: _column_batch(images, f"columns[{title!r}]") for title, images in columns.items()
     }
@@ -267,7 +261,7 @@ def lab_planes(image, lightness: float = _DISPLAY_LIGHTNESS, image_size: float =
     image = _single_image(image, "image")
     if not 0 <= lightness <= 100:
         raise ValueError(f"lightness must be in [0, 100]. Received: lightness={lightness!r}")
-    image_size = _check_positive(image_size, "image_size")
+    image_size = _checks.check_positive_number("image_size", image_size)
     lab = color.rgb_to_lab(image)
     aspect = image.shape[0] / image.shape[1]
     fig = _figure(4 * image_size + 1.2, image_size * aspect + 0.7)
@@ -317,7 +311,7 @@ def yuv_planes(image, image_size: float = 2.6) -> Figure:
         'Y (luma)'
     """
     image = _single_image(image, "image")
-    image_size = _check_positive(image_size, "image_size")
+    image_size = _checks.check_positive_number("image_size", image_size)
     yuv = color.rgb_to_yuv(image)
     aspect = image.shape[0] / image.shape[1]
     fig = _figure(4 * image_size + 1.2, image_size * aspect + 0.7)
@@ -369,7 +363,7 @@ def desaturation_comparison(
         5
     """
     image = _single_image(image, "image")
-    image_size = _check_positive(image_size, "image_size")
+    image_size = _checks.check_positive_number("image_size", image_size)
     if isinstance(methods, str) or not all(isinstance(method, str) for method in methods):
         raise TypeError(f"methods must be a sequence of strings. Received: methods={methods!r}")
     if len(methods) == 0:
@@ -428,10 +422,14 @@ def error_map(pred, true, vmax: float | None = None, image_size: float = 2.8) ->
             f"pred and true must have the same shape. Received: pred.shape={pred.shape}, "
             f"true.shape={true.shape}"
         )
-    image_size = _check_positive(image_size, "image_size")
+    image_size = _checks.check_positive_number("image_size", image_size)
     difference = color.rgb_to_lab(pred)[..., 1:] - color.rgb_to_lab(true)[..., 1:]
     error = np.hypot(difference[..., 0], difference[..., 1])
-    vmax = max(float(error.max()), 1.0) if vmax is None else _check_positive(vmax, "vmax")
+    vmax = (
+        max(float(error.max()), 1.0)
+        if vmax is None
+        else _checks.check_positive_number("vmax", vmax)
+    )
     aspect = pred.shape[0] / pred.shape[1]
     fig = _figure(3 * image_size + 0.8, image_size * aspect + 0.6)
     axes = fig.subplots(1, 3)
@@ -836,7 +834,7 @@ def training_curves(history, image_size: float = 3.6) -> Figure:
         >>> [ax.get_title() for ax in fig.axes]
         ['loss', 'mae']
     """
-    image_size = _check_positive(image_size, "image_size")
+    image_size = _checks.check_positive_number("image_size", image_size)
     values = _history_dict(history)
     epoch = values.pop("epoch", None)
     if not values:
@@ -1084,7 +1082,7 @@ def save_figure(fig: Figure, path: str | os.PathLike, dpi: int = _DPI) -> Path:
     """
     if not isinstance(fig, Figure):
         raise TypeError(f"fig must be a matplotlib Figure. Received: type(fig)={type(fig)}")
-    dpi = _check_positive(dpi, "dpi")
+    dpi = _checks.check_positive_number("dpi", dpi)
     path = Path(path)
     file_format = path.suffix[1:].lower()
     supported = fig.canvas.get_supported_filetypes()

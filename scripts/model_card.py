@@ -67,7 +67,7 @@ def learning_curve(runs: Path, recipe_name: str, val_paths: list[str], points: i
 
     recipe = recipes.get_recipe(recipe_name)
     root = runs / f"recipe-{recipe_name}"
-    num_train = len(recipes._source_paths(recipe.train_sources))
+    num_train = len(recipes.source_paths(recipe.train_sources))
     checkpoints = []
     seen = 0
     for index, stage in enumerate(recipe.stages):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import os
@@ -16,6 +17,7 @@ import pytest
 from PIL import Image
 
 from colorkit import data
+from colorkit.data import tf_pipeline
 
 # ----------------------------------------------------------------------------------------------
 # Helpers: small real-world-like files generated with Pillow
@@ -495,7 +497,7 @@ def test_download_refuses_unknown_and_unavailable(tmp_path):
 
 def test_download_verifies_and_extracts_bsds500(monkeypatch, tmp_path, fake_bsds):
     info = data.DATASETS["bsds500"]
-    fake = data.dataclasses.replace(info, url=_file_url(fake_bsds), sha256=_sha256(fake_bsds))
+    fake = dataclasses.replace(info, url=_file_url(fake_bsds), sha256=_sha256(fake_bsds))
     monkeypatch.setitem(data.DATASETS, "bsds500", fake)
     root = tmp_path / "root"
     folder = data.download_dataset("bsds500", root, progress=False)
@@ -506,14 +508,12 @@ def test_download_verifies_and_extracts_bsds500(monkeypatch, tmp_path, fake_bsds
     monkeypatch.setenv("COLORKIT_DATA", str(root))
     assert len(data.dataset_paths("bsds500", "train")) == 2
     # An existing copy is kept (no second download) unless overwrite=True.
-    monkeypatch.setitem(data.DATASETS, "bsds500", data.dataclasses.replace(fake, url="file:///x"))
+    monkeypatch.setitem(data.DATASETS, "bsds500", dataclasses.replace(fake, url="file:///x"))
     assert data.download_dataset("bsds500", root) == folder
 
 
 def test_download_rejects_a_checksum_mismatch(monkeypatch, tmp_path, fake_bsds):
-    fake = data.dataclasses.replace(
-        data.DATASETS["bsds500"], url=_file_url(fake_bsds), sha256="0" * 64
-    )
+    fake = dataclasses.replace(data.DATASETS["bsds500"], url=_file_url(fake_bsds), sha256="0" * 64)
     monkeypatch.setitem(data.DATASETS, "bsds500", fake)
     root = tmp_path / "root"
     with pytest.raises(ValueError, match="SHA-256 mismatch .* expected 0000"):
@@ -523,7 +523,7 @@ def test_download_rejects_a_checksum_mismatch(monkeypatch, tmp_path, fake_bsds):
 
 
 def test_download_without_pinned_hash_warns_with_digest(monkeypatch, tmp_path, fake_bsds):
-    fake = data.dataclasses.replace(data.DATASETS["bsds500"], url=_file_url(fake_bsds), sha256=None)
+    fake = dataclasses.replace(data.DATASETS["bsds500"], url=_file_url(fake_bsds), sha256=None)
     monkeypatch.setitem(data.DATASETS, "bsds500", fake)
     with pytest.warns(UserWarning, match=_sha256(fake_bsds)):
         data.download_dataset("bsds500", tmp_path / "root", progress=False)
@@ -541,7 +541,7 @@ def test_download_converts_cifar10_pickles_to_a_jpeg_tar(monkeypatch, tmp_path):
     archive = tmp_path / "cifar-10-python.tar.gz"
     with tarfile.open(archive, "w:gz") as tar:
         tar.add(source, arcname="cifar-10-batches-py")
-    fake = data.dataclasses.replace(
+    fake = dataclasses.replace(
         data.DATASETS["cifar10"], url=_file_url(archive), sha256=_sha256(archive)
     )
     monkeypatch.setitem(data.DATASETS, "cifar10", fake)
@@ -745,8 +745,8 @@ def test_tf_dataset_reads_archives_odd_files_and_caches(tmp_path, photo_tar):
         _save(tmp_path / "deep.png", Image.fromarray(np.full((20, 20), 30000, np.uint16))),
         f"{photo_tar}::train/cat/0001.jpg",
     ]
-    assert [data._tf_decodable(p) for p in odd] == [False] * 4
-    assert data._tf_decodable(_save(tmp_path / "plain.jpg", _photo()))
+    assert [tf_pipeline.tf_decodable(p) for p in odd] == [False] * 4
+    assert tf_pipeline.tf_decodable(_save(tmp_path / "plain.jpg", _photo()))
     for cache in (True, str(tmp_path / "cache")):
         dataset = data.make_tf_dataset(odd, image_size=12, batch_size=4, cache=cache, seed=1)
         first, second = _first_batch(dataset), _first_batch(dataset)

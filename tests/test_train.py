@@ -17,6 +17,7 @@ import pytest
 
 from colorkit import train as training
 from colorkit.models import saving
+from colorkit.train import loop
 
 TINY_UNET = {"base_filters": 4, "depth": 1}
 
@@ -287,7 +288,7 @@ def test_training_under_the_jax_backend(tmp_path, photos):
 
 def test_progress_modes(tmp_path):
     def progress(mode):
-        return training._progress(training.TrainConfig(run_dir=str(tmp_path), progress=mode), 0)
+        return loop._progress(training.TrainConfig(run_dir=str(tmp_path), progress=mode), 0)
 
     assert progress("keras") == (1, [])
     assert progress("none") == (0, [])

@@ -37,7 +37,7 @@ def tree_frames(tree_path) -> np.ndarray:
 def clip_with_audio(tmp_path) -> str:
     """A 1 s, 10 fps, 64x48 test-pattern clip with a 440 Hz sine audio track."""
     path = tmp_path / "sine.mp4"
-    command = [video._ffmpeg_exe(), "-y", "-nostdin", "-v", "error"]
+    command = [video.files.ffmpeg_exe(), "-y", "-nostdin", "-v", "error"]
     command += ["-f", "lavfi", "-i", "testsrc=size=64x48:rate=10:duration=1"]
     command += ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=22050:duration=1"]
     command += ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(path)]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import keras
 
-from colorkit import color
+from colorkit import _checks, color
 from colorkit.models import layers as ck_layers
 from colorkit.models import spec as ck_spec
 
@@ -73,9 +73,9 @@ def zhang(
         >>> model.name, tuple(model.output.shape)
         ('colorkit_zhang', (None, 8, 8, 313))
     """
-    width = ck_layers.validate_positive_float("width", width)
-    num_bins = ck_layers.validate_positive_int("num_bins", num_bins, minimum=2)
-    middle_stride = ck_layers.validate_positive_int("middle_stride", middle_stride)
+    width = _checks.check_positive_number("width", width)
+    num_bins = _checks.check_int("num_bins", num_bins, minimum=2)
+    middle_stride = _checks.check_int("middle_stride", middle_stride)
     if middle_stride not in (4, 8):
         raise ValueError(f"middle_stride must be 4 or 8. Received: middle_stride={middle_stride}")
     stride = zhang_stride(middle_stride)

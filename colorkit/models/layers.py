@@ -205,11 +205,6 @@ class AnnealedMeanDecode(keras.layers.Layer):
 # --------------------------------------------------------------------------------------------
 
 
-#: Builder argument checks (the one home is ``colorkit._checks``).
-validate_positive_int = _checks.check_int
-validate_positive_float = _checks.check_positive_number
-
-
 def validate_input_shape(input_shape, stride: int, channels: int = 1) -> tuple:
     """Check a builder's ``input_shape`` ``(H, W, channels)``; H, W are None or multiples of stride.
 

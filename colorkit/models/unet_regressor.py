@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import keras
 
+from colorkit import _checks
 from colorkit.models import layers as ck_layers
 from colorkit.models import spec as ck_spec
 
@@ -61,8 +62,8 @@ def unet(
         >>> model.name, tuple(model.output.shape)
         ('colorkit_unet', (None, 32, 32, 2))
     """
-    base_filters = ck_layers.validate_positive_int("base_filters", base_filters)
-    depth = ck_layers.validate_positive_int("depth", depth, maximum=6)
+    base_filters = _checks.check_int("base_filters", base_filters)
+    depth = _checks.check_int("depth", depth, maximum=6)
     if not isinstance(low_resolution, bool):
         raise TypeError(
             f"low_resolution must be a bool. Received: low_resolution={low_resolution!r}"

@@ -28,6 +28,7 @@ import os
 
 import keras
 
+from colorkit import _checks
 from colorkit.models import encoders
 from colorkit.models import layers as ck_layers
 from colorkit.models import spec as ck_spec
@@ -77,7 +78,7 @@ def vgg16_backbone(width: float = 1.0, weights: str | None = None) -> keras.Mode
     Returns:
         A ``keras.Model`` mapping float32 ``(B, H, W, 3)`` VGG-preprocessed images to features.
     """
-    width = ck_layers.validate_positive_float("width", width)
+    width = _checks.check_positive_number("width", width)
     if width == 1.0:
         return keras.applications.VGG16(
             include_top=False, weights=weights, input_shape=(None, None, 3)
@@ -153,8 +154,8 @@ def dahl(
         >>> model.name, tuple(model.output.shape)
         ('colorkit_dahl', (None, 32, 32, 2))
     """
-    width = ck_layers.validate_positive_float("width", width)
-    depth = ck_layers.validate_positive_int("depth", depth, maximum=len(TAP_LAYERS))
+    width = _checks.check_positive_number("width", width)
+    depth = _checks.check_int("depth", depth, maximum=len(TAP_LAYERS))
     for flag_name, flag in (
         ("trainable_backbone", trainable_backbone),
         ("low_resolution", low_resolution),
