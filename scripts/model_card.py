@@ -355,13 +355,16 @@ def predicted_distributions(model, image: np.ndarray):
 
 
 def region_masks(lab: np.ndarray, kind: str) -> np.ndarray:
-    """Cells of a photo that are hat (not a white backdrop), sky (blue, upper half) or grass."""
+    """Cells of a photo that are hat (the central half: the hats are centred on a backdrop),
+    sky (blue, upper half) or grass and foliage (green)."""
     lightness, a, b = lab[..., 0], lab[..., 1], lab[..., 2]
     chroma = np.hypot(a, b)
     hue = np.degrees(np.arctan2(b, a)) % 360
     rows = np.arange(lab.shape[0])[:, None] / max(lab.shape[0] - 1, 1)
     if kind == "hat":
-        return ~((lightness > 90) & (chroma < 6))
+        columns = np.arange(lab.shape[1])[None, :] / max(lab.shape[1] - 1, 1)
+        central = (np.abs(rows - 0.5) <= 0.25) & (np.abs(columns - 0.5) <= 0.25)
+        return np.broadcast_to(central, lightness.shape)
     if kind == "sky":
         return (hue >= 200) & (hue <= 290) & (chroma > 8) & (rows < 0.5)
     return (hue >= 95) & (hue <= 165) & (chroma > 10)  # grass and foliage
@@ -406,7 +409,7 @@ def hats(model, hat_paths, scene_paths, figure_path: Path) -> dict:
         columns = {
             "gray input": np.stack([square(color.desaturate(i)) for i, _ in shown]),
             "new default": np.stack([square(colorize(model, [i])[0]) for i, _ in shown]),
-            "entropy (black 0, yellow 8.3 bits)": np.stack([square(m) for m in entropy_maps]),
+            "entropy 0-8.3 bits": np.stack([square(m) for m in entropy_maps]),
             "truth": np.stack([square(i) for i, _ in shown]),
         }
         figure = viz.comparison_grid(columns, image_size=1.6)
@@ -872,8 +875,9 @@ def make_card(args) -> int:
         "## Hats: does the model know when it cannot know?",
         "",
         f"Predicted distributions of the new default (no hints) on {len(hat_paths)} photos of "
-        "`clothing/hat` (cells not on a white backdrop) and on sky (blue cells in the upper "
-        "half) and grass/foliage (green cells) of ImageNet-sample landscapes and BSDS500 val. "
+        "`clothing/hat` (the central half of each photo, where the hat is) and on sky (blue "
+        "cells in the upper half) and grass/foliage (green cells) of ImageNet-sample "
+        "landscapes and BSDS500 val. "
         "Entropy in bits (`metrics.distribution_entropy`; 8.3 = uniform over 313 bins), modes "
         "from `metrics.count_modes`.",
         "",
