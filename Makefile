@@ -60,7 +60,7 @@ explore: $(STAMP)
 
 # Regenerate docs/MODEL_CARD.md and its figures from the shipped weights (a script, no hand-typed numbers).
 model-card: $(STAMP)
-	$(BIN)/python scripts/model_card.py
+	$(BIN)/python scripts/model_card.py $(MODEL_CARD_ARGS)
 
 # The course kit (course/README.md): nbgrader student releases in build/course/release/, with the
 # solutions autograded to full marks and blank submissions to 0 (fails otherwise).

@@ -1,0 +1,87 @@
+"""The model card's scripts: scripts/compare_encoders.py and scripts/model_card.py."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from colorkit import metrics, recipes
+
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+
+
+def _script(name: str):
+    spec = importlib.util.spec_from_file_location(name, SCRIPTS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_pooled_parts_reproduce_pooled_rebalanced_auc(rng):
+    compare = _script("compare_encoders")
+    truths = [rng.random((12 + i, 9, 3), dtype=np.float32) for i in range(5)]
+    predictions = [
+        np.clip(t + rng.normal(0, 0.1, t.shape), 0, 1).astype(np.float32) for t in truths
+    ]
+    prior = recipes.pooled_prior(truths)
+    parts, weights = compare.pooled_parts(predictions, truths, prior)
+    pooled = metrics.pooled_scores(predictions, truths, prior)["rebalanced_auc_ab_pooled"]
+    assert parts.sum() / weights.sum() == pytest.approx(pooled, abs=1e-9)
+    # A resample (photos 0, 0, 3) is the pooled metric of that multiset, same prior.
+    picked = [0, 0, 3]
+    resampled = metrics.rebalanced_auc_ab(
+        np.concatenate([predictions[i].reshape(-1, 1, 3) for i in picked]),
+        np.concatenate([truths[i].reshape(-1, 1, 3) for i in picked]),
+        prior=prior,
+    )
+    assert parts[picked].sum() / weights[picked].sum() == pytest.approx(resampled, abs=1e-9)
+
+
+def test_paired_bootstrap_interval_contains_observed_difference(rng):
+    compare = _script("compare_encoders")
+    first = {"per_photo": rng.random(20), "parts": (rng.random(20), np.ones(20))}
+    second = {
+        "per_photo": first["per_photo"] + 0.1,
+        "parts": (first["parts"][0] + 0.1, np.ones(20)),
+    }
+    result = compare.paired_bootstrap(first, second, resamples=200)
+    for key in ("rebalanced_auc_ab", "rebalanced_auc_ab_pooled"):
+        assert result[key]["mean"] == pytest.approx(0.1)
+        assert result[key]["low"] == pytest.approx(0.1) and result[key]["high"] == pytest.approx(
+            0.1
+        )
+
+
+def test_model_card_missing_default_is_a_clear_error(tmp_path, capsys):
+    card = _script("model_card")
+    missing = tmp_path / "nothing.keras"
+    status = card.main(["--default", str(missing), "--output", str(tmp_path / "CARD.md")])
+    assert status == 2
+    assert f"the default model '{missing}'" in capsys.readouterr().err
+    assert not (tmp_path / "CARD.md").exists()
+
+
+def test_model_card_missing_given_input_is_a_clear_error(tmp_path, capsys):
+    card = _script("model_card")
+    status = card.main(
+        ["--summary", str(tmp_path / "summary.json"), "--output", str(tmp_path / "CARD.md")]
+    )
+    assert status == 2
+    assert "summary.json" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_compare_encoders_smoke(shared_data, tmp_path):
+    compare = _script("compare_encoders")
+    output = tmp_path / "comparison.json"
+    assert compare.main(["--smoke", "--work", str(tmp_path / "work"), "--output", str(output)]) == 0
+    result = json.loads(output.read_text())
+    assert result["experiment"] == "encoder-init" and result["smoke"]
+    assert set(result["rows"]) == {"random-init encoder", "trained encoder", "gray"}
+    (boot,) = result["paired_bootstrap"].values()
+    interval = boot["rebalanced_auc_ab_pooled"]
+    assert interval["low"] <= interval["mean"] <= interval["high"]
