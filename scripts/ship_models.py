@@ -1,0 +1,109 @@
+"""Ship the trained models into ``colorkit/weights/`` and rewrite ``manifest.json``.
+
+    python scripts/ship_models.py --guided-run runs/recipe-default --dahl-run runs/recipe-dahl-hed
+
+- ``default``: the guided colorizer (trained encoder + hint decoder) exported by
+  ``scripts/export_guided.py`` (decoding chosen on BSDS500 val) from ``<guided-run>/run``;
+- ``dahl``: Dahl's residual decoder on HED's trained VGG16, from ``<dahl-run>/stage_0/last.keras``
+  (exported without its optimizer state);
+- ``zhang-scratch``: colorkit 0.1's default, the Zhang classifier trained from random weights
+  (kept as the "before" of the course: the same file, renamed);
+- ``l2-baseline``: unchanged.
+
+Frozen trained encoders are not stored: ``FrozenEncoder`` rebuilds them from their installed
+packages when a model is loaded, so every file holds only what was trained.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import export_guided  # noqa: E402
+from export_pretrained import _cpu_model  # noqa: E402
+
+from colorkit import data, infer, models, recipes  # noqa: E402
+from colorkit.models import encoders  # noqa: E402
+
+WEIGHTS = export_guided.WEIGHTS
+MAX_BYTES = 20 * 1024 * 1024
+
+
+def _entry(path: Path, family: str, recipe_name: str, training: dict, decode: dict) -> dict:
+    model = infer.load_model(path)
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise SystemExit(f"{path} is {size / 2**20:.1f} MB, over the 20 MB limit")
+    return {
+        "file": path.name,
+        "family": family,
+        "recipe": recipes.get_recipe(recipe_name).to_dict(),
+        "trained_as": recipe_name,
+        "parameters": int(model.count_params()),
+        "bytes": size,
+        "sha256": data.file_sha256(path),
+        "training": training,
+        "hardware": f"{_cpu_model()}, {os.cpu_count()} cores, CPU only",
+        "decode": decode,
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--guided-run", type=Path, required=True)
+    parser.add_argument("--dahl-run", type=Path, required=True)
+    args = parser.parse_args(argv)
+    manifest = json.loads((WEIGHTS / "manifest.json").read_text())
+
+    if manifest["default"]["family"] == "zhang":  # 0.1's default becomes zhang-scratch
+        old = manifest.pop("default")
+        shutil.move(WEIGHTS / old["file"], WEIGHTS / "zhang_scratch.keras")
+        old.update(file="zhang_scratch.keras", trained_as="zhang-scratch")
+        old["recipe"] = recipes.get_recipe("zhang-scratch").to_dict()
+        manifest["zhang-scratch"] = old
+
+    export_guided.main(["--run", str(args.guided_run / "run")])
+    trials = json.loads((WEIGHTS / "guided_decoding_trials.json").read_text())
+    summary = json.loads((args.guided_run / "summary.json").read_text())
+    encoder = encoders.ENCODERS["resnet50_1by2"]
+    manifest["default"] = _entry(
+        WEIGHTS / "colorizer.keras",
+        "guided",
+        "default",
+        {
+            **summary,
+            "checkpoint": trials["checkpoint"],
+            "encoder": f"{encoder['package']}=={encoder['version']} ({encoder['licence']})",
+        },
+        {
+            "size": export_guided.WORKING_SIZE,
+            "temperature": trials["chosen"]["temperature"],
+            "saturation": trials["chosen"]["saturation"],
+        },
+    )
+
+    dahl_path = recipes.export_model(
+        args.dahl_run / "stage_0" / "last.keras", WEIGHTS / "dahl.keras"
+    )
+    epochs = len((args.dahl_run / "stage_0" / "log.csv").read_text().strip().splitlines()) - 1
+    timing = json.loads((args.dahl_run / "timing.json").read_text())
+    model = infer.load_model(dahl_path)
+    infer.recommend_settings(model, size=256)
+    model.save(dahl_path)
+    manifest["dahl"] = _entry(
+        dahl_path, "dahl", "dahl-hed", {"epochs": epochs, **timing}, {"size": 256}
+    )
+    print(models.model_spec(infer.load_model(WEIGHTS / "colorizer.keras")))
+    (WEIGHTS / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    print(f"wrote {WEIGHTS / 'manifest.json'}: {sorted(manifest)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
