@@ -43,6 +43,11 @@ import sys
 import warnings
 from pathlib import Path
 
+# The command line is a program, not a library: TensorFlow's log messages are not for its users.
+# Set before TensorFlow is first imported; an explicit TF_CPP_MIN_LOG_LEVEL in the environment
+# wins. (TensorFlow 2.21 still prints a few start-up lines of its own before absl logging starts.)
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
 import numpy as np
 from tqdm import auto
 
