@@ -47,6 +47,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -79,7 +80,9 @@ class UsageError(ValueError):
 
 
 def _error(command: str, message: str) -> None:
-    print(f"colorkit {command}: error: {message}", file=sys.stderr)
+    # Keras errors carry ANSI bold escapes and an "Arguments received by ..." trailer.
+    message = re.sub(r"\x1b\[[0-9;]*m", "", message).split("\n\nArguments received by")[0]
+    print(f"colorkit {command}: error: {message.strip()}", file=sys.stderr)
 
 
 def _json_dict(text: str) -> dict:
@@ -279,6 +282,11 @@ def _run_train(args) -> int:
     if args.resume:
         if run_dir_arg is None:
             raise UsageError("--resume needs --run-dir (the run to continue)")
+        if not Path(run_dir_arg).is_dir():
+            raise UsageError(
+                f"--resume: no run directory '{run_dir_arg}' (nothing to resume; check the "
+                "spelling, or leave out --resume to start a new run)"
+            )
         saved = Path(run_dir_arg) / "config.json"
         if saved.is_file():
             values.update(json.loads(saved.read_text()))

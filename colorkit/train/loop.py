@@ -10,6 +10,7 @@ checkpoints, CSV log, environment record and previews) is ``colorkit.train.run_f
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -26,8 +27,10 @@ from colorkit.train.run_folder import (
     load_latest_checkpoint,
     load_run,
     prepare_run_dir,
+    remove_unfinished_run,
     save_npy_atomic,
     save_preview_inputs,
+    seek_epoch,
     truncate_csv,
     write_json,
 )
@@ -433,6 +436,16 @@ def train(config: TrainConfig, resume: bool = False, callbacks: list | None = No
     if not isinstance(config, TrainConfig):
         raise TypeError(f"config must be a TrainConfig. Received: type={type(config).__name__}")
     run_dir = Path(config.run_dir).expanduser().resolve()
+    fresh = not os.path.lexists(run_dir)
+    try:
+        return _train(config, run_dir, resume, callbacks)
+    except BaseException:
+        if fresh:
+            remove_unfinished_run(run_dir)  # a run that failed before its first checkpoint
+        raise
+
+
+def _train(config: TrainConfig, run_dir: Path, resume: bool, callbacks: list | None):
     checkpoints = prepare_run_dir(run_dir, resume)
     log_path = run_dir / "log.csv"
 
@@ -476,6 +489,7 @@ def train(config: TrainConfig, resume: bool = False, callbacks: list | None = No
     train_data, val_data, steps = _make_datasets(
         config, train_paths, val_paths, family_info["space"], strategy
     )
+    train_data = seek_epoch(train_data, initial_epoch, steps)
     verbose, progress_callbacks = _progress(config, initial_epoch)
     callbacks = _make_callbacks(config, run_dir, state) + progress_callbacks + list(callbacks or [])
     return model.fit(

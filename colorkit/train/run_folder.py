@@ -31,6 +31,7 @@ import os
 import re
 import shutil
 import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -233,6 +234,51 @@ def prepare_run_dir(run_dir: Path, resume: bool) -> dict[int, Path]:
     return checkpoints
 
 
+def remove_unfinished_run(run_dir: Path) -> bool:
+    """Delete a run folder this call created when it failed before any checkpoint.
+
+    Only a folder holding nothing but what :func:`prepare_run_dir` and the set-up write
+    (no checkpoint) is removed, so a failed start (e.g. ``--image-size 33`` for a stride-32
+    model) leaves no half-made run behind and never touches a run that made progress.
+
+    Returns:
+        Whether the folder was removed.
+    """
+    if not run_dir.is_dir() or epoch_checkpoints(run_dir):
+        return False
+    shutil.rmtree(run_dir, ignore_errors=True)
+    return True
+
+
+def seek_epoch(train_data, epoch: int, steps_per_epoch: int | None):
+    """Position a training pipeline at ``epoch`` so a resumed run equals an uninterrupted one.
+
+    The data order and augmentation of epoch ``e`` are drawn from ``(seed, e)``: the NumPy
+    pipeline (``ColorPyDataset``) seeds them so directly; the tf.data pipeline reshuffles
+    from its seed on each pass, so a resumed run skips the passes (or, when repeated with
+    ``steps_per_epoch``, the batches) of the epochs already done, which costs reading them
+    once but no training.
+
+    Args:
+        train_data: The training pipeline (``ColorPyDataset`` or ``tf.data.Dataset``).
+        epoch: Epochs already completed (0 for a new run).
+        steps_per_epoch: Batches per epoch when the tf.data pipeline repeats, else None.
+
+    Returns:
+        The pipeline to train on.
+    """
+    if epoch <= 0:
+        return train_data
+    if hasattr(train_data, "set_epoch"):
+        train_data.set_epoch(epoch)
+        return train_data
+    if steps_per_epoch is not None:
+        return train_data.skip(epoch * steps_per_epoch)
+    for _ in range(epoch):  # each new iterator draws the next pass's shuffle and crops
+        iter(train_data)
+    return train_data
+
+
 def load_latest_checkpoint(run_dir: Path, checkpoints: dict[int, Path]):
     """``(model, epoch)`` of the latest loadable checkpoint, falling back one epoch at a time.
 
@@ -242,7 +288,7 @@ def load_latest_checkpoint(run_dir: Path, checkpoints: dict[int, Path]):
     for number in sorted(checkpoints, reverse=True):
         try:
             return load_checkpoint(checkpoints[number]), number
-        except (OSError, ValueError) as error:  # unreadable: fall back one epoch
+        except (OSError, ValueError, zipfile.BadZipFile) as error:  # unreadable: fall back
             warnings.warn(
                 f"Cannot load {checkpoints[number]} ({error}); trying an earlier one",
                 stacklevel=3,
