@@ -142,8 +142,12 @@ def _make_datasets(config, train_paths, val_paths, space, strategy):
             shuffle=True,
             cache=bool(config.cache),
             seed=config.seed,
-            repeat=steps is not None,
+            # One endless stream, epochs of `steps` batches: its position after e epochs is
+            # exact, so a resumed run skips to it (seek_epoch) and equals an uninterrupted one.
+            repeat=True,
         )
+        if steps is None:
+            steps = math.ceil(len(train_paths) / batch)
         val_data = data.make_tf_dataset(
             val_paths,
             image_size=config.image_size,

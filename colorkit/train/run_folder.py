@@ -254,15 +254,14 @@ def seek_epoch(train_data, epoch: int, steps_per_epoch: int | None):
     """Position a training pipeline at ``epoch`` so a resumed run equals an uninterrupted one.
 
     The data order and augmentation of epoch ``e`` are drawn from ``(seed, e)``: the NumPy
-    pipeline (``ColorPyDataset``) seeds them so directly; the tf.data pipeline reshuffles
-    from its seed on each pass, so a resumed run skips the passes (or, when repeated with
-    ``steps_per_epoch``, the batches) of the epochs already done, which costs reading them
-    once but no training.
+    pipeline (``ColorPyDataset``) seeds them so directly; the tf.data pipeline is one endless
+    seeded stream read ``steps_per_epoch`` batches per epoch, so a resumed run skips the
+    batches of the epochs already done (reading them once, no training).
 
     Args:
         train_data: The training pipeline (``ColorPyDataset`` or ``tf.data.Dataset``).
         epoch: Epochs already completed (0 for a new run).
-        steps_per_epoch: Batches per epoch when the tf.data pipeline repeats, else None.
+        steps_per_epoch: Batches per epoch (needed for a tf.data pipeline).
 
     Returns:
         The pipeline to train on.
@@ -272,11 +271,9 @@ def seek_epoch(train_data, epoch: int, steps_per_epoch: int | None):
     if hasattr(train_data, "set_epoch"):
         train_data.set_epoch(epoch)
         return train_data
-    if steps_per_epoch is not None:
-        return train_data.skip(epoch * steps_per_epoch)
-    for _ in range(epoch):  # each new iterator draws the next pass's shuffle and crops
-        iter(train_data)
-    return train_data
+    if steps_per_epoch is None:
+        raise ValueError("steps_per_epoch is needed to seek in a tf.data pipeline")
+    return train_data.skip(epoch * steps_per_epoch)
 
 
 def load_latest_checkpoint(run_dir: Path, checkpoints: dict[int, Path]):
