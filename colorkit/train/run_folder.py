@@ -276,6 +276,24 @@ def seek_epoch(train_data, epoch: int, steps_per_epoch: int | None):
     return train_data.skip(epoch * steps_per_epoch)
 
 
+def load_preview_array(path: Path) -> np.ndarray:
+    """A preview ``.npy`` of a run (no pickles); a corrupt one raises ``ValueError`` naming it.
+
+    Raises:
+        FileNotFoundError: If the file does not exist.
+        ValueError: If it is not a readable ``.npy`` array (truncated, corrupt, another file).
+    """
+    if not path.is_file():
+        raise FileNotFoundError(f"Preview file not found: '{path}'")
+    try:
+        return np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as error:
+        raise ValueError(
+            f"Cannot read the preview file '{path}': expected a NumPy .npy array "
+            f"({type(error).__name__}: {error})"
+        ) from error
+
+
 def load_latest_checkpoint(run_dir: Path, checkpoints: dict[int, Path]):
     """``(model, epoch)`` of the latest loadable checkpoint, falling back one epoch at a time.
 
@@ -372,15 +390,15 @@ class Run:
             raise ValueError(
                 f"No preview for epoch {epoch} in '{self.run_dir}'. Available: {self.snapshots()}"
             )
-        return np.load(path)
+        return load_preview_array(path)
 
     def ground_truth(self) -> np.ndarray:
         """uint8 ``(N, S, S, 3)``: the validation photos of the previews."""
-        return np.load(self.run_dir / "previews" / "ground_truth.npy")
+        return load_preview_array(self.run_dir / "previews" / "ground_truth.npy")
 
     def gray(self) -> np.ndarray:
         """uint8 ``(N, S, S, 3)``: their gray versions."""
-        return np.load(self.run_dir / "previews" / "gray.npy")
+        return load_preview_array(self.run_dir / "previews" / "gray.npy")
 
     def checkpoint(self, which: int | str = "best") -> Path:
         """Path of a checkpoint: "best", "last" or an epoch number.
