@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -355,3 +356,18 @@ def test_colorize_refuses_out_of_range_floats(tiny_model, value):
     image[0, 0, 0] = value
     with pytest.raises(ValueError):
         infer.colorize(image, tiny_model)
+
+
+def test_truncated_video_reports_frames_read_and_declared(tmp_path, model_path, capsys):
+    clip = tmp_path / "clip.mkv"  # Matroska declares its duration up front
+    rng = np.random.default_rng(0)
+    video.write_video(
+        clip, (rng.integers(0, 256, (16, 16, 3), dtype=np.uint8) for _ in range(40)), 10
+    )
+    payload = clip.read_bytes()
+    clip.write_bytes(payload[: len(payload) // 2])
+    output = tmp_path / "out.mp4"
+    command = ["colorize-video", str(clip), str(output), "--model", str(model_path)]
+    assert cli.main([*command, "--no-progress", "--method", "frame"]) == 0
+    err = capsys.readouterr().err
+    assert "clip.mkv" in err and re.search(r"read \d+ of 40 declared frames", err)
