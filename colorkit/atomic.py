@@ -30,6 +30,13 @@ def file_mode() -> int:
         >>> file_mode() & 0o600
         384
     """
+    try:  # Linux: read it without changing it (os.umask is process-wide, racy in threads)
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except OSError:
+        pass
     mask = os.umask(0o022)
     os.umask(mask)
     return 0o666 & ~mask
