@@ -234,6 +234,14 @@ def test_video_problems_are_named(tmp_path, capsys):
         video_files.probe_video(audio)
     code = cli.main(["colorize-video", str(audio), str(tmp_path / "o.mp4"), "--no-progress"])
     assert code == 1 and "no video stream" in capsys.readouterr().err
+    empty = tmp_path / "zero.mkv"
+    subprocess.run(
+        [ffmpeg, "-v", "error", "-f", "lavfi", "-i", "color=c=gray:s=16x16:r=5"]
+        + ["-frames:v", "0", str(empty)],
+        check=True,
+    )
+    with pytest.raises(ValueError, match=r"zero\.mkv.*no video stream"):
+        video_files.probe_video(empty)
 
 
 def test_same_failure_same_exit_code_for_colorize_and_colorize_video(tmp_path, model_path):

@@ -128,6 +128,11 @@ def probe_video(path: str | os.PathLike, count_frames: bool = True) -> VideoInfo
             f"Cannot read video file {path!r}: no video stream (expected a file with a video "
             "track; this one has none, e.g. audio only)"
         )
+    if video_line is None and "End of file" in stderr:
+        raise ValueError(
+            f"Cannot read video file {path!r}: no video stream (the file ends before any video "
+            "frame: empty, 0 frames, or truncated)"
+        )
     if completed.returncode != 0 or video_line is None:
         raise ValueError(
             f"Cannot read video file {path!r}: ffmpeg exit {completed.returncode}: "
