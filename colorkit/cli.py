@@ -31,7 +31,15 @@ is never overwritten. The output folder may not be an input folder or lie inside
 results would mix with, and on the next run be read as, inputs); a file whose output path
 would be one of the inputs is refused (and reported). Two inputs with the same stem get
 ``<stem>_<ext>.png`` for the later one. Existing outputs that are not inputs are replaced
-(atomically: temporary file, then ``os.replace``).
+(atomically: temporary file, then ``os.replace``) only with ``--overwrite``; without it
+they are skipped and counted ("skipped N existing output(s)"), so re-running a folder continues
+where it stopped. ``colorize-video`` likewise refuses an existing output without
+``--overwrite``.
+
+Failures (exit 1) are one line each naming the path and the cause: an unreadable or too large
+photo (over ``--max-pixels``, checked before decoding), a broken symbolic link or a link loop
+in an input folder (skipped, the batch goes on), an output that cannot be written (read-only
+file system, no permission, disk full, a folder at its path; no partial file is left).
 """
 
 from __future__ import annotations
@@ -39,6 +47,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -59,6 +68,7 @@ from colorkit import (
     infer,
     metrics,
     models,
+    outputs,
     pretrained,
     recipes,
     video,
@@ -75,7 +85,9 @@ class UsageError(ValueError):
 
 
 def _error(command: str, message: str) -> None:
-    print(f"colorkit {command}: error: {message}", file=sys.stderr)
+    # Keras errors carry ANSI bold escapes and an "Arguments received by ..." trailer.
+    message = re.sub(r"\x1b\[[0-9;]*m", "", message).split("\n\nArguments received by")[0]
+    print(f"colorkit {command}: error: {message.strip()}", file=sys.stderr)
 
 
 def _json_dict(text: str) -> dict:
@@ -198,6 +210,17 @@ def build_parser() -> argparse.ArgumentParser:
         '"#rrggbb"} in its pixels (default model: the shipped hint model)',
     )
     colorize.add_argument("--no-recursive", action="store_true", help="do not enter sub-folders")
+    colorize.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace existing outputs (default: skip them; a re-run continues where it stopped)",
+    )
+    colorize.add_argument(
+        "--max-pixels",
+        type=_positive_int,
+        default=None,
+        help=f"refuse larger photos (default {data.MAX_IMAGE_PIXELS:,} pixels)",
+    )
     colorize.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     evaluate = commands.add_parser("evaluate", help="metrics of a model against ground truth")
@@ -233,6 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
         f"{video.DEFAULT_TEMPORAL_WEIGHT} for smooth)",
     )
     clip.add_argument("--no-audio", action="store_true", help="do not carry the audio over")
+    clip.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     clip.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     model_list = commands.add_parser("models", help="table of models: parameters and FLOPs")
     model_list.add_argument("--image-size", type=_positive_int, default=128)
@@ -263,6 +287,11 @@ def _run_train(args) -> int:
     if args.resume:
         if run_dir_arg is None:
             raise UsageError("--resume needs --run-dir (the run to continue)")
+        if not Path(run_dir_arg).is_dir():
+            raise UsageError(
+                f"--resume: no run directory '{run_dir_arg}' (nothing to resume; check the "
+                "spelling, or leave out --resume to start a new run)"
+            )
         saved = Path(run_dir_arg) / "config.json"
         if saved.is_file():
             values.update(json.loads(saved.read_text()))
@@ -346,12 +375,12 @@ def plan_outputs(
         >>> [(i.name, o.name) for i, o in jobs], problems
         ([('a.jpg', 'a.png')], [])
     """
-    out = Path(output_dir).expanduser().resolve()
+    out = Path(os.path.realpath(Path(output_dir).expanduser()))
     candidates: list[tuple[Path, Path]] = []  # (input file, relative output folder)
     problems: list[tuple[str, str]] = []
     for text in inputs:
         path = Path(text).expanduser()
-        resolved = path.resolve()
+        resolved = Path(os.path.realpath(path))  # never raises, even for a link loop
         if resolved.is_dir():
             if resolved == out or (recursive and _is_within(out, resolved)):
                 raise UsageError(
@@ -365,19 +394,26 @@ def plan_outputs(
             if not files:
                 problems.append((str(path), "no image files in this folder"))
             for file in files:
-                file_path = Path(file).resolve()
-                candidates.append((file_path, file_path.parent.relative_to(resolved)))
+                entry = Path(file)  # under `resolved`, links not followed (yet)
+                reason = outputs.unreadable_entry_reason(entry)
+                if reason is not None:
+                    problems.append((file, reason))
+                    continue
+                candidates.append((entry, entry.parent.relative_to(resolved)))
         elif resolved.is_file():
-            candidates.append((resolved, Path()))
+            candidates.append((Path(os.path.abspath(path)), Path()))
         else:
-            problems.append((str(path), "no such file or folder"))
+            problems.append((str(path), outputs.unreadable_entry_reason(path) or "not a file"))
 
-    input_set = {path for path, _ in candidates}
+    input_set = {Path(os.path.realpath(path)) for path, _ in candidates}
     taken: set[Path] = set()
+    seen: set[Path] = set()
     jobs: list[tuple[Path, Path]] = []
     for source, relative in candidates:
-        if source in {job[0] for job in jobs}:
-            continue  # the same file given twice
+        real = Path(os.path.realpath(source))
+        if real in seen:
+            continue  # the same file given twice (or a link to one already planned)
+        seen.add(real)
         folder = out / relative
         target = folder / f"{source.stem}.png"
         if target in taken:
@@ -386,7 +422,7 @@ def plan_outputs(
             while target in taken:
                 target = folder / f"{source.stem}_{source.suffix.lstrip('.').lower()}_{number}.png"
                 number += 1
-        if target in input_set or target == source:
+        if Path(os.path.realpath(target)) in input_set or target == source:
             problems.append(
                 (str(source), f"refusing to overwrite an input with its output '{target}'")
             )
@@ -397,7 +433,9 @@ def plan_outputs(
 
 
 def _write_png_atomic(image, path: Path) -> None:
-    data.save_image(image, path, overwrite=True)  # atomic; inputs were excluded by plan_outputs
+    # Atomic; inputs were excluded by plan_outputs and existing outputs by split_existing
+    # (unless --overwrite).
+    data.save_image(image, path, overwrite=True)
 
 
 def _check_hint_usage(args) -> None:
@@ -438,6 +476,16 @@ def _run_colorize(args) -> int:
     jobs, problems = plan_outputs(args.inputs, args.output, recursive=not args.no_recursive)
     for path, reason in problems:
         _error("colorize", f"skipped {path}: {reason}")
+    jobs, existing = outputs.split_existing(jobs, overwrite=args.overwrite)
+    if existing:
+        print(
+            f"colorkit colorize: skipped {len(existing)} existing output(s) in "
+            f"{Path(args.output).resolve()} (pass --overwrite to replace them)",
+            file=sys.stderr,
+        )
+    if not jobs and existing and not problems:
+        print("colorkit colorize: nothing left to do: every output exists")
+        return 0
     if not jobs:
         _error("colorize", "nothing to colorize")
         return EXIT_FAILURE
@@ -445,15 +493,21 @@ def _run_colorize(args) -> int:
         model = _resolve_model(args.model, "colorize")
     else:
         model = _hint_model(args.model)
-    written, failed, clipped = 0, len(problems), 0
+    written, failed, clipped, told_color = 0, len(problems), 0, False
     bar = auto.tqdm(jobs, unit="image", disable=True if args.no_progress else None, file=sys.stderr)
     for source, target in bar:
         try:
-            image = data.read_image(source)
+            image = data.read_image(source, max_pixels=args.max_pixels)
         except (OSError, ValueError) as error:  # ImageReadError is a ValueError
             failed += 1
             bar.write(f"colorkit colorize: skipped {source}: {error}", file=sys.stderr)
             continue
+        if not told_color and not data.is_grayscale(image):
+            told_color = True
+            bar.write(
+                f"colorkit colorize: note: input has color; using its luminance ({source})",
+                file=sys.stderr,
+            )
         photo_hints = None if args.hints is None else _photo_hints(args.hints, image.shape[:2])
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", color.GamutWarning)
@@ -467,7 +521,15 @@ def _run_colorize(args) -> int:
                 hints=photo_hints,
             )
         clipped += any(issubclass(w.category, color.GamutWarning) for w in caught)
-        _write_png_atomic(result, target)
+        try:
+            _write_png_atomic(result, target)
+        except OSError as error:
+            failed += 1
+            bar.write(
+                f"colorkit colorize: error: {outputs.write_error_message(target, error)}",
+                file=sys.stderr,
+            )
+            continue
         written += 1
     bar.close()
     print(f"colorkit colorize: wrote {written} image(s) to {Path(args.output).resolve()}")
@@ -540,8 +602,15 @@ def _run_colorize_video(args) -> int:
         temporal_weight=args.temporal_weight,
         keep_audio=not args.no_audio,
         progress=not args.no_progress,
+        overwrite=args.overwrite,
     )
     print(report.summary())
+    if report.declared_frames is not None:
+        print(
+            f"colorkit colorize-video: warning: {args.input}: read {report.num_frames} of "
+            f"{report.declared_frames} declared frames (the file may be truncated)",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -582,6 +651,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except (FileNotFoundError, FileExistsError, ValueError, TypeError) as error:
         _error(args.command, str(error))
+        return EXIT_FAILURE
+    except OSError as error:  # output side: read-only, no permission, disk full, a folder...
+        _error(args.command, outputs.write_error_message(error.filename or "?", error))
         return EXIT_FAILURE
     except KeyboardInterrupt:
         _error(args.command, "interrupted")

@@ -43,6 +43,24 @@ RANGE_TOLERANCE = 1e-4
 DEFAULT_TEMPERATURE = _checks.DEFAULT_TEMPERATURE
 #: Working long side of the network in pixels, used when a model recommends none.
 DEFAULT_SIZE = 256
+#: Largest working long side in pixels: a larger ``size`` is lowered to it (a 4096 px canvas
+#: already needs several GB of activations for the U-Net).
+MAX_WORKING_SIZE = 4096
+
+
+def bounded_size(size: int, height: int, width: int) -> int:
+    """The working long side actually used for an ``(height, width)`` image.
+
+    ``size`` is lowered to the larger of the image's long side and :data:`DEFAULT_SIZE` (a
+    small photo is not blown up beyond the network's usual size), and to
+    :data:`MAX_WORKING_SIZE`, so memory is bounded by the image and a fixed maximum whatever
+    ``size`` is asked for.
+
+    Example:
+        >>> bounded_size(50000, 3, 3), bounded_size(512, 1000, 800), bounded_size(10**6, 9000, 10)
+        (256, 512, 4096)
+    """
+    return max(1, min(int(size), max(height, width, DEFAULT_SIZE), MAX_WORKING_SIZE))
 
 
 # --------------------------------------------------------------------------------------------
@@ -526,7 +544,8 @@ class WorkingInput:
 def working_input(lightness: np.ndarray, size: int, model) -> WorkingInput:
     """Resize one full-resolution lightness to the model's working size and pad it.
 
-    The long side becomes ``size`` rounded to the model's stride (aspect kept) and the result
+    The long side becomes ``size`` (bounded by :func:`bounded_size`) rounded to the model's
+    stride (aspect kept) and the result
     is reflect-padded to a multiple of the stride; a model with a fixed input size gets the
     image fitted inside that size.
 
@@ -547,7 +566,7 @@ def working_input(lightness: np.ndarray, size: int, model) -> WorkingInput:
         work_w = max(1, min(fixed[1], int(round(width * scale))))
         canvas = fixed
     else:
-        work_h, work_w = working_shape(height, width, int(size), stride)
+        work_h, work_w = working_shape(height, width, bounded_size(size, height, width), stride)
         canvas = (-(-work_h // stride) * stride, -(-work_w // stride) * stride)
     small = np.clip(resize_channels(lightness, work_h, work_w), 0.0, 1.0)
     return WorkingInput(_pad_to(small, *canvas), (work_h, work_w))

@@ -522,10 +522,38 @@ def test_download_rejects_a_checksum_mismatch(monkeypatch, tmp_path, fake_bsds):
     assert not list((root / ".downloads").iterdir())
 
 
-def test_download_without_pinned_hash_warns_with_digest(monkeypatch, tmp_path, fake_bsds):
+def test_download_without_pinned_hash_is_refused_before_fetching(monkeypatch, tmp_path, fake_bsds):
     fake = dataclasses.replace(data.DATASETS["bsds500"], url=_file_url(fake_bsds), sha256=None)
     monkeypatch.setitem(data.DATASETS, "bsds500", fake)
-    with pytest.warns(UserWarning, match=_sha256(fake_bsds)):
+    root = tmp_path / "root"
+    with pytest.raises(ValueError, match="Refusing to download 'bsds500'.*no SHA-256.*sha256="):
+        data.download_dataset("bsds500", root, progress=False)
+    assert not root.exists()  # nothing fetched, nothing unpacked
+    # A hash the user trusts makes it verifiable: right -> unpacked, wrong -> refused.
+    with pytest.raises(ValueError, match="SHA-256 mismatch"):
+        data.download_dataset("bsds500", root, progress=False, sha256="1" * 64)
+    assert not (root / "bsds500").exists()
+    folder = data.download_dataset("bsds500", root, progress=False, sha256=_sha256(fake_bsds))
+    assert len(list((folder / "train").iterdir())) == 2
+
+
+def test_every_registered_download_is_pinned_https_or_needs_a_hash():
+    for info in data.DATASETS.values():
+        if info.url is None:
+            continue
+        assert info.url.startswith("https://"), info.url
+        if info.sha256 is not None:
+            assert len(info.sha256) == 64 and int(info.sha256, 16) >= 0
+    with pytest.raises(ValueError, match="64 hex digits"):
+        data.download_dataset("bsds500", "/nonexistent-root", sha256="abc")
+
+
+def test_plain_http_download_is_refused(monkeypatch, tmp_path):
+    fake = dataclasses.replace(
+        data.DATASETS["bsds500"], url="http://example.invalid/x.tgz", sha256="0" * 64
+    )
+    monkeypatch.setitem(data.DATASETS, "bsds500", fake)
+    with pytest.raises(ValueError, match="expected https"):
         data.download_dataset("bsds500", tmp_path / "root", progress=False)
 
 

@@ -10,8 +10,10 @@ import subprocess
 import sys
 import textwrap
 import time
+import zipfile
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 
@@ -295,3 +297,74 @@ def test_progress_modes(tmp_path):
     verbose, callbacks = progress("tqdm")
     assert verbose == 0 and len(callbacks) == 1
     assert progress("auto")[0] in (1, 2)  # not a notebook: Keras' bar or one line per epoch
+
+
+class _StopAfter(keras.callbacks.Callback):
+    """Raise KeyboardInterrupt at the end of an epoch, as a killed run would stop."""
+
+    def __init__(self, epoch: int):
+        super().__init__()
+        self.stop_epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch + 1 == self.stop_epoch:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("backend", ["numpy", "tf"])
+def test_resumed_run_equals_an_uninterrupted_one(tmp_path, photos, backend):
+    def config(name):
+        return tiny_config(
+            tmp_path / name, photos, epochs=3, data_backend=backend, preview_images=0, seed=7
+        )
+
+    training.train(config("whole"))
+    with pytest.raises(KeyboardInterrupt):
+        training.train(config("resumed"), callbacks=[_StopAfter(2)])  # killed after epoch 2
+    assert _csv_epochs(tmp_path / "resumed") == [0, 1]
+    training.train(config("resumed"), resume=True)
+
+    def losses(name):
+        with open(tmp_path / name / "log.csv", newline="") as stream:
+            return [float(row["loss"]) for row in csv.DictReader(stream)]
+
+    np.testing.assert_allclose(losses("resumed"), losses("whole"), rtol=1e-5)
+    whole = saving.load_file(tmp_path / "whole" / "checkpoints" / "epoch_003.keras")
+    resumed = saving.load_file(tmp_path / "resumed" / "checkpoints" / "epoch_003.keras")
+    for a, b in zip(whole.get_weights(), resumed.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_corrupt_last_checkpoint_falls_back_naming_the_cause(tmp_path):
+    from colorkit import models
+    from colorkit.train import run_folder
+
+    model = models.build_model("unet", **TINY_UNET)
+    model.compile(optimizer="adam", loss="mse")
+    good, bad = tmp_path / "epoch_001.keras", tmp_path / "epoch_002.keras"
+    model.save(good)
+    payload = bytearray(good.read_bytes())
+    with zipfile.ZipFile(good) as archive:
+        member = max(archive.infolist(), key=lambda info: info.compress_size)
+    offset = member.header_offset + 30 + len(member.filename.encode()) + len(member.extra)
+    payload[offset + member.compress_size // 2] ^= 0xFF  # a valid zip, one bad member
+    bad.write_bytes(bytes(payload))
+    with pytest.warns(UserWarning, match=r"epoch_002\.keras.*CRC-32"):
+        loaded, epoch = run_folder.load_latest_checkpoint(tmp_path, {1: good, 2: bad})
+    assert epoch == 1 and loaded is not None
+    truncated = tmp_path / "epoch_003.keras"
+    truncated.write_bytes(good.read_bytes()[:500])
+    with pytest.warns(UserWarning, match=r"epoch_003\.keras.*not a Keras file"):
+        run_folder.load_latest_checkpoint(tmp_path, {1: good, 3: truncated})
+
+
+def test_failed_start_leaves_no_run_folder_and_resume_needs_an_existing_run(tmp_path, photos):
+    from colorkit import cli
+
+    run_dir = tmp_path / "bad"
+    with pytest.raises(ValueError, match="multiples of the model's stride"):
+        training.train(tiny_config(run_dir, photos, image_size=33, model_kwargs={}))
+    assert not run_dir.exists()
+    code = cli.main(["train", "--resume", "--run-dir", str(tmp_path / "typo"), "--epochs", "1"])
+    assert code == 2
+    assert not (tmp_path / "typo").exists()

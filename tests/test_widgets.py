@@ -513,3 +513,13 @@ def test_hint_explorer_refuses_a_model_without_hints():
 
     with pytest.raises(ValueError, match="hint model"):
         widgets.HintExplorer(np.zeros((8, 8, 3), np.float32), models.build_model("unet", depth=1))
+
+
+def test_epoch_explorer_names_a_corrupt_preview_file(fake_run):
+    corrupt = fake_run / "previews" / "epoch_001.npy"
+    corrupt.write_bytes(b"\x93NUMPY garbage, not an array")
+    explorer = widgets.EpochExplorer(fake_run, epoch=2)
+    explorer.controls["epoch"].value = 1  # the status line shows the error
+    assert "epoch_001.npy" in explorer.error and "expected a NumPy .npy array" in explorer.error
+    with pytest.raises(ValueError, match=r"epoch_001\.npy"):
+        explorer.update()

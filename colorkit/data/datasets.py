@@ -17,6 +17,7 @@ import io
 import math
 import os
 import pickle
+import re
 import shutil
 import statistics
 import tarfile
@@ -339,8 +340,9 @@ class DatasetInfo:
         description: one line.
         licence: the licence as published.
         url: public download URL, or None when there is none.
-        sha256: expected SHA-256 of the download, or None when unpinned (a warning gives the
-            digest that was downloaded).
+        sha256: expected SHA-256 of the download, or None when not pinned yet: then
+            :func:`download_dataset` refuses to download unless given a trusted
+            ``sha256=`` (nothing unverified is ever unpacked).
         folder: the dataset's folder under the data root (``<root>/<folder>``).
         archive: an uncompressed tar inside ``folder`` holding the images, or None.
         splits: ``{split: sub-folder}`` (or ``{split: member prefix}`` for an archive); empty
@@ -371,8 +373,12 @@ DATASETS: dict[str, DatasetInfo] = {
         name="bsds500",
         description="Berkeley Segmentation Dataset 500: 200/100/200 photos, 481x321",
         licence="non-commercial research and education (as published by UC Berkeley)",
+        # https (the EECS site serves it; the old http:// address redirected there). The
+        # SHA-256 is not pinned: it could not be computed when this entry was written (no
+        # network), so download_dataset("bsds500") needs sha256= from a trusted source.
         url=(
-            "http://www.eecs.berkeley.edu/Research/Projects/CS/vision/grouping/BSR/BSR_bsds500.tgz"
+            "https://www2.eecs.berkeley.edu/Research/Projects/CS/vision/grouping/BSR/"
+            "BSR_bsds500.tgz"
         ),
         folder="bsds500",
         splits={"train": "train", "val": "val", "test": "test"},
@@ -712,8 +718,10 @@ def dataset_card(source_or_name: Any, check: bool = True, progress: bool = True)
 def _download(url: str, destination: Path, progress: bool) -> str:
     """Streams ``url`` to ``destination``; returns the SHA-256 hex digest."""
     scheme = urllib.parse.urlparse(url).scheme
-    if scheme not in ("http", "https", "file"):
-        raise ValueError(f"Unsupported URL scheme {scheme!r}. Received: url={url!r}")
+    if scheme not in ("https", "file"):
+        raise ValueError(
+            f"Unsupported URL scheme {scheme!r}: expected https (or file). Received: url={url!r}"
+        )
     digest = hashlib.sha256()
     request = urllib.request.Request(url, headers={"User-Agent": "colorkit"})
     with urllib.request.urlopen(request, timeout=60) as response, open(destination, "wb") as file:
@@ -781,14 +789,41 @@ def _extract_cifar10(archive: Path, destination: Path) -> None:
 _EXTRACTORS = {"bsds500": _extract_bsds500, "cifar10-python": _extract_cifar10}
 
 
+def _expected_sha256(info: DatasetInfo, given: str | None) -> str:
+    """The SHA-256 a download must have: the registry's pin, or ``given`` (checked first)."""
+    if given is not None:
+        if not isinstance(given, str) or not re.fullmatch(r"[0-9a-fA-F]{64}", given):
+            raise ValueError(f"sha256 must be 64 hex digits. Received: sha256={given!r}")
+        given = given.lower()
+        if info.sha256 is not None and given != info.sha256.lower():
+            raise ValueError(
+                f"sha256 differs from the registry's pin for {info.name!r} "
+                f"({info.sha256}). Received: sha256={given!r}"
+            )
+        return given
+    if info.sha256 is None:
+        raise ValueError(
+            f"Refusing to download {info.name!r}: the registry pins no SHA-256 for {info.url}, "
+            "so the download could not be verified. Pass sha256='<64 hex digits>' from a "
+            "source you trust, or put the photos under the data root yourself. "
+            f"Received: name={info.name!r}"
+        )
+    return info.sha256.lower()
+
+
 def download_dataset(
-    name: str, root: str | os.PathLike | None = None, overwrite: bool = False, progress: bool = True
+    name: str,
+    root: str | os.PathLike | None = None,
+    overwrite: bool = False,
+    progress: bool = True,
+    sha256: str | None = None,
 ) -> Path:
     """Downloads a dataset from its public URL, verifies it and unpacks it under ``root``.
 
     Only ever called explicitly (never on import, never in tests). The download is streamed to
     ``<root>/.downloads/``, its SHA-256 checked against the registry (a mismatch deletes it and
-    raises), then unpacked into ``<root>/<folder>`` (BSDS500: the ``train``, ``val`` and
+    raises; a dataset whose SHA-256 is not pinned is not downloaded at all unless ``sha256``
+    gives one), then unpacked into ``<root>/<folder>`` (BSDS500: the ``train``, ``val`` and
     ``test`` photos of the Berkeley BSR tarball; CIFAR-10: the python pickles converted to
     ``train.tar`` of JPEGs). Afterwards set ``COLORKIT_DATA=root`` (or use ``<repo>/data``).
 
@@ -797,13 +832,16 @@ def download_dataset(
         root: the data root; default ``<repo>/data``.
         overwrite: replace an existing copy; otherwise an existing copy is returned as is.
         progress: show a download progress bar (only when stderr is a terminal).
+        sha256: the expected SHA-256 (64 hex digits) from a source you trust; required for a
+            dataset the registry does not pin, and must equal the pin of one it does.
 
     Returns:
         Path of the dataset's folder.
 
     Raises:
         ValueError: unknown name, a dataset without a public download (``imagenet-sample``,
-            ``samples``), or a SHA-256 mismatch.
+            ``samples``), no pinned SHA-256 and no ``sha256`` given, or a SHA-256 mismatch
+            (the download is deleted, nothing is unpacked).
     """
     info = _dataset_info(name)
     if name == "samples":
@@ -817,6 +855,7 @@ def download_dataset(
             f"image-net.org after accepting its terms. Put the photos in <root>/{info.folder}/ "
             f"yourself and set {_ENV_DATA}=<root>. Received: name={name!r}"
         )
+    expected = _expected_sha256(info, sha256)
     root = Path(root) if root is not None else _REPO_ROOT / "data"
     destination = root / info.folder
     if destination.exists() and any(destination.iterdir()) and not overwrite:
@@ -831,17 +870,10 @@ def download_dataset(
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
-    if info.sha256 is None:
-        warnings.warn(
-            f"{name}: no pinned SHA-256 in the registry; downloaded {info.url} with SHA-256 "
-            f"{digest} (compare with a trusted source).",
-            UserWarning,
-            stacklevel=2,
-        )
-    elif digest != info.sha256.lower():
+    if digest != expected:
         partial.unlink(missing_ok=True)
         raise ValueError(
-            f"SHA-256 mismatch for {info.url}: expected {info.sha256}, got {digest}. The download "
+            f"SHA-256 mismatch for {info.url}: expected {expected}, got {digest}. The download "
             f"was deleted."
         )
     partial.replace(archive)

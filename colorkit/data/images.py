@@ -63,6 +63,12 @@ _SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
 _ALPHA_MODES = ("LA", "La", "PA", "RGBA", "RGBa")
 
 
+#: Largest photo (width x height, in pixels) that :func:`read_image` decodes by default: 80
+#: megapixels, about 1 GB as float32 RGB. Larger files are refused from their header, before
+#: decoding (``read_image(..., max_pixels=...)``, ``colorkit colorize --max-pixels``).
+MAX_IMAGE_PIXELS = 80_000_000
+
+
 class ImageReadError(ValueError):
     """A file exists but cannot be decoded as an image (corrupt, truncated or not an image)."""
 
@@ -150,15 +156,21 @@ def has_image_extension(name: str) -> bool:
 
 
 def open_image(
-    path: str, draft_size: int | None = None, sizes: list | None = None
+    path: str,
+    draft_size: int | None = None,
+    sizes: list | None = None,
+    max_pixels: int | None = None,
 ) -> Image.Image | np.ndarray:
     """Decodes ``path`` into an 8-bit RGB PIL image, or a float32 array for 16-bit images.
 
     Applies the EXIF orientation, composites transparency on white and replicates grayscale.
     With ``draft_size``, JPEGs are decoded at a reduced scale whose short side is still at least
     ``draft_size`` (DCT scaling: several times faster for large photos). With ``sizes``, the
-    full-resolution upright ``(height, width)`` is appended to it.
+    full-resolution upright ``(height, width)`` is appended to it. A file with more than
+    ``max_pixels`` pixels (default :data:`MAX_IMAGE_PIXELS`) is refused from its header, before
+    decoding.
     """
+    max_pixels = MAX_IMAGE_PIXELS if max_pixels is None else max_pixels
     archive, member = split_reference(path)
     if member is None and not os.path.isfile(path):
         if os.path.isdir(path):
@@ -167,6 +179,12 @@ def open_image(
     source = io.BytesIO(read_bytes(path)) if member is not None else path
     try:
         with Image.open(source) as image:
+            if image.width * image.height > max_pixels:
+                raise ImageReadError(
+                    f"it has {image.width}x{image.height} = {image.width * image.height:,} "
+                    f"pixels, above the limit of {max_pixels:,} (raise it with max_pixels= or "
+                    "--max-pixels if you have the memory)"
+                )
             if sizes is not None:
                 width, height = image.size
                 if image.getexif().get(0x0112, 1) in (5, 6, 7, 8):  # rotated by 90 degrees
@@ -210,8 +228,16 @@ def _convert_mode(image: Image.Image) -> Image.Image | np.ndarray:
         return np.repeat(values[..., None], 3, axis=-1)
     if mode == "F":
         values = np.asarray(image, dtype=np.float32)
+        if np.isnan(values).any():
+            raise ImageReadError(
+                f"floating-point pixel values contain NaN ({int(np.isnan(values).sum())} "
+                "pixels); expected numbers in [0, 1]"
+            )
         if not np.isfinite(values).all() or values.min() < 0 or values.max() > 1:
-            raise ImageReadError("floating-point pixel values outside [0, 1]")
+            raise ImageReadError(
+                "floating-point pixel values outside [0, 1] "
+                f"(min {values.min()}, max {values.max()}); expected numbers in [0, 1]"
+            )
         return np.repeat(values[..., None], 3, axis=-1)
     raise ImageReadError(f"unsupported image mode {mode!r}")
 
@@ -244,7 +270,7 @@ def to_uint8_array(path: str, short_side: int) -> np.ndarray:
     return np.asarray(to_uint8(open_image(path, draft_size=short_side)), dtype=np.uint8)
 
 
-def read_image(path: str | os.PathLike) -> np.ndarray:
+def read_image(path: str | os.PathLike, max_pixels: int | None = None) -> np.ndarray:
     """Reads a photo as gamma-encoded sRGB.
 
     Handles the EXIF orientation, palette images, transparency (LA, RGBA, palette with
@@ -254,6 +280,8 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     Args:
         path: a file path, or ``"archive.tar::member/name.jpg"`` for a member of an uncompressed
             tar archive.
+        max_pixels: refuse files with more pixels than this, from the header, before decoding
+            (default :data:`MAX_IMAGE_PIXELS`, 80 megapixels).
 
     Returns:
         float32 array of shape ``(H, W, 3)`` in ``[0, 1]``, upright.
@@ -261,7 +289,8 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     Raises:
         FileNotFoundError: the file (or archive, or archive member) does not exist.
         ImageReadError: the file cannot be decoded (corrupt, truncated, not an image); the
-            message names the file and the cause. A subclass of ``ValueError``.
+            message names the file and the cause (a photo above ``max_pixels`` gives its size
+            and the limit). A subclass of ``ValueError``.
         TypeError: ``path`` is not a str or os.PathLike.
 
     Example:
@@ -275,7 +304,9 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     """
     if not isinstance(path, str | os.PathLike):
         raise TypeError(f"path must be a str or os.PathLike. Received: path={path!r}")
-    image = open_image(os.fspath(path))
+    if max_pixels is not None:
+        max_pixels = _checks.check_int("max_pixels", max_pixels)
+    image = open_image(os.fspath(path), max_pixels=max_pixels)
     if isinstance(image, np.ndarray):
         return np.ascontiguousarray(image, dtype=np.float32)
     return np.asarray(image, dtype=np.float32) / np.float32(255.0)

@@ -162,6 +162,11 @@ class ColorPyDataset(keras.utils.PyDataset):
         crops = np.stack([self._crop(int(i), rng) for i in indices])
         return encode_batch(crops.astype(np.float32) / np.float32(255.0), self.space)
 
+    def set_epoch(self, epoch: int) -> None:
+        """Go to ``epoch`` (its order and crops come from ``(seed, epoch)``), e.g. to resume."""
+        self.epoch = _checks.check_int("epoch", epoch, minimum=0)
+        self._order = self._permutation()
+
     def on_epoch_end(self) -> None:
         """Advances the epoch counter and reshuffles with ``seed + epoch``."""
         self.epoch += 1

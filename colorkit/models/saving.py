@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import zipfile
 from pathlib import Path
 
 import keras
@@ -24,6 +25,9 @@ def load_file(path: str | os.PathLike, compile: bool = False) -> keras.Model:
 
     Raises:
         FileNotFoundError: If the file does not exist (the message names the path).
+        ValueError: If the file is not a Keras file (not a zip archive: truncated, or another
+            kind of file) or a member is corrupt (fails its CRC check); the message names
+            the path and the cause.
 
     Example:
         >>> load_file("/nonexistent/model.keras")
@@ -34,4 +38,29 @@ def load_file(path: str | os.PathLike, compile: bool = False) -> keras.Model:
     path = Path(path).expanduser()
     if not path.is_file():
         raise FileNotFoundError(f"Model file not found: '{path}'")
+    check_keras_archive(path)
     return keras.saving.load_model(path, compile=compile)
+
+
+def check_keras_archive(path: str | os.PathLike) -> None:
+    """Raise ``ValueError`` (naming the file and the cause) unless ``path`` is a sound zip.
+
+    A ``.keras`` file is a zip archive; Keras reports a truncated or foreign file as "File
+    not found" and a corrupt member as ``BadZipFile``, which hides the real cause.
+    """
+    if not zipfile.is_zipfile(path):
+        raise ValueError(
+            f"'{path}' is not a Keras file: expected a .keras zip archive (it may be truncated, "
+            "or another kind of file)"
+        )
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad_member = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        raise ValueError(
+            f"'{path}' is a corrupt Keras file ({type(error).__name__}: {error})"
+        ) from error
+    if bad_member is not None:
+        raise ValueError(
+            f"'{path}' is a corrupt Keras file: member {bad_member!r} fails its CRC-32 check"
+        )

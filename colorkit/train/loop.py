@@ -10,6 +10,7 @@ checkpoints, CSV log, environment record and previews) is ``colorkit.train.run_f
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -26,8 +27,10 @@ from colorkit.train.run_folder import (
     load_latest_checkpoint,
     load_run,
     prepare_run_dir,
+    remove_unfinished_run,
     save_npy_atomic,
     save_preview_inputs,
+    seek_epoch,
     truncate_csv,
     write_json,
 )
@@ -139,8 +142,12 @@ def _make_datasets(config, train_paths, val_paths, space, strategy):
             shuffle=True,
             cache=bool(config.cache),
             seed=config.seed,
-            repeat=steps is not None,
+            # One endless stream, epochs of `steps` batches: its position after e epochs is
+            # exact, so a resumed run skips to it (seek_epoch) and equals an uninterrupted one.
+            repeat=True,
         )
+        if steps is None:
+            steps = math.ceil(len(train_paths) / batch)
         val_data = data.make_tf_dataset(
             val_paths,
             image_size=config.image_size,
@@ -433,6 +440,16 @@ def train(config: TrainConfig, resume: bool = False, callbacks: list | None = No
     if not isinstance(config, TrainConfig):
         raise TypeError(f"config must be a TrainConfig. Received: type={type(config).__name__}")
     run_dir = Path(config.run_dir).expanduser().resolve()
+    fresh = not os.path.lexists(run_dir)
+    try:
+        return _train(config, run_dir, resume, callbacks)
+    except BaseException:
+        if fresh:
+            remove_unfinished_run(run_dir)  # a run that failed before its first checkpoint
+        raise
+
+
+def _train(config: TrainConfig, run_dir: Path, resume: bool, callbacks: list | None):
     checkpoints = prepare_run_dir(run_dir, resume)
     log_path = run_dir / "log.csv"
 
@@ -476,6 +493,7 @@ def train(config: TrainConfig, resume: bool = False, callbacks: list | None = No
     train_data, val_data, steps = _make_datasets(
         config, train_paths, val_paths, family_info["space"], strategy
     )
+    train_data = seek_epoch(train_data, initial_epoch, steps)
     verbose, progress_callbacks = _progress(config, initial_epoch)
     callbacks = _make_callbacks(config, run_dir, state) + progress_callbacks + list(callbacks or [])
     return model.fit(

@@ -31,6 +31,7 @@ import os
 import re
 import shutil
 import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -233,6 +234,66 @@ def prepare_run_dir(run_dir: Path, resume: bool) -> dict[int, Path]:
     return checkpoints
 
 
+def remove_unfinished_run(run_dir: Path) -> bool:
+    """Delete a run folder this call created when it failed before any checkpoint.
+
+    Only a folder holding nothing but what :func:`prepare_run_dir` and the set-up write
+    (no checkpoint) is removed, so a failed start (e.g. ``--image-size 33`` for a stride-32
+    model) leaves no half-made run behind and never touches a run that made progress.
+
+    Returns:
+        Whether the folder was removed.
+    """
+    if not run_dir.is_dir() or epoch_checkpoints(run_dir):
+        return False
+    shutil.rmtree(run_dir, ignore_errors=True)
+    return True
+
+
+def seek_epoch(train_data, epoch: int, steps_per_epoch: int | None):
+    """Position a training pipeline at ``epoch`` so a resumed run equals an uninterrupted one.
+
+    The data order and augmentation of epoch ``e`` are drawn from ``(seed, e)``: the NumPy
+    pipeline (``ColorPyDataset``) seeds them so directly; the tf.data pipeline is one endless
+    seeded stream read ``steps_per_epoch`` batches per epoch, so a resumed run skips the
+    batches of the epochs already done (reading them once, no training).
+
+    Args:
+        train_data: The training pipeline (``ColorPyDataset`` or ``tf.data.Dataset``).
+        epoch: Epochs already completed (0 for a new run).
+        steps_per_epoch: Batches per epoch (needed for a tf.data pipeline).
+
+    Returns:
+        The pipeline to train on.
+    """
+    if epoch <= 0:
+        return train_data
+    if hasattr(train_data, "set_epoch"):
+        train_data.set_epoch(epoch)
+        return train_data
+    if steps_per_epoch is None:
+        raise ValueError("steps_per_epoch is needed to seek in a tf.data pipeline")
+    return train_data.skip(epoch * steps_per_epoch)
+
+
+def load_preview_array(path: Path) -> np.ndarray:
+    """A preview ``.npy`` of a run (no pickles); a corrupt one raises ``ValueError`` naming it.
+
+    Raises:
+        FileNotFoundError: If the file does not exist.
+        ValueError: If it is not a readable ``.npy`` array (truncated, corrupt, another file).
+    """
+    if not path.is_file():
+        raise FileNotFoundError(f"Preview file not found: '{path}'")
+    try:
+        return np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as error:
+        raise ValueError(
+            f"Cannot read the preview file '{path}': expected a NumPy .npy array "
+            f"({type(error).__name__}: {error})"
+        ) from error
+
+
 def load_latest_checkpoint(run_dir: Path, checkpoints: dict[int, Path]):
     """``(model, epoch)`` of the latest loadable checkpoint, falling back one epoch at a time.
 
@@ -242,7 +303,7 @@ def load_latest_checkpoint(run_dir: Path, checkpoints: dict[int, Path]):
     for number in sorted(checkpoints, reverse=True):
         try:
             return load_checkpoint(checkpoints[number]), number
-        except (OSError, ValueError) as error:  # unreadable: fall back one epoch
+        except (OSError, ValueError, zipfile.BadZipFile) as error:  # unreadable: fall back
             warnings.warn(
                 f"Cannot load {checkpoints[number]} ({error}); trying an earlier one",
                 stacklevel=3,
@@ -329,15 +390,15 @@ class Run:
             raise ValueError(
                 f"No preview for epoch {epoch} in '{self.run_dir}'. Available: {self.snapshots()}"
             )
-        return np.load(path)
+        return load_preview_array(path)
 
     def ground_truth(self) -> np.ndarray:
         """uint8 ``(N, S, S, 3)``: the validation photos of the previews."""
-        return np.load(self.run_dir / "previews" / "ground_truth.npy")
+        return load_preview_array(self.run_dir / "previews" / "ground_truth.npy")
 
     def gray(self) -> np.ndarray:
         """uint8 ``(N, S, S, 3)``: their gray versions."""
-        return np.load(self.run_dir / "previews" / "gray.npy")
+        return load_preview_array(self.run_dir / "previews" / "gray.npy")
 
     def checkpoint(self, which: int | str = "best") -> Path:
         """Path of a checkpoint: "best", "last" or an epoch number.

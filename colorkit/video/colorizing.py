@@ -55,6 +55,8 @@ class VideoReport:
         clipped_pixels: pixels whose composed color left the sRGB gamut and was clipped
             (``colorkit.infer.compose``'s count).
         model_clipped_frames: frames with at least one clipped pixel.
+        declared_frames: frames the file's header declares (duration x fps), when more than
+            were read (a truncated file); ``None`` otherwise.
     """
 
     input: str
@@ -72,6 +74,7 @@ class VideoReport:
     reference_cdc: float | None = None
     clipped_pixels: int = 0
     model_clipped_frames: int = 0
+    declared_frames: int | None = None
 
     def summary(self) -> str:
         """One line for logs and the command line."""
@@ -81,6 +84,11 @@ class VideoReport:
             f"({self.seconds:.1f} s), scene cuts {self.scene_cuts or 'none'}, "
             f"audio {'carried' if self.has_audio else 'none'}"
         )
+        if self.declared_frames is not None:
+            text += (
+                f"; warning: read {self.num_frames} of {self.declared_frames} declared frames "
+                "(the file may be truncated)"
+            )
         if self.cdc is not None:
             text += f", CDC {self.cdc:.4f} (input {self.reference_cdc:.4f})"
         return text
@@ -104,6 +112,7 @@ def colorize_video(
     progress: bool = True,
     measure: bool = True,
     quality: float = 8.0,
+    overwrite: bool = False,
 ) -> VideoReport:
     """Colorize a video file into a new file, streaming frames, keeping fps and audio.
 
@@ -127,6 +136,8 @@ def colorize_video(
         progress: show a tqdm progress bar on stderr.
         measure: compute the CDC of the output and of the input.
         quality: encoder quality, 0 to 10.
+        overwrite: replace an existing ``output`` (otherwise ``FileExistsError``, raised
+            before any work).
 
     Returns:
         A ``VideoReport``.
@@ -138,7 +149,7 @@ def colorize_video(
         TypeError: ``model_or_colorizer`` is neither a model, a name or path, nor a callable.
     """
     path = check_input_file(path)
-    output = check_output_path(output, [path])
+    output = check_output_path(output, [path], overwrite=overwrite)
     if method not in METHODS:
         raise ValueError(f"Unknown method: expected one of {METHODS}. Received: method={method!r}")
     check_max_frames(max_frames)
@@ -185,6 +196,7 @@ def colorize_video(
             info.fps,
             audio_source=path if keep_audio and info.has_audio else None,
             quality=quality,
+            overwrite=overwrite,
         )
     seconds = time.perf_counter() - start
     cdc = reference_cdc = None
@@ -213,4 +225,13 @@ def colorize_video(
         reference_cdc=reference_cdc,
         clipped_pixels=engine.clipped_pixels,
         model_clipped_frames=engine.clipped_frames,
+        declared_frames=_declared_if_short(info, written, max_frames),
     )
+
+
+def _declared_if_short(info, written: int, max_frames: int | None) -> int | None:
+    """The header's frame count (duration x fps) when clearly more frames were expected."""
+    declared = int(round(info.duration * info.fps))
+    if max_frames is not None:
+        declared = min(declared, max_frames)
+    return declared if declared > written + max(1, declared // 50) else None

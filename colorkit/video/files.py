@@ -7,6 +7,7 @@ never held in memory.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import math
 import os
 import re
@@ -18,6 +19,8 @@ import cv2
 import imageio.v2 as imageio
 import imageio_ffmpeg
 import numpy as np
+
+from colorkit import atomic, outputs
 
 __all__ = [
     "VideoInfo",
@@ -115,13 +118,27 @@ def probe_video(path: str | os.PathLike, count_frames: bool = True) -> VideoInfo
     completed = subprocess.run(command, capture_output=True, check=False)
     stderr = completed.stderr.decode("utf-8", errors="replace")
     video_line = re.search(r"Stream #0:\d+.*?: Video: (.*)", stderr)
+    input_section = stderr.split("Output #0", 1)[0]
+    if video_line is None and (
+        "matches no streams" in stderr
+        or "does not contain any stream" in stderr
+        or re.search(r"Stream #0:\d+.*?: Audio:", input_section)
+    ):
+        raise ValueError(
+            f"Cannot read video file {path!r}: no video stream (expected a file with a video "
+            "track; this one has none, e.g. audio only)"
+        )
+    if video_line is None and "End of file" in stderr:
+        raise ValueError(
+            f"Cannot read video file {path!r}: no video stream (the file ends before any video "
+            "frame: empty, 0 frames, or truncated)"
+        )
     if completed.returncode != 0 or video_line is None:
         raise ValueError(
             f"Cannot read video file {path!r}: ffmpeg exit {completed.returncode}: "
             f"{_stderr_tail(stderr)}"
         )
     details = video_line.group(1)
-    input_section = stderr.split("Output #0", 1)[0]
     codec = details.split()[0].rstrip(",")
     size = re.search(r"(?:^|[ ,])(\d{2,5})x(\d{2,5})(?:[ ,\[]|$)", details)
     fps_match = re.search(r"([\d.]+)(k?) fps", details) or re.search(r"([\d.]+)(k?) tbr", details)
@@ -138,7 +155,9 @@ def probe_video(path: str | os.PathLike, count_frames: bool = True) -> VideoInfo
     else:
         num_frames = int(round(duration * fps))
     if count_frames and num_frames == 0:
-        raise ValueError(f"Cannot read video file {path!r}: no decodable frame")
+        raise ValueError(
+            f"Cannot read video file {path!r}: no video stream with frames (0 frames decoded)"
+        )
     return VideoInfo(
         path=path,
         fps=fps,
@@ -270,16 +289,24 @@ def checked_frame(frame: np.ndarray, index: int) -> np.ndarray:
     return to_uint8(frame)
 
 
-def check_output_path(output: str | os.PathLike, inputs: Sequence[str] = ()) -> str:
+#: Extensions :func:`write_video` accepts (containers ffmpeg writes video into).
+VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".avi", ".m4v", ".webm")
+
+
+def check_output_path(
+    output: str | os.PathLike, inputs: Sequence[str] = (), overwrite: bool = True
+) -> str:
     if not isinstance(output, str | os.PathLike):
         raise TypeError(f"Invalid output path type: expected str or PathLike. Received: {output!r}")
     output = os.fspath(output)
     folder = os.path.dirname(os.path.abspath(output))
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"Output folder not found: {folder!r} (for {output!r})")
-    if not os.path.splitext(output)[1]:
+    extension = os.path.splitext(output)[1].lower()
+    if extension not in VIDEO_EXTENSIONS:
         raise ValueError(
-            f"Invalid output path: expected a file extension (.mp4). Received: {output!r}"
+            f"Invalid output path: expected a video file extension ({', '.join(VIDEO_EXTENSIONS)})"
+            f". Received: {output!r}"
         )
     for source in inputs:
         if source is None:
@@ -288,6 +315,9 @@ def check_output_path(output: str | os.PathLike, inputs: Sequence[str] = ()) -> 
             os.path.exists(output) and os.path.samefile(output, source)
         ):
             raise ValueError(f"Refusing to overwrite the input video: output={output!r}")
+    outputs.check_writable_target(output, overwrite=overwrite)
+    if not os.access(folder, os.W_OK):
+        raise PermissionError(errno.EACCES, "permission denied", folder)
     return output
 
 
@@ -338,6 +368,7 @@ def write_video(
     fps: float,
     audio_source: str | os.PathLike | None = None,
     quality: float = 8.0,
+    overwrite: bool = False,
 ) -> int:
     """Write frames to a video file atomically, optionally with another file's audio.
 
@@ -352,18 +383,22 @@ def write_video(
         fps: frames per second (> 0).
         audio_source: a file whose audio track, if any, is copied into the output.
         quality: imageio's quality from 0 (worst) to 10 (best).
+        overwrite: replace an existing ``output`` (otherwise ``FileExistsError``).
 
     Returns:
         The number of frames written.
 
     Raises:
         FileNotFoundError: the output folder (or ``audio_source``) does not exist.
-        ValueError: bad fps, no frames, frames of odd or changing size, or
-            ``output`` is ``audio_source``.
+        ValueError: bad fps, no frames, frames of odd or changing size, not a video extension,
+            or ``output`` is ``audio_source``.
+        FileExistsError: ``output`` exists and ``overwrite`` is False.
+        OSError: the output cannot be written (no partial file is left).
     """
     if audio_source is not None:
         audio_source = check_input_file(audio_source)
-    output = check_output_path(output, [audio_source] if audio_source else [])
+    output = check_output_path(output, [audio_source] if audio_source else [], overwrite=overwrite)
+    atomic.remove_stale_temporaries(output)
     if not (isinstance(fps, int | float) and math.isfinite(fps) and fps > 0):
         raise ValueError(f"Invalid fps: expected a positive number. Received: fps={fps!r}")
     extension = os.path.splitext(output)[1].lower()
@@ -413,6 +448,7 @@ def write_video(
             muxed = _temporary_path(output, "audio")
             if mux_audio(temporary, audio_source, muxed):
                 final = muxed
+        os.chmod(final, atomic.file_mode())  # mkstemp made it 0600
         os.replace(final, output)
     finally:
         for leftover in (temporary, muxed):
