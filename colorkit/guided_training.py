@@ -178,8 +178,6 @@ class _EpochCheckpoint(keras.callbacks.Callback):
             if new:
                 writer.writeheader()
             writer.writerow(row)
-        for old in sorted(self.run_dir.glob("epoch_*.keras"))[:-2]:
-            old.unlink()
 
 
 def _last_checkpoint(run_dir: Path) -> tuple[int, Path | None]:
@@ -206,7 +204,9 @@ def train_guided(
 
     Args:
         run_dir: Run folder: ``config.json``, ``prior.npy``, ``epoch_NNN.keras`` (the compiled
-            decoder with its optimizer state; the last two are kept) and ``log.csv``.
+            decoder with its optimizer state, every epoch: 7 MB each; the export picks the
+            epoch with the best validation loss, the learning curve and the epoch replay use
+            them all) and ``log.csv``.
         train_cache: Training feature cache folder.
         val_cache: Validation feature cache folder (same encoder and crop size).
         config: Run settings; a resumed run must use the same.

@@ -2,7 +2,7 @@
 
     python scripts/export_guided.py --run runs/recipe-default/run [--output PATH.keras]
 
-1. The last checkpoint of the run's decoder is joined with the frozen trained encoder
+1. The run's decoder checkpoint with the best validation loss is joined with the frozen trained encoder
    (``colorkit.models.guided.guided_zhang``; the encoder is rebuilt from its package at load
    time, so the file holds the decoder only).
 2. Decoding settings (annealed-mean temperature, saturation) are chosen on BSDS500 val (100
@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import warnings
 from pathlib import Path
@@ -33,11 +34,18 @@ MAX_FALSE_COLOR = 0.06
 WORKING_SIZE = 256
 
 
-def last_checkpoint(run: Path) -> Path:
-    checkpoints = sorted(run.glob("epoch_*.keras"))
-    if not checkpoints:
-        raise SystemExit(f"No checkpoint in '{run}'")
-    return checkpoints[-1]
+def best_checkpoint(run: Path, checkpoints: Path | None = None) -> Path:
+    """The epoch with the lowest validation loss (``log.csv``): the decoder memorises its
+    cached crops, so after a few epochs the validation loss rises while the training loss
+    keeps falling (early stopping on BSDS500 val)."""
+    folder = checkpoints or run
+    with open(run / "log.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in sorted(rows, key=lambda r: float(r["val_loss"])):
+        path = folder / f"epoch_{int(row['epoch']):03d}.keras"
+        if path.is_file():
+            return path
+    raise SystemExit(f"No checkpoint listed in '{run / 'log.csv'}' exists in '{folder}'")
 
 
 def build_shipped(decoder_path: Path, temperature=None, saturation=None) -> keras.Model:
@@ -105,9 +113,10 @@ def decoding_trials(model, paths) -> list[dict]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", required=True, type=Path)
+    parser.add_argument("--checkpoints", type=Path, help="folder of epoch_NNN.keras (default: run)")
     parser.add_argument("--output", type=Path, default=WEIGHTS / "colorizer.keras")
     args = parser.parse_args(argv)
-    checkpoint = last_checkpoint(args.run)
+    checkpoint = best_checkpoint(args.run, args.checkpoints)
     model = build_shipped(checkpoint)
     val_paths = [str(p) for p in data.dataset_paths(*recipes.VAL_SOURCE)]
     trials = decoding_trials(model, val_paths)

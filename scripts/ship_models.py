@@ -58,6 +58,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--guided-run", type=Path, required=True)
     parser.add_argument("--dahl-run", type=Path, required=True)
+    parser.add_argument("--checkpoints", type=Path, help="folder of the guided run's epochs")
     args = parser.parse_args(argv)
     manifest = json.loads((WEIGHTS / "manifest.json").read_text())
 
@@ -68,7 +69,10 @@ def main(argv=None) -> int:
         old["recipe"] = recipes.get_recipe("zhang-scratch").to_dict()
         manifest["zhang-scratch"] = old
 
-    export_guided.main(["--run", str(args.guided_run / "run")])
+    export_arguments = ["--run", str(args.guided_run / "run")]
+    if args.checkpoints:
+        export_arguments += ["--checkpoints", str(args.checkpoints)]
+    export_guided.main(export_arguments)
     trials = json.loads((WEIGHTS / "guided_decoding_trials.json").read_text())
     summary = json.loads((args.guided_run / "summary.json").read_text())
     encoder = encoders.ENCODERS["resnet50_1by2"]
