@@ -3,8 +3,8 @@
     python scripts/export_guided.py --run runs/recipe-default/run [--output PATH.keras]
 
 1. The run's decoder checkpoint with the best validation loss is joined with the frozen
-   trained encoder (``colorkit.models.guided.guided_zhang``; the encoder is rebuilt from its package at load
-   time, so the file holds the decoder only).
+   trained encoder (``colorkit.models.guided.guided_zhang``; the encoder is rebuilt from its
+   package at load time, so the file holds the decoder only).
 2. Decoding settings (annealed-mean temperature, saturation) are chosen on BSDS500 val (100
    photos, long side 256, no hints): among the settings whose false-color score is at most
    ``MAX_FALSE_COLOR``, whose colorfulness is 0.6-1.1x the truth's and whose plain AuC and PSNR
