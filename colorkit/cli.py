@@ -30,8 +30,13 @@ Safe output rule of ``colorize``: outputs are ``<output>/<relative folder>/<stem
 is never overwritten. The output folder may not be an input folder or lie inside one (the
 results would mix with, and on the next run be read as, inputs); a file whose output path
 would be one of the inputs is refused (and reported). Two inputs with the same stem get
-``<stem>_<ext>.png`` for the later one. Existing outputs that are not inputs are replaced
-(atomically: temporary file, then ``os.replace``).
+``<stem>_<ext>.png`` for the later one. Outputs are written atomically (temporary file, then
+``os.replace``); an existing output is skipped (counted as skipped: a second run resumes).
+
+Folders are colorized batched (``colorkit.scale.colorize_many``: reading ahead, photos of the
+same working size through the network together, writing in the background), with a summary
+(done, skipped, failed, seconds); ``--scheduler tcp://host:8786`` or ``--scheduler local:N``
+runs it on a Dask cluster (``colorkit.scale.colorize_archive``).
 """
 
 from __future__ import annotations
@@ -194,6 +199,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     colorize.add_argument("--no-recursive", action="store_true", help="do not enter sub-folders")
     colorize.add_argument("--no-progress", action="store_true", help="no progress bar")
+    colorize.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="colorize on a Dask cluster: tcp://host:8786, or local:N for N local worker "
+        "processes (needs --model as a file the workers can read, or a pretrained name)",
+    )
 
     evaluate = commands.add_parser("evaluate", help="metrics of a model against ground truth")
     evaluate.add_argument("--data", required=True, nargs="+", help="dataset name, folder, files")
@@ -437,9 +448,8 @@ def _run_colorize(args) -> int:
         _error("colorize", "nothing to colorize")
         return EXIT_FAILURE
     if args.hints is None:
-        model = _resolve_model(args.model, "colorize")
-    else:
-        model = _hint_model(args.model)
+        return _run_colorize_many(args, jobs, problems)
+    model = _hint_model(args.model)
     written, failed, clipped = 0, len(problems), 0
     bar = auto.tqdm(jobs, unit="image", disable=True if args.no_progress else None, file=sys.stderr)
     for source, target in bar:
@@ -475,6 +485,54 @@ def _run_colorize(args) -> int:
     if failed:
         _error("colorize", f"{failed} input(s) skipped (see above)")
     if failed or not written:
+        return EXIT_FAILURE
+    return 0
+
+
+def _run_colorize_many(args, jobs, problems) -> int:
+    """``colorize`` without hints: batched in this process, or on Dask (``--scheduler``)."""
+    from colorkit import scale
+
+    overwrite = bool(getattr(args, "overwrite", False))
+    settings = dict(size=args.size, temperature=args.temperature, saturation=args.saturation)
+    progress = False if args.no_progress else None
+    if args.scheduler:
+        model = args.model if args.model is not None else "default"
+        summary = scale.colorize_archive(
+            jobs,
+            None,
+            model,
+            scheduler=args.scheduler,
+            overwrite=overwrite,
+            batch_size=args.batch_size,
+            progress=progress,
+            **settings,
+        )
+    else:
+        model = _resolve_model(args.model, "colorize")
+        summary = scale.colorize_many(
+            jobs,
+            None,
+            model,
+            overwrite=overwrite,
+            batch_size=args.batch_size,
+            progress=progress,
+            **settings,
+        )
+    for source, reason in summary.failed:
+        _error("colorize", f"skipped {source}: {reason}")
+    print(f"colorkit colorize: wrote {summary.done} image(s) to {Path(args.output).resolve()}")
+    print(f"colorkit colorize: {summary}", file=sys.stderr)
+    if summary.clipped:
+        print(
+            f"colorkit colorize: note: out-of-gamut colors were clipped to sRGB in "
+            f"{summary.clipped} image(s)",
+            file=sys.stderr,
+        )
+    failed = len(problems) + len(summary.failed)
+    if failed:
+        _error("colorize", f"{failed} input(s) skipped (see above)")
+    if failed or not (summary.done or summary.skipped):
         return EXIT_FAILURE
     return 0
 
