@@ -160,6 +160,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int)
     train.add_argument("--data-backend", choices=("auto", "tf", "numpy"))
     train.add_argument("--progress", choices=("auto", "keras", "tqdm", "none"))
+    train.add_argument(
+        "--distribute",
+        choices=training.config.DISTRIBUTE_MODES,
+        help="multi-device / multi-worker training: multiworker (TF_CONFIG), dataparallel (JAX)",
+    )
     train.add_argument("--run-dir", help="run directory (default runs/<model>)")
     train.add_argument(
         "--resume",
@@ -295,6 +300,7 @@ def _run_train(args) -> int:
         "seed": args.seed,
         "data_backend": args.data_backend,
         "progress": args.progress,
+        "distribute": args.distribute,
         "run_dir": run_dir_arg,
     }
     values.update({key: value for key, value in overrides.items() if value is not None})
