@@ -517,13 +517,22 @@ def _build_or_resume(
 
 def _environment(config, strategy, mixed: bool, initial_epoch: int) -> dict:
     """What ``environment.json`` records: backend, versions, precision, devices."""
+    distribution = keras.distribution.distribution() if keras.backend.backend() == "jax" else None
+    if strategy is None and distribution is not None:
+        name = type(distribution).__name__
+        replicas = int(np.prod(distribution.device_mesh.shape))
+    else:
+        name = type(strategy).__name__ if strategy is not None else None
+        replicas = int(strategy.num_replicas_in_sync) if strategy is not None else 1
+    role = worker_role()
     return {
         "backend": keras.backend.backend(),
         "keras": keras.__version__,
         "data_backend": _data_backend(config),
         "mixed_precision": mixed,
-        "strategy": type(strategy).__name__ if strategy is not None else None,
-        "replicas": int(strategy.num_replicas_in_sync) if strategy is not None else 1,
+        "strategy": name,
+        "replicas": replicas,
+        "workers": role[2] if role is not None else 1,
         "gpus": _gpu_count(),
         "initial_epoch": initial_epoch,
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
