@@ -36,6 +36,7 @@ SECTIONS = [
     ("bench_infer", "Inference and efficiency", {}),
     ("bench_hints", "User hints (HintExplorer round trip)", {}),
     ("bench_video", "Video", {}),
+    ("bench_scale", "Many photos: batched, Dask", {}),
 ]
 
 

@@ -40,6 +40,11 @@ Failures (exit 1) are one line each naming the path and the cause: an unreadable
 photo (over ``--max-pixels``, checked before decoding), a broken symbolic link or a link loop
 in an input folder (skipped, the batch goes on), an output that cannot be written (read-only
 file system, no permission, disk full, a folder at its path; no partial file is left).
+
+Folders are colorized batched (``colorkit.scale.colorize_many``: reading ahead, photos of the
+same working size through the network together, writing in the background), with a summary
+(done, skipped, failed, seconds); ``--scheduler tcp://host:8786`` or ``--scheduler local:N``
+runs it on a Dask cluster (``colorkit.scale.colorize_archive``).
 """
 
 from __future__ import annotations
@@ -172,6 +177,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int)
     train.add_argument("--data-backend", choices=("auto", "tf", "numpy"))
     train.add_argument("--progress", choices=("auto", "keras", "tqdm", "none"))
+    train.add_argument(
+        "--distribute",
+        choices=training.config.DISTRIBUTE_MODES,
+        help="multi-device / multi-worker training: multiworker (TF_CONFIG), dataparallel (JAX)",
+    )
     train.add_argument("--run-dir", help="run directory (default runs/<model>)")
     train.add_argument(
         "--resume",
@@ -222,6 +232,12 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"refuse larger photos (default {data.MAX_IMAGE_PIXELS:,} pixels)",
     )
     colorize.add_argument("--no-progress", action="store_true", help="no progress bar")
+    colorize.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="colorize on a Dask cluster: tcp://host:8786, or local:N for N local worker "
+        "processes (needs --model as a file the workers can read, or a pretrained name)",
+    )
 
     evaluate = commands.add_parser("evaluate", help="metrics of a model against ground truth")
     evaluate.add_argument("--data", required=True, nargs="+", help="dataset name, folder, files")
@@ -318,6 +334,7 @@ def _run_train(args) -> int:
         "seed": args.seed,
         "data_backend": args.data_backend,
         "progress": args.progress,
+        "distribute": args.distribute,
         "run_dir": run_dir_arg,
     }
     values.update({key: value for key, value in overrides.items() if value is not None})
@@ -490,9 +507,8 @@ def _run_colorize(args) -> int:
         _error("colorize", "nothing to colorize")
         return EXIT_FAILURE
     if args.hints is None:
-        model = _resolve_model(args.model, "colorize")
-    else:
-        model = _hint_model(args.model)
+        return _run_colorize_many(args, jobs, problems)
+    model = _hint_model(args.model)
     written, failed, clipped, told_color = 0, len(problems), 0, False
     bar = auto.tqdm(jobs, unit="image", disable=True if args.no_progress else None, file=sys.stderr)
     for source, target in bar:
@@ -542,6 +558,57 @@ def _run_colorize(args) -> int:
     if failed:
         _error("colorize", f"{failed} input(s) skipped (see above)")
     if failed or not written:
+        return EXIT_FAILURE
+    return 0
+
+
+def _run_colorize_many(args, jobs, problems) -> int:
+    """``colorize`` without hints: batched in this process, or on Dask (``--scheduler``)."""
+    from colorkit import scale
+
+    overwrite = bool(getattr(args, "overwrite", False))
+    settings = dict(size=args.size, temperature=args.temperature, saturation=args.saturation)
+    progress = False if args.no_progress else None
+    if args.scheduler:
+        model = args.model if args.model is not None else "default"
+        summary = scale.colorize_archive(
+            jobs,
+            None,
+            model,
+            scheduler=args.scheduler,
+            overwrite=overwrite,
+            batch_size=args.batch_size,
+            progress=progress,
+            **settings,
+        )
+    else:
+        model = _resolve_model(args.model, "colorize")
+        summary = scale.colorize_many(
+            jobs,
+            None,
+            model,
+            overwrite=overwrite,
+            batch_size=args.batch_size,
+            progress=progress,
+            max_pixels=args.max_pixels,
+            **settings,
+        )
+    for source, reason in summary.failed:
+        _error("colorize", f"skipped {source}: {reason}")
+    if summary.colored:
+        print("colorkit colorize: note: input has color; using its luminance", file=sys.stderr)
+    print(f"colorkit colorize: wrote {summary.done} image(s) to {Path(args.output).resolve()}")
+    print(f"colorkit colorize: {summary}", file=sys.stderr)
+    if summary.clipped:
+        print(
+            f"colorkit colorize: note: out-of-gamut colors were clipped to sRGB in "
+            f"{summary.clipped} image(s)",
+            file=sys.stderr,
+        )
+    failed = len(problems) + len(summary.failed)
+    if failed:
+        _error("colorize", f"{failed} input(s) skipped (see above)")
+    if failed or not (summary.done or summary.skipped):
         return EXIT_FAILURE
     return 0
 

@@ -30,7 +30,7 @@ PROGRESS_MODES = ("auto", "keras", "tqdm", "none")
 
 
 #: Multi-device strategies accepted by ``TrainConfig.distribute``.
-DISTRIBUTE_MODES = ("auto", "none", "mirrored")
+DISTRIBUTE_MODES = ("auto", "none", "mirrored", "multiworker", "dataparallel")
 
 
 @dataclasses.dataclass
@@ -66,8 +66,13 @@ class TrainConfig:
             (tf.data under the TensorFlow backend, NumPy otherwise).
         preview_images: Number of fixed validation photos colorized after every epoch.
         mixed_precision: "auto" (mixed_float16 when a GPU is present), True or False.
-        distribute: "auto" (MirroredStrategy with several GPUs, TensorFlow only), "none", or
-            "mirrored" (forced; over the logical CPUs when there is no GPU).
+        distribute: "auto" (MultiWorkerMirroredStrategy when ``TF_CONFIG`` names several
+            tasks; else MirroredStrategy with several GPUs under TensorFlow, DataParallel with
+            several devices under JAX), "none", "mirrored" (forced; over the logical CPUs
+            when there is no GPU), "multiworker" (TensorFlow ``MultiWorkerMirroredStrategy``
+            from ``TF_CONFIG``: the chief writes the run folder, the data is sharded by
+            worker) or "dataparallel" (``keras.distribution.DataParallel`` over all devices,
+            JAX backend).
         progress: "auto" (tqdm in notebooks, Keras' bar in a terminal, one line per epoch
             otherwise), "keras", "tqdm" or "none".
         cache: Keep the decoded, resized training photos in memory (tf.data) so that later

@@ -9,9 +9,11 @@ checkpoints, CSV log, environment record and previews) is ``colorkit.train.run_f
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from colorkit.train.config import TrainConfig, learning_rate_at
 from colorkit.train.run_folder import (
     best_from_csv,
     clean_stale_files,
+    epoch_checkpoints,
     load_latest_checkpoint,
     load_run,
     prepare_run_dir,
@@ -227,12 +230,74 @@ def _use_mixed_precision(config: TrainConfig) -> bool:
     return bool(config.mixed_precision)
 
 
+def worker_role() -> tuple[str, int, int] | None:
+    """``(task type, task index, number of workers)`` from ``TF_CONFIG``; None without it."""
+    text = os.environ.get("TF_CONFIG")
+    if not text:
+        return None
+    spec = json.loads(text)
+    cluster, task = spec.get("cluster", {}), spec.get("task", {})
+    count = sum(len(cluster.get(kind, [])) for kind in ("chief", "worker"))
+    return str(task.get("type", "worker")), int(task.get("index", 0)), count
+
+
+def is_chief() -> bool:
+    """Whether this process writes the run folder: the chief, or worker 0 when none is named."""
+    role = worker_role()
+    if role is None:
+        return True
+    kind, index, _ = role
+    has_chief = bool(json.loads(os.environ["TF_CONFIG"]).get("cluster", {}).get("chief"))
+    return kind == "chief" or (kind == "worker" and index == 0 and not has_chief)
+
+
+def _distribute_mode(config: TrainConfig) -> str:
+    """``config.distribute`` with "auto" resolved for multi-worker and JAX runs."""
+    mode = config.distribute
+    if mode == "auto":
+        role = worker_role()
+        if role is not None and role[2] > 1:
+            return "multiworker"
+        if keras.backend.backend() == "jax" and len(keras.distribution.list_devices()) > 1:
+            return "dataparallel"
+    return mode
+
+
 def _make_strategy(config: TrainConfig):
-    """A ``tf.distribute.MirroredStrategy`` or None."""
-    if config.distribute == "none":
+    """A ``tf.distribute`` strategy (Mirrored or MultiWorkerMirrored) or None.
+
+    For "dataparallel" (JAX), sets the global ``keras.distribution.DataParallel`` instead and
+    returns None.
+    """
+    mode = _distribute_mode(config)
+    if mode == "none":
         return None
     is_tf = keras.backend.backend() == "tensorflow"
-    if config.distribute == "mirrored" and not is_tf:
+    if mode == "dataparallel":
+        if keras.backend.backend() != "jax":
+            raise ValueError(
+                "distribute='dataparallel' needs the JAX backend (keras.distribution). "
+                f"Received: KERAS_BACKEND={keras.backend.backend()!r}"
+            )
+        devices = keras.distribution.list_devices()
+        keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
+        return None
+    if mode == "multiworker":
+        if not is_tf:
+            raise ValueError(
+                "distribute='multiworker' needs the TensorFlow backend. "
+                f"Received: KERAS_BACKEND={keras.backend.backend()!r}"
+            )
+        if worker_role() is None:
+            raise ValueError(
+                "distribute='multiworker' needs TF_CONFIG (the cluster and this task), e.g. "
+                '{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
+                '"task": {"type": "worker", "index": 0}}'
+            )
+        import tensorflow as tf  # the TensorFlow backend is running (checked above)
+
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if mode == "mirrored" and not is_tf:
         raise ValueError(
             "distribute='mirrored' needs the TensorFlow backend. "
             f"Received: KERAS_BACKEND={keras.backend.backend()!r}"
@@ -242,7 +307,7 @@ def _make_strategy(config: TrainConfig):
     import tensorflow as tf  # the TensorFlow backend is running (checked above)
 
     gpus = tf.config.list_logical_devices("GPU")
-    if config.distribute == "auto":
+    if mode == "auto":
         return tf.distribute.MirroredStrategy() if len(gpus) > 1 else None
     devices = [device.name for device in (gpus or tf.config.list_logical_devices("CPU"))]
     return tf.distribute.MirroredStrategy(devices=devices)
@@ -311,6 +376,69 @@ def _load_init_weights(model, path: str) -> None:
     model.set_weights(source_weights)
 
 
+def _build_from_local_replica(model, strategy) -> None:
+    """Work around Keras' symbolic build under ``MultiWorkerMirroredStrategy``.
+
+    Keras 3's TensorFlow trainer builds the model from a batch reduced across replicas
+    (``strategy.reduce("MEAN", batch)``), which a collective strategy cannot do on a nested
+    input structure (TypeError on a ``PerReplica``). The shapes are all it needs: this
+    builds from this worker's own replica of the batch.
+    """
+    import tensorflow as tf  # the TensorFlow backend is running (multiworker needs it)
+
+    def local(value):
+        if isinstance(value, tf.distribute.DistributedValues):
+            return strategy.experimental_local_results(value)[0]
+        return value
+
+    def maybe_symbolic_build(iterator=None, data_batch=None):
+        if iterator is not None:
+            for _, _, batches in iterator:
+                data_batch = tf.nest.map_structure(local, next(batches))
+                break
+        with strategy.scope():
+            model._symbolic_build(data_batch=data_batch)
+
+    model._maybe_symbolic_build = maybe_symbolic_build
+    _patch_scalar_reduce()
+
+
+def _patch_scalar_reduce() -> None:
+    """Work around Keras 3 reducing scalar logs with ``axis=0`` under a multi-worker strategy.
+
+    ``keras.src.backend.tensorflow.trainer.reduce_per_replica`` calls
+    ``strategy.reduce("MEAN", v, axis=0)`` on every log of a multi-worker run (per-replica or
+    not), which fails on a scalar (the loss). Scalars are reduced with ``axis=None`` (the
+    mean over all replicas of all workers); everything else goes to Keras unchanged. Applied
+    once, idempotent.
+    """
+    import tensorflow as tf  # the TensorFlow backend is running (multiworker needs it)
+    from keras.src.backend.tensorflow import trainer
+
+    if getattr(trainer.reduce_per_replica, "_colorkit_patched", False):
+        return
+    original = trainer.reduce_per_replica
+
+    def reduce_per_replica(values, strategy, reduction):
+        multi_worker = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+        if not multi_worker or reduction not in ("auto", "mean"):
+            return original(values, strategy, reduction)
+
+        def reduce(value):
+            if isinstance(value, tf.distribute.DistributedValues):
+                rank = strategy.experimental_local_results(value)[0].shape.rank
+            else:
+                rank = getattr(getattr(value, "shape", None), "rank", None)
+            if not rank:  # 0, or unknown while tracing (the logs are scalars)
+                return strategy.reduce("MEAN", value, axis=None)
+            return original(value, strategy, reduction)
+
+        return tf.nest.map_structure(reduce, values)
+
+    reduce_per_replica._colorkit_patched = True
+    trainer.reduce_per_replica = reduce_per_replica
+
+
 class _NullScope:
     def __enter__(self):
         return self
@@ -366,7 +494,9 @@ def _progress(config: TrainConfig, initial_epoch: int):
     return 0, []
 
 
-def _build_or_resume(config, family_info, run_dir, checkpoints, strategy, mixed, train_paths):
+def _build_or_resume(
+    config, family_info, run_dir, checkpoints, strategy, mixed, train_paths, checkpoint_dir=None
+):
     """``(compiled model, initial epoch)``: the latest checkpoint, or a new model (epoch 0)."""
     previous_policy = keras.config.dtype_policy()
     scope = strategy.scope() if strategy is not None else _NullScope()
@@ -376,7 +506,7 @@ def _build_or_resume(config, family_info, run_dir, checkpoints, strategy, mixed,
         with scope:
             if checkpoints:
                 # The loss is rebuilt from the config only when needed to compile again.
-                return load_latest_checkpoint(run_dir, checkpoints)
+                return load_latest_checkpoint(checkpoint_dir or run_dir, checkpoints)
             model = models.build_model(config.model, **config.model_kwargs)
             if config.init_weights is not None:
                 _load_init_weights(model, config.init_weights)
@@ -393,13 +523,22 @@ def _build_or_resume(config, family_info, run_dir, checkpoints, strategy, mixed,
 
 def _environment(config, strategy, mixed: bool, initial_epoch: int) -> dict:
     """What ``environment.json`` records: backend, versions, precision, devices."""
+    distribution = keras.distribution.distribution() if keras.backend.backend() == "jax" else None
+    if strategy is None and distribution is not None:
+        name = type(distribution).__name__
+        replicas = int(np.prod(distribution.device_mesh.shape))
+    else:
+        name = type(strategy).__name__ if strategy is not None else None
+        replicas = int(strategy.num_replicas_in_sync) if strategy is not None else 1
+    role = worker_role()
     return {
         "backend": keras.backend.backend(),
         "keras": keras.__version__,
         "data_backend": _data_backend(config),
         "mixed_precision": mixed,
-        "strategy": type(strategy).__name__ if strategy is not None else None,
-        "replicas": int(strategy.num_replicas_in_sync) if strategy is not None else 1,
+        "strategy": name,
+        "replicas": replicas,
+        "workers": role[2] if role is not None else 1,
         "gpus": _gpu_count(),
         "initial_epoch": initial_epoch,
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -439,18 +578,27 @@ def train(config: TrainConfig, resume: bool = False, callbacks: list | None = No
     """
     if not isinstance(config, TrainConfig):
         raise TypeError(f"config must be a TrainConfig. Received: type={type(config).__name__}")
-    run_dir = Path(config.run_dir).expanduser().resolve()
-    fresh = not os.path.lexists(run_dir)
+    # A MultiWorkerMirroredStrategy must exist before TensorFlow runs anything.
+    strategy = _make_strategy(config)
+    shared_dir = Path(config.run_dir).expanduser().resolve()
+    fresh = not os.path.lexists(shared_dir)
     try:
-        return _train(config, run_dir, resume, callbacks)
+        return _train(config, shared_dir, resume, callbacks, strategy)
     except BaseException:
-        if fresh:
-            remove_unfinished_run(run_dir)  # a run that failed before its first checkpoint
+        if fresh and is_chief():
+            remove_unfinished_run(shared_dir)  # a run that failed before its first checkpoint
         raise
 
 
-def _train(config: TrainConfig, run_dir: Path, resume: bool, callbacks: list | None):
-    checkpoints = prepare_run_dir(run_dir, resume)
+def _train(config: TrainConfig, shared_dir: Path, resume: bool, callbacks, strategy):
+    if is_chief():
+        run_dir = shared_dir
+        checkpoints = prepare_run_dir(run_dir, resume)
+    else:
+        # Other workers write to a scratch folder and read the chief's checkpoints to resume.
+        run_dir = Path(tempfile.mkdtemp(prefix="colorkit-worker-"))
+        prepare_run_dir(run_dir, resume=False)
+        checkpoints = epoch_checkpoints(shared_dir) if resume else {}
     log_path = run_dir / "log.csv"
 
     family = config.model
@@ -464,11 +612,11 @@ def _train(config: TrainConfig, run_dir: Path, resume: bool, callbacks: list | N
     train_paths, val_paths = resolve_splits(config)
     write_json(run_dir / "config.json", config.to_dict())
 
-    strategy = _make_strategy(config)
     mixed = _use_mixed_precision(config)
     model, initial_epoch = _build_or_resume(
-        config, family_info, run_dir, checkpoints if resume else {}, strategy, mixed, train_paths
-    )
+        config, family_info, run_dir, checkpoints if resume else {}, strategy, mixed, train_paths,
+        checkpoint_dir=shared_dir,
+    )  # fmt: skip
     write_json(run_dir / "environment.json", _environment(config, strategy, mixed, initial_epoch))
     if resume:
         truncate_csv(log_path, initial_epoch)
@@ -494,6 +642,8 @@ def _train(config: TrainConfig, run_dir: Path, resume: bool, callbacks: list | N
         config, train_paths, val_paths, family_info["space"], strategy
     )
     train_data = seek_epoch(train_data, initial_epoch, steps)
+    if _distribute_mode(config) == "multiworker":
+        _build_from_local_replica(model, strategy)
     verbose, progress_callbacks = _progress(config, initial_epoch)
     callbacks = _make_callbacks(config, run_dir, state) + progress_callbacks + list(callbacks or [])
     return model.fit(
