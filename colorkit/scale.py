@@ -33,7 +33,7 @@ import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from colorkit import _checks, color, data, infer
+from colorkit import _checks, color, data, infer, outputs
 
 #: Photos colorized together (the network still runs ``batch_size`` at a time).
 DEFAULT_CHUNK = 64
@@ -209,6 +209,9 @@ def colorize_many(
     def write(image, source, target):
         try:
             data.save_image(image, target, overwrite=overwrite)
+        except OSError as error:  # disk full, read-only, no permission, a folder in the way
+            with lock:
+                summary.failed.append((source, outputs.write_error_message(target, error)))
         except Exception as error:  # noqa: BLE001 - reported per file
             with lock:
                 summary.failed.append((source, _describe(error)))

@@ -95,8 +95,9 @@ def test_cli_colorize_folder_batched(tmp_path, tiny_model, reference, capsys):
     argv += ["--size", "32", "--no-progress"]
     assert cli.main(argv) == 0
     _same_files(tmp_path, expected)
+    capsys.readouterr()
     assert cli.main(argv) == 0  # resumed: everything skipped
-    assert f"0 done, {len(paths)} skipped" in capsys.readouterr().err
+    assert f"skipped {len(paths)} existing output(s)" in capsys.readouterr().err
 
 
 @pytest.mark.slow
