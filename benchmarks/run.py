@@ -34,6 +34,7 @@ SECTIONS = [
     ("bench_train", "Training speed", {}),
     ("bench_train", "Training speed (oneDNN on)", {"TF_ENABLE_ONEDNN_OPTS": "1"}),
     ("bench_infer", "Inference and efficiency", {}),
+    ("bench_guided", "Default colorizer: cached-feature vs end-to-end training", {}),
     ("bench_hints", "User hints (HintExplorer round trip)", {}),
     ("bench_video", "Video", {}),
     ("bench_scale", "Many photos: batched, Dask", {}),

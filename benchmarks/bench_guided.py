@@ -1,0 +1,107 @@
+"""Benchmark: training the default colorizer on cached encoder features vs end to end.
+
+Both measure training steps of the same model at 128 px, batch 32, measured in the same run:
+
+- cached: the decoder alone (``guided_decoder``) on encoder features as a feature cache
+  serves them (float16 taps, 1/4-resolution lightness and hints), with the rebalanced soft
+  cross-entropy — what ``colorkit train --recipe default`` does after the cache is built;
+- end to end: the whole model (``guided_zhang`` with the trained encoder unfrozen), on the
+  lightness of the crops, the same loss.
+
+Goal: cached >= 10x the end-to-end speed. Also the peak memory of the real recipe run when its
+``summary.json`` is found (``runs/recipe-default`` or ``$COLORKIT_GUIDED_RUN``): goal < 8 GiB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.common import REPO_ROOT, emit, row, time_call
+
+SECTION = "guided"
+BATCH = 32
+SIZE = 128
+
+
+def _inputs(rng):
+    from colorkit.models import guided
+
+    taps = [
+        rng.random((BATCH, SIZE // stride, SIZE // stride, channels)).astype(np.float16)
+        for _, stride, channels in guided.DECODER_TAPS
+    ]
+    quarter = SIZE // guided.OUTPUT_STRIDE
+    lightness = rng.random((BATCH, quarter, quarter, 1)).astype(np.float32)
+    hint_ab = np.zeros((BATCH, quarter, quarter, 2), np.float32)
+    mask = np.zeros((BATCH, quarter, quarter, 1), np.float32)
+    target = rng.uniform(-0.5, 0.5, (BATCH, quarter, quarter, 2)).astype(np.float32)
+    return taps, lightness, hint_ab, mask, target
+
+
+def run(quick: bool = False) -> list[dict]:
+    from colorkit import losses
+    from colorkit.models import guided
+
+    rng = np.random.default_rng(0)
+    taps, lightness, hint_ab, mask, target = _inputs(rng)
+    repeats = 3 if quick else 5
+
+    decoder = guided.guided_decoder()
+    decoder.compile(optimizer="adam", loss=losses.SoftEncodedCrossEntropy())
+    cached_x = [*taps, lightness, hint_ab, mask]
+    cached = time_call(lambda: decoder.train_on_batch(cached_x, target), repeats=repeats)["min"]
+
+    full = guided.guided_zhang(weights=None)  # same architecture; trained weights cost the same
+    for layer in full.layers:
+        layer.trainable = True
+    full.compile(optimizer="adam", loss=losses.SoftEncodedCrossEntropy())
+    image = rng.random((BATCH, SIZE, SIZE, 1)).astype(np.float32)
+    full_x = [image, np.zeros((BATCH, SIZE, SIZE, 2), np.float32), np.zeros_like(image)]
+    end_to_end = time_call(lambda: full.train_on_batch(full_x, target), repeats=repeats)["min"]
+    trainable = sum(int(np.prod(w.shape)) for w in full.trainable_weights)
+    ratio = end_to_end / cached
+    rows = [
+        row(SECTION, "decoder on cached features", BATCH / cached, "crops/s"),
+        row(
+            SECTION,
+            "end to end (encoder unfrozen)",
+            BATCH / end_to_end,
+            "crops/s",
+            note=f"{trainable:,} trainable parameters",
+        ),
+        row(
+            SECTION,
+            "cached / end-to-end training speed",
+            ratio,
+            "x",
+            goal=">= 10x",
+            met=ratio >= 10,
+        ),
+    ]
+    run_dir = Path(os.environ.get("COLORKIT_GUIDED_RUN", REPO_ROOT / "runs" / "recipe-default"))
+    summary = run_dir / "summary.json"
+    if summary.is_file():
+        facts = json.loads(summary.read_text())
+        rows.append(
+            row(
+                SECTION,
+                "peak memory of the default recipe",
+                facts["peak_rss_gib"],
+                "GiB",
+                goal="< 8 GiB",
+                met=facts["peak_rss_gib"] < 8,
+                note=f"{summary}: {facts['total_seconds'] / 60:.0f} min",
+            )
+        )
+    return rows
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    emit(run(parser.parse_args().quick))
