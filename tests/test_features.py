@@ -186,3 +186,17 @@ features.build_feature_cache({str(tmp_path / "c")!r}, plan, crop_size=64, batch_
     cache = features.FeatureCache(tmp_path / "c")
     assert np.isfinite(cache.read(range(24))["stage3"]).all()
     assert os.path.getsize(tmp_path / "c" / "stage2.npy") > 24 * 8 * 8 * 256 * 2
+
+
+@pytest.mark.slow
+@pytest.mark.data
+def test_default_recipe_smoke_version(tmp_path):
+    """The shipped recipe end to end on a few photos: caches, decoder, summary."""
+    config = gt.GuidedConfig(epochs=1, batch_size=8, width=8)
+    run = gt.run_guided_recipe(tmp_path, config, smoke=True)
+    assert [p.name for p in run.glob("epoch_*.keras")] == ["epoch_001.keras"]
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["train_crops"] == 88 and summary["val_crops"] == 16
+    assert 0 < summary["peak_rss_gib"] < 8
+    cache = features.FeatureCache(tmp_path / "cache_train", encoder="resnet50_1by2", crop_size=128)
+    assert cache.count == 88
