@@ -76,6 +76,7 @@ from colorkit import (
     outputs,
     pretrained,
     recipes,
+    scale,
     video,
 )
 from colorkit import train as training
@@ -564,8 +565,6 @@ def _run_colorize(args) -> int:
 
 def _run_colorize_many(args, jobs, problems) -> int:
     """``colorize`` without hints: batched in this process, or on Dask (``--scheduler``)."""
-    from colorkit import scale
-
     overwrite = bool(getattr(args, "overwrite", False))
     settings = dict(size=args.size, temperature=args.temperature, saturation=args.saturation)
     progress = False if args.no_progress else None

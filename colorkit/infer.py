@@ -808,17 +808,6 @@ def colorize(
     return result.images
 
 
-def colorize_many(paths, output_dir, model, **options):
-    """Colorize photo files into ``output_dir``, batched: ``colorkit.scale.colorize_many``.
-
-    Reads ahead, batches photos of the same working size, writes in the background, skips
-    existing outputs unless ``overwrite=True``; returns a ``colorkit.scale.Summary``.
-    """
-    from colorkit import scale  # scale builds on this module
-
-    return scale.colorize_many(paths, output_dir, model, **options)
-
-
 @dataclasses.dataclass(frozen=True)
 class Colorized:
     """What :func:`colorize_report` returns.

@@ -33,6 +33,8 @@ import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from tqdm import auto
+
 from colorkit import _checks, color, data, infer, outputs
 
 #: Photos colorized together (the network still runs ``batch_size`` at a time).
@@ -183,8 +185,6 @@ def colorize_many(
         A :class:`Summary`; photos that failed are listed with the reason, the others are
         written regardless.
     """
-    from tqdm import auto
-
     start = time.perf_counter()
     chunk = _checks.check_int("chunk", chunk)
     batch_size = _checks.check_int("batch_size", batch_size)
@@ -316,7 +316,7 @@ def make_client(scheduler: str):
     Raises:
         ValueError: For another form.
     """
-    from dask import distributed
+    from dask import distributed  # heavy (tornado, cloudpickle...): only Dask runs need it
 
     if scheduler.startswith("local:"):
         workers = _checks.check_int("workers", int(scheduler.split(":", 1)[1]))
@@ -374,8 +374,7 @@ def colorize_archive(
         from dask.distributed import Client
         summary = colorkit.scale.colorize_archive(paths, "out", "model.keras", client=Client())
     """
-    from dask import distributed
-    from tqdm import auto
+    from dask import distributed  # heavy (tornado, cloudpickle...): only Dask runs need it
 
     if not isinstance(model, str | os.PathLike):
         raise TypeError(

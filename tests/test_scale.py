@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from colorkit import cli, color, data, infer, models, scale
 
@@ -52,10 +53,15 @@ def reference(tmp_path_factory, tiny_model):
 
 
 def _same_files(folder: Path, expected: Path) -> None:
+    """The same files; pixels equal up to one 8-bit level: the network run on a batch of
+    another size may round its last float bit differently (about 5e-7), which can move a
+    value across a rounding boundary of the 8-bit output."""
     names = sorted(p.name for p in expected.glob("*.png"))
     assert sorted(p.name for p in folder.glob("*.png")) == names
     for name in names:
-        assert (folder / name).read_bytes() == (expected / name).read_bytes(), name
+        ours = np.asarray(Image.open(folder / name), np.int16)
+        theirs = np.asarray(Image.open(expected / name), np.int16)
+        assert ours.shape == theirs.shape and np.abs(ours - theirs).max() <= 1, name
 
 
 def test_colorize_many_matches_one_by_one(tmp_path, tiny_model, reference):
