@@ -22,6 +22,8 @@ Explorers:
         saturation and blend; gray | prediction | truth, ab histograms, metrics, and a pixel
         inspector showing a classification model's predicted distribution for one pixel.
     ``EpochExplorer(run_dir)``: replay a training run's per-epoch previews with the loss curve.
+    ``ReplayExplorer()``: replay the shipped previews of the default recipe's real training run
+        (``load_epoch_replay``, ``replay_summary``), the best epoch by validation loss marked.
     ``TemperatureExplorer(probabilities)``: the annealed mean of a distribution as T moves.
     ``RebalancingExplorer(prior)``: Zhang et al.'s class-rebalancing weights as lambda moves.
     ``HintExplorer(photo, hint_model)``: click to place color hints, see them spread (the
@@ -57,6 +59,8 @@ __all__ = [
     "HintExplorer",
     "HintState",
     "EpochExplorer",
+    "EpochReplay",
+    "ReplayExplorer",
     "RebalancingExplorer",
     "TemperatureExplorer",
     "chroma_from_output",
@@ -66,7 +70,9 @@ __all__ = [
     "fit_image",
     "model_info",
     "model_output",
+    "load_epoch_replay",
     "pixel_distribution",
+    "replay_summary",
 ]
 
 #: Metrics shown under the ColorizationExplorer's figure (keys of metrics.evaluate_batch).
@@ -1720,3 +1726,211 @@ class HintExplorer(_Explorer):
             self._status.value = f"<span style='color:#b00020'>Error: {self.error}</span>"
             return
         self._status.value = f"saved {image_path} and {hints_path}"
+
+
+# --------------------------------------------------------------------------------------------
+# ReplayExplorer: the shipped previews of the default recipe's real training run (notebook 7)
+# --------------------------------------------------------------------------------------------
+#: Where ``scripts/make_epoch_replay.py`` writes the shipped replay.
+SHIPPED_REPLAY = Path(__file__).resolve().parent / "samples" / "epoch_replay"
+
+
+@dataclasses.dataclass(frozen=True)
+class EpochReplay:
+    """Per-epoch previews of a finished training run, as shipped in ``samples/epoch_replay``.
+
+    Attributes:
+        folder: The folder (``epoch_NNN.png``, ``truth.png``, ``gray.png``, ``log.json``).
+        epochs: The epochs with a preview, from the file names (1 = after the first epoch).
+        loss, val_loss: float64 arrays, one value per epoch in ``epochs`` (``log.json``).
+        log: The whole ``log.json`` (photos, decoding settings of the previews, recipe).
+    """
+
+    folder: Path
+    epochs: tuple[int, ...]
+    loss: np.ndarray
+    val_loss: np.ndarray
+    log: dict
+
+    def image(self, epoch: int) -> np.ndarray:
+        """The preview strip after ``epoch`` (float32 RGB in [0, 1])."""
+        if epoch not in self.epochs:
+            raise ValueError(f"epoch must be one of {list(self.epochs)}. Received: {epoch}")
+        return _read_strip(self.folder / f"epoch_{epoch:03d}.png")
+
+    def truth(self) -> np.ndarray:
+        return _read_strip(self.folder / "truth.png")
+
+    def gray(self) -> np.ndarray:
+        return _read_strip(self.folder / "gray.png")
+
+
+def _read_strip(path: Path) -> np.ndarray:
+    return _to_float(data.read_image(path))
+
+
+def load_epoch_replay(folder: str | os.PathLike | None = None) -> EpochReplay:
+    """Reads a replay folder (default: the one shipped with colorkit, ``SHIPPED_REPLAY``).
+
+    Raises:
+        FileNotFoundError: If the folder has no ``log.json`` or no ``epoch_NNN.png``.
+        ValueError: If the losses in ``log.json`` do not give one value per preview epoch.
+    """
+    folder = Path(SHIPPED_REPLAY if folder is None else folder)
+    log_path = folder / "log.json"
+    if not log_path.is_file():
+        raise FileNotFoundError(f"No epoch replay (log.json) in {str(folder)!r}")
+    log = json.loads(log_path.read_text())
+    epochs = tuple(sorted(int(p.stem.split("_")[1]) for p in folder.glob("epoch_[0-9]*.png")))
+    if not epochs:
+        raise FileNotFoundError(f"No epoch_NNN.png previews in {str(folder)!r}")
+    loss = np.asarray(log.get("loss", []), dtype=np.float64)
+    val_loss = np.asarray(log.get("val_loss", []), dtype=np.float64)
+    if not len(loss) == len(val_loss) == len(epochs):
+        raise ValueError(
+            f"log.json has {len(loss)} loss and {len(val_loss)} val_loss values for "
+            f"{len(epochs)} preview epochs in {str(folder)!r}"
+        )
+    return EpochReplay(folder, epochs, loss, val_loss, log)
+
+
+def replay_summary(epochs, loss, val_loss) -> dict:
+    """What a loss log says, computed (pure): the best epoch by validation loss and after it.
+
+    Returns:
+        ``best_epoch`` (lowest val_loss; the first on ties), ``best_val_loss``,
+        ``last_epoch``, ``last_val_loss``, ``loss_falls`` (training loss lower at the last
+        epoch than at the first), ``val_rises_after_best`` (val_loss at the last epoch above the
+        best), ``epochs_after_best`` (how many epochs were trained past the best).
+    """
+    epochs = [int(e) for e in epochs]
+    loss = np.asarray(loss, dtype=np.float64)
+    val_loss = np.asarray(val_loss, dtype=np.float64)
+    if not len(epochs) == len(loss) == len(val_loss) or not epochs:
+        raise ValueError(
+            f"epochs, loss and val_loss need the same non-zero length. Received: "
+            f"{len(epochs)}, {len(loss)}, {len(val_loss)}"
+        )
+    best = int(np.nanargmin(val_loss))
+    return {
+        "best_epoch": epochs[best],
+        "best_val_loss": float(val_loss[best]),
+        "last_epoch": epochs[-1],
+        "last_val_loss": float(val_loss[-1]),
+        "loss_falls": bool(loss[-1] < loss[0]),
+        "val_rises_after_best": bool(val_loss[-1] > val_loss[best]),
+        "epochs_after_best": len(epochs) - 1 - best,
+    }
+
+
+class ReplayExplorer(_Explorer):
+    """Replay a shipped training run (``EpochReplay``): an epoch slider over its previews.
+
+    Shows, stacked, the gray input, the colorization after the selected epoch and the truth
+    (each a strip of the run's validation photos), next to the training and validation loss
+    with the selected epoch and the best epoch (lowest validation loss) marked.
+
+    Args:
+        replay: An ``EpochReplay``, or a folder for ``load_epoch_replay`` (None: the shipped one).
+        epoch: Initial epoch (default: the best epoch by validation loss).
+        render: Draw on creation.
+
+    Attributes:
+        controls: ``epoch`` (IntSlider) and ``play`` (ipywidgets.Play linked to it).
+        result: ``epoch``, ``image``, ``gray``, ``truth`` (float32 strips), ``loss``,
+            ``val_loss``, ``best_epoch``, ``is_best``, ``metrics`` (``evaluate_batch`` of the
+            strip vs the truth).
+        summary: ``replay_summary`` of the run.
+    """
+
+    def __init__(self, replay=None, epoch: int | None = None, render: bool = True):
+        super().__init__()
+        self.replay = replay if isinstance(replay, EpochReplay) else load_epoch_replay(replay)
+        self.summary = replay_summary(self.replay.epochs, self.replay.loss, self.replay.val_loss)
+        self._truth = self.replay.truth()
+        self._gray = self.replay.gray()
+        self._cache: dict[int, np.ndarray] = {}
+        low, high = self.replay.epochs[0], self.replay.epochs[-1]
+        epoch = self.summary["best_epoch"] if epoch is None else _check_int(epoch, "epoch", 0)
+        if epoch not in self.replay.epochs:
+            raise ValueError(f"epoch must be one of {list(self.replay.epochs)}. Received: {epoch}")
+        slider = self._add("epoch", _slider(ipywidgets.IntSlider, epoch, low, high, 1, "epoch"))
+        play = self._add(
+            "play",
+            ipywidgets.Play(value=epoch, min=low, max=high, step=1, interval=900),
+            observe=False,
+        )
+        ipywidgets.jslink((play, "value"), (slider, "value"))
+        self.widget = ipywidgets.VBox([ipywidgets.HBox([play, slider]), self._image, self._status])
+        self.widget.add_class("colorkit-replay-explorer")
+        if render:
+            self.update()
+
+    def _strip(self, epoch: int) -> np.ndarray:
+        if epoch not in self._cache:
+            self._cache[epoch] = self.replay.image(epoch)
+        return self._cache[epoch]
+
+    def _compute(self) -> dict:
+        epoch = int(self.controls["epoch"].value)
+        if epoch not in self.replay.epochs:
+            raise ValueError(f"No preview for epoch {epoch}")
+        index = self.replay.epochs.index(epoch)
+        image = self._strip(epoch)
+        height = min(len(image), len(self._truth))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            scores = metrics.evaluate_batch(image[None, :height], self._truth[None, :height])
+        return {
+            "epoch": epoch,
+            "image": image,
+            "gray": self._gray,
+            "truth": self._truth,
+            "loss": float(self.replay.loss[index]),
+            "val_loss": float(self.replay.val_loss[index]),
+            "best_epoch": self.summary["best_epoch"],
+            "is_best": epoch == self.summary["best_epoch"],
+            "metrics": scores,
+        }
+
+    def _draw(self, result: dict) -> Figure:
+        figure = Figure(figsize=(12.0, 4.6), dpi=100, layout="constrained")
+        left, right = figure.subfigures(1, 2, width_ratios=[3.0, 1.6])
+        axes = left.subplots(3, 1)
+        best = " (best val loss)" if result["is_best"] else ""
+        rows = (
+            ("gray", "gray input"),
+            ("image", f"after epoch {result['epoch']}{best}"),
+            ("truth", "truth"),
+        )
+        for ax, (key, title) in zip(axes, rows, strict=True):
+            ax.imshow(result[key], vmin=0.0, vmax=1.0)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_title(title, fontsize=10)
+        ax = right.subplots()
+        epochs = np.asarray(self.replay.epochs)
+        ax.plot(epochs, self.replay.loss, "o-", markersize=4, label="training loss")
+        ax.plot(epochs, self.replay.val_loss, "s--", markersize=4, label="validation loss")
+        ax.axvline(result["best_epoch"], color="seagreen", linestyle=":", label="best val loss")
+        ax.axvline(result["epoch"], color="crimson", linewidth=1.5, label="shown epoch")
+        ax.plot(result["epoch"], result["val_loss"], "o", color="crimson", markersize=9)
+        ax.plot(result["epoch"], result["loss"], "o", color="crimson", markersize=9)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("loss")
+        ax.set_xticks(epochs)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+        ax.set_title("training curves")
+        return figure
+
+    def _describe(self, result: dict) -> str:
+        text = (
+            f"epoch {result['epoch']} &middot; loss {result['loss']:.4g} &middot; "
+            f"val loss {result['val_loss']:.4g}"
+        )
+        if result["is_best"]:
+            text += " (best)"
+        scores = result["metrics"]
+        text += f" &middot; colorfulness {scores['colorfulness']:.1f}"
+        return text + f" &middot; AuC {scores['auc_ab']:.3f}"

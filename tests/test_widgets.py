@@ -523,3 +523,65 @@ def test_epoch_explorer_names_a_corrupt_preview_file(fake_run):
     assert "epoch_001.npy" in explorer.error and "expected a NumPy .npy array" in explorer.error
     with pytest.raises(ValueError, match=r"epoch_001\.npy"):
         explorer.update()
+
+
+# --------------------------------------------------------------------------------------------
+# ReplayExplorer (the shipped real run)
+# --------------------------------------------------------------------------------------------
+@pytest.fixture()
+def fake_replay(tmp_path):
+    """A replay folder as scripts/make_epoch_replay.py writes it: 3 epochs, best val at 2."""
+    folder = tmp_path / "replay"
+    folder.mkdir()
+    truth = np.zeros((8, 24, 3), np.uint8)
+    truth[..., 2] = 200
+    Image.fromarray(truth).save(folder / "truth.png")
+    Image.fromarray(np.full_like(truth, 90)).save(folder / "gray.png")
+    for epoch in (1, 2, 3):
+        Image.fromarray(np.full_like(truth, 40 * epoch)).save(folder / f"epoch_{epoch:03d}.png")
+    log = {"epochs": [0, 1, 2], "loss": [3.0, 2.0, 1.0], "val_loss": [2.5, 2.0, 2.4]}
+    (folder / "log.json").write_text(json.dumps(log))
+    return folder
+
+
+def test_replay_summary_is_computed_from_the_log():
+    summary = widgets.replay_summary([1, 2, 3, 4], [4.0, 3.0, 2.0, 1.0], [3.0, 2.0, 2.5, 2.9])
+    assert summary["best_epoch"] == 2 and summary["best_val_loss"] == 2.0
+    assert summary["loss_falls"] and summary["val_rises_after_best"]
+    assert summary["epochs_after_best"] == 2 and summary["last_epoch"] == 4
+    falling = widgets.replay_summary([1, 2], [2.0, 1.0], [2.0, 1.0])
+    assert falling["best_epoch"] == 2 and not falling["val_rises_after_best"]
+    with pytest.raises(ValueError, match="same non-zero length"):
+        widgets.replay_summary([1, 2], [1.0], [1.0, 2.0])
+
+
+def test_replay_explorer_slider_shows_that_epoch(fake_replay):
+    explorer = widgets.ReplayExplorer(fake_replay)
+    assert explorer.result["epoch"] == 2 and explorer.result["is_best"]  # starts at the best
+    assert (explorer.controls["epoch"].min, explorer.controls["epoch"].max) == (1, 3)
+    explorer.controls["epoch"].value = 3
+    result = explorer.result
+    np.testing.assert_allclose(result["image"], 120 / 255, atol=1e-6)
+    assert result["val_loss"] == pytest.approx(2.4) and result["loss"] == pytest.approx(1.0)
+    assert not result["is_best"] and result["best_epoch"] == 2
+    expected = metrics.evaluate_batch(result["image"][None], result["truth"][None])["auc_ab"]
+    assert result["metrics"]["auc_ab"] == pytest.approx(expected)
+    assert isinstance(explorer.figure, Figure)
+
+
+def test_replay_loading_errors(fake_replay, tmp_path):
+    with pytest.raises(FileNotFoundError):
+        widgets.load_epoch_replay(tmp_path / "nowhere")
+    with pytest.raises(ValueError, match="epoch must be one of"):
+        widgets.ReplayExplorer(fake_replay, epoch=5, render=False)
+    (fake_replay / "epoch_003.png").unlink()
+    with pytest.raises(ValueError, match="3 loss"):
+        widgets.load_epoch_replay(fake_replay)
+
+
+def test_shipped_replay_loads_when_present():
+    if not (widgets.SHIPPED_REPLAY / "log.json").is_file():
+        pytest.skip("the shipped epoch replay is not generated yet")
+    replay = widgets.load_epoch_replay()
+    assert len(replay.epochs) >= 2
+    assert replay.image(replay.epochs[0]).shape[-1] == 3
