@@ -257,7 +257,7 @@ class FeatureCache:
         crop_size: Expected crop size (None accepts any).
         in_memory: Read every array into RAM once (sequential reads, float16: about 235 kB per
             128 px crop). Training draws random rows, and random reads of a multi-GB file are
-            disk-bound here (about 1-7 ms per row), so training uses this; ``False`` reads rows
+            disk-bound, so training uses this; ``False`` reads rows
             on demand with plain file reads (bounded memory, slow for random access).
 
     Attributes:

@@ -3,8 +3,8 @@
 Builds (or resumes) the feature caches of the training and validation crops, then trains (or
 resumes) the decoder; every stage is resumable, so a killed run continues where it stopped.
 
-    python scripts/train_guided.py --work runs/guided          # the full recipe (~1.5 h, 2 cores)
-    python scripts/train_guided.py --work /tmp/g --smoke        # a minute-long smoke version
+    python scripts/train_guided.py --work runs/guided    # the full recipe (see MODEL_CARD.md)
+    python scripts/train_guided.py --work /tmp/g --smoke  # a smoke version on a few photos
 """
 
 from __future__ import annotations
