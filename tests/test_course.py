@@ -56,12 +56,34 @@ ASSIGNMENTS = (
 # autograder blocks library calls, so it must score 0 on these assignments' autograded cells.
 CHEATS = {
     "ps1_rgb_to_lab": {
-        "srgb_to_linear": ["return color._srgb_to_linear(np.asarray(rgb, np.float64))"],
+        # An import inside the function is caught, as is a library function smuggled in
+        # through a helper or a default argument.
+        "srgb_to_linear": [
+            "from colorkit import color as ck\nreturn ck._srgb_to_linear(np.asarray(rgb, float))"
+        ],
         "linear_rgb_to_xyz": ["return np.asarray(linear, np.float64) @ XYZ_FROM_LINEAR_RGB.T"],
-        "xyz_to_lab": ["return color.xyz_to_lab(xyz)", "return color.rgb_to_lab(image)"],
+        "xyz_to_lab": [
+            "return (lambda value, convert=color.xyz_to_lab: convert(value))(xyz)",
+            "return color.rgb_to_lab(image)",
+        ],
+    },
+    "ps2_blurred_l2": {
+        "kernel_and_blur": [
+            "return losses.gaussian_kernel(size)",
+            "import scipy.ndimage\n"
+            "return scipy.ndimage.correlate(np.asarray(chroma, float), kernel[None, :, :, None],"
+            " mode='reflect')",
+        ],
+        "blurred_l2": [
+            "return np.asarray(losses.L2(reduction=None)(y_true, y_pred))",
+            "return np.asarray(losses.BlurredL2(kernel_sizes, reduction=None)(y_true, y_pred))",
+        ],
     },
     "ps3_annealed_mean": {
-        "annealed_mean": ["return color.annealed_mean(probabilities, temperature)"],
+        "annealed_mean": [
+            "decode = __import__('colorkit').color.annealed_mean\n"
+            "return decode(probabilities, temperature)"
+        ],
         "measurement": [
             "temperatures = [0.01, 0.02, 0.05, 0.1, 0.2, 0.38, 0.6, 1.0]\n"
             "errors = [ab_error(my_annealed_mean(probabilities, t)) for t in temperatures]\n"
@@ -91,6 +113,12 @@ BLOCKED = {
         "test_lindbloom_reference",
         "test_agrees_with_colorkit",
         "test_dark_and_validation",
+    ),
+    "ps2_blurred_l2": (
+        "test_gaussian_kernel",
+        "test_blur",
+        "test_blurred_l2",
+        "test_blur_properties",
     ),
     "ps3_annealed_mean": ("test_matches_colorkit", "test_mean_limit", "test_mode_limit"),
     "ps4_l2_vs_classification": (
