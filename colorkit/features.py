@@ -9,10 +9,10 @@ runs the encoder on them in batches and stores, per crop:
 - the 1/4-resolution lightness ``L / 100`` and ab target ``ab / 110`` (4x4 average), float16.
 
 Each array is one ``.npy`` file of shape ``(N, ...)`` in the cache folder, next to ``meta.json``
-(encoder, crop size, the plan's digest) and ``progress.json`` (crops done). The arrays are
-written in place batch by batch and ``progress.json`` is replaced atomically after each flush,
-so a killed build resumes where it stopped; a cache built for another encoder, crop size or
-plan is refused with a message naming the difference. ``FeatureCache`` reads rows with plain
+(encoder, crop size, the plan's digest) and ``progress.json`` (crops done, build seconds). The
+arrays are written in place batch by batch and ``progress.json`` is replaced atomically after
+each flush, so a killed build resumes where it stopped; a cache built for another encoder, crop
+size or plan is refused with a message naming the difference. ``FeatureCache`` reads rows with plain
 file reads (not memory maps), so a training run's memory stays bounded by its batch.
 
 Example:
@@ -28,6 +28,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -203,9 +204,14 @@ def build_feature_cache(
     if not meta_path.exists():
         _write_json(meta_path, meta)
     progress_path = cache_dir / "progress.json"
-    done = json.loads(progress_path.read_text())["done"] if progress_path.exists() else 0
+    recorded = json.loads(progress_path.read_text()) if progress_path.exists() else {}
+    done = recorded.get("done", 0)
     if done >= len(plan):
         return cache_dir
+    # Build time summed over every process that worked on the cache (a resumed build counts
+    # the killed process's time up to its last flush).
+    seconds_before = recorded.get("seconds", 0.0 if done == 0 else None)
+    started = time.perf_counter()
     model = encoder_model or encoders.build_encoder(encoder, weights="trained", space="lab")
     tap_index = {
         name: index for index, (name, _, _) in enumerate(encoders.ENCODERS[encoder]["taps"])
@@ -232,10 +238,30 @@ def build_feature_cache(
             arrays["ab"][start:stop] = _quarter(lab[..., 1:] / color.AB_SCALE).astype(np.float16)
             for array in arrays.values():
                 array.flush()
-            _write_json(progress_path, {"done": stop})
+            seconds = None
+            if seconds_before is not None:
+                seconds = round(seconds_before + time.perf_counter() - started, 3)
+            _write_json(progress_path, {"done": stop, "seconds": seconds})
             bar.update(len(images))
     bar.close()
     return cache_dir
+
+
+def build_seconds(cache_dir: str | os.PathLike) -> float | None:
+    """Seconds spent building a cache, summed over the processes that built it.
+
+    Returns:
+        The recorded seconds, or None when the cache is missing or incomplete, or was started
+        before build times were recorded.
+    """
+    progress_path = Path(cache_dir) / "progress.json"
+    meta_path = Path(cache_dir) / "meta.json"
+    if not progress_path.exists() or not meta_path.exists():
+        return None
+    recorded = json.loads(progress_path.read_text())
+    if recorded.get("done", 0) < json.loads(meta_path.read_text())["count"]:
+        return None
+    return recorded.get("seconds")
 
 
 def _check_meta(found: dict, expected: dict, cache_dir: Path) -> None:

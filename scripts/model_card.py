@@ -544,11 +544,17 @@ def model_section(loaded, files, summary, notes) -> list[str]:
         f"{recipe.loss_kwargs}.",
     ]
     if summary:
+        build = summary.get("cache_build_seconds")
+        cache = (
+            f"building the feature cache {build / 60:.0f} min"
+            if build is not None
+            else "the feature cache's build time not recorded (built by an earlier process of "
+            "the run, before build times were recorded)"
+        )
         lines.append(
-            f"- Training run: {summary.get('train_crops', '?'):,} training crops; feature "
-            f"cache {summary.get('cache_seconds', 0) / 60:.0f} min, whole recipe "
-            f"{summary.get('total_seconds', 0) / 60:.0f} min wall time on 2 CPU cores; peak "
-            f"memory {summary.get('peak_rss_gib', '?')} GiB."
+            f"- Training run: {summary.get('train_crops', '?'):,} training crops; {cache}; "
+            f"the final process (decoder training) {summary.get('total_seconds', 0) / 60:.0f} "
+            f"min wall time on 2 CPU cores; peak memory {summary.get('peak_rss_gib', '?')} GiB."
         )
     else:
         lines.append("- Training run: no `summary.json` given, time and memory not recorded.")

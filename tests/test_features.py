@@ -83,7 +83,12 @@ def test_interrupted_build_resumes_to_the_same_arrays(tmp_path, photo_paths, ran
     assert 0 < done < 12
     with pytest.raises(ValueError, match="incomplete"):
         features.FeatureCache(tmp_path / "part")
+    first = json.loads((tmp_path / "part" / "progress.json").read_text())["seconds"]
+    assert features.build_seconds(tmp_path / "part") is None  # incomplete
     resumed = features.FeatureCache(_build(tmp_path / "part", photo_paths, random_encoder))
+    # The build time adds up over both processes.
+    assert features.build_seconds(tmp_path / "part") > first >= 0
+    assert features.build_seconds(tmp_path / "whole") > 0
     a, b = whole.read(range(12)), resumed.read(range(12))
     for name in a:
         np.testing.assert_array_equal(a[name], b[name])
@@ -198,5 +203,6 @@ def test_default_recipe_smoke_version(tmp_path):
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["train_crops"] == 88 and summary["val_crops"] == 16
     assert 0 < summary["peak_rss_gib"] < 8
+    assert summary["cache_build_seconds"] > 0
     cache = features.FeatureCache(tmp_path / "cache_train", encoder="resnet50_1by2", crop_size=128)
     assert cache.count == 88
