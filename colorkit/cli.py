@@ -63,7 +63,6 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np
-from tqdm import auto
 
 from colorkit import (
     __version__,
@@ -450,12 +449,6 @@ def plan_outputs(
     return jobs, problems
 
 
-def _write_png_atomic(image, path: Path) -> None:
-    # Atomic; inputs were excluded by plan_outputs and existing outputs by split_existing
-    # (unless --overwrite).
-    data.save_image(image, path, overwrite=True)
-
-
 def _check_hint_usage(args) -> None:
     """``--hints`` takes one photo file and a valid hints file (raises UsageError otherwise)."""
     if len(args.inputs) != 1 or Path(args.inputs[0]).is_dir():
@@ -509,62 +502,22 @@ def _run_colorize(args) -> int:
         return EXIT_FAILURE
     if args.hints is None:
         return _run_colorize_many(args, jobs, problems)
+    if args.scheduler:
+        raise UsageError("--hints colorizes one photo in this process: leave out --scheduler")
     model = _hint_model(args.model)
-    written, failed, clipped, told_color = 0, len(problems), 0, False
-    bar = auto.tqdm(jobs, unit="image", disable=True if args.no_progress else None, file=sys.stderr)
-    for source, target in bar:
-        try:
-            image = data.read_image(source, max_pixels=args.max_pixels)
-        except (OSError, ValueError) as error:  # ImageReadError is a ValueError
-            failed += 1
-            bar.write(f"colorkit colorize: skipped {source}: {error}", file=sys.stderr)
-            continue
-        if not told_color and not data.is_grayscale(image):
-            told_color = True
-            bar.write(
-                f"colorkit colorize: note: input has color; using its luminance ({source})",
-                file=sys.stderr,
-            )
-        photo_hints = None if args.hints is None else _photo_hints(args.hints, image.shape[:2])
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", color.GamutWarning)
-            result = infer.colorize(
-                image,
-                model,
-                size=args.size,
-                temperature=args.temperature,
-                saturation=args.saturation,
-                batch_size=args.batch_size,
-                hints=photo_hints,
-            )
-        clipped += any(issubclass(w.category, color.GamutWarning) for w in caught)
-        try:
-            _write_png_atomic(result, target)
-        except OSError as error:
-            failed += 1
-            bar.write(
-                f"colorkit colorize: error: {outputs.write_error_message(target, error)}",
-                file=sys.stderr,
-            )
-            continue
-        written += 1
-    bar.close()
-    print(f"colorkit colorize: wrote {written} image(s) to {Path(args.output).resolve()}")
-    if clipped:
-        print(
-            f"colorkit colorize: note: out-of-gamut colors were clipped to sRGB in {clipped} "
-            "image(s)",
-            file=sys.stderr,
-        )
-    if failed:
-        _error("colorize", f"{failed} input(s) skipped (see above)")
-    if failed or not written:
+    source = jobs[0][0]
+    try:  # the hints are checked against the photo's size before anything is written
+        image = data.read_image(source, max_pixels=args.max_pixels)
+    except (OSError, ValueError) as error:  # ImageReadError is a ValueError
+        _error("colorize", f"skipped {source}: {error}")
         return EXIT_FAILURE
-    return 0
+    photo_hints = _photo_hints(args.hints, image.shape[:2])
+    return _run_colorize_many(args, jobs, problems, model=model, hints=[photo_hints])
 
 
-def _run_colorize_many(args, jobs, problems) -> int:
-    """``colorize`` without hints: batched in this process, or on Dask (``--scheduler``)."""
+def _run_colorize_many(args, jobs, problems, model=None, hints=None) -> int:
+    """``colorize``: batched in this process (with the photos' ``hints`` if given, one entry
+    per job, for the hint ``model``), or on Dask (``--scheduler``, no hints)."""
     overwrite = bool(getattr(args, "overwrite", False))
     settings = dict(size=args.size, temperature=args.temperature, saturation=args.saturation)
     progress = False if args.no_progress else None
@@ -581,7 +534,7 @@ def _run_colorize_many(args, jobs, problems) -> int:
             **settings,
         )
     else:
-        model = _resolve_model(args.model, "colorize")
+        model = model if model is not None else _resolve_model(args.model, "colorize")
         summary = scale.colorize_many(
             jobs,
             None,
@@ -590,6 +543,7 @@ def _run_colorize_many(args, jobs, problems) -> int:
             batch_size=args.batch_size,
             progress=progress,
             max_pixels=args.max_pixels,
+            hints=hints,
             **settings,
         )
     for source, reason in summary.failed:

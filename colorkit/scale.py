@@ -158,6 +158,7 @@ def colorize_many(
     write_threads: int = 2,
     file=None,
     max_pixels: int | None = None,
+    hints: Sequence | None = None,
 ) -> Summary:
     """Colorize photo files in one process, batched, reading and writing in the background.
 
@@ -180,6 +181,9 @@ def colorize_many(
         file: Stream of the progress bar (default ``sys.stderr``).
         max_pixels: Refuse photos above this many pixels before decoding (None:
             ``colorkit.data.MAX_IMAGE_PIXELS``).
+        hints: User color hints for a model with hint inputs: one entry per path (a list of
+            ``colorkit.hints.Hint`` in that photo's pixels, or None), aligned with ``paths``;
+            a photo whose hints do not fit it fails with the reason. None: no hints.
 
     Returns:
         A :class:`Summary`; photos that failed are listed with the reason, the others are
@@ -191,8 +195,15 @@ def colorize_many(
     if isinstance(model, str | os.PathLike):
         model = infer.load_model(model)
     summary = Summary()
+    pairs = _pairs(paths, output_dir)
+    if hints is not None and len(hints) != len(pairs):
+        raise ValueError(
+            "hints must hold one entry (a list of Hint, or None) per path. "
+            f"Received: {len(hints)} entries for {len(pairs)} paths"
+        )
+    hints_of = {} if hints is None else {t: h for (_, t), h in zip(pairs, hints, strict=True)}
     pending = []
-    for source, target in _pairs(paths, output_dir):
+    for source, target in pairs:
         if target.exists() and not overwrite:
             summary.skipped += 1
         else:
@@ -222,10 +233,19 @@ def colorize_many(
 
     writes: collections.deque = collections.deque()
 
+    def chunk_hints(items):
+        return None if hints is None else [hints_of[target] for _, target, _ in items]
+
     def run_chunk(items, writer):
         try:
             result = _colorize_chunk(
-                [image for _, _, image in items], model, size, temperature, saturation, batch_size
+                [image for _, _, image in items],
+                model,
+                size,
+                temperature,
+                saturation,
+                batch_size,
+                chunk_hints(items),
             )
         except Exception:  # noqa: BLE001 - find the culprit photo by photo
             result = None
@@ -233,7 +253,13 @@ def colorize_many(
             if result is None:
                 try:
                     rgb, clipped = _colorize_chunk(
-                        [image], model, size, temperature, saturation, batch_size
+                        [image],
+                        model,
+                        size,
+                        temperature,
+                        saturation,
+                        batch_size,
+                        chunk_hints([(source, target, image)]),
                     )
                     rgb, clipped = rgb[0], clipped[0]
                 except Exception as error:  # noqa: BLE001
@@ -273,12 +299,12 @@ def colorize_many(
     return summary
 
 
-def _colorize_chunk(images, model, size, temperature, saturation, batch_size):
+def _colorize_chunk(images, model, size, temperature, saturation, batch_size, hints=None):
     """``infer.colorize_report`` on a list of images -> (list of RGB, list of clip counts)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", color.GamutWarning)
         report = infer.colorize_report(
-            list(images), model, size, temperature, saturation, batch_size
+            list(images), model, size, temperature, saturation, batch_size, hints
         )
     return report.images, report.clipped_pixels
 

@@ -75,6 +75,30 @@ def test_colorize_many_matches_one_by_one(tmp_path, tiny_model, reference):
     _same_files(tmp_path, expected)
 
 
+def test_colorize_many_with_hints_matches_colorize(tmp_path):
+    """Per-photo hints reach the hint model as infer.colorize(..., hints=...) gets them; a
+    photo whose hints do not fit it fails with the reason, the others are written."""
+    from colorkit import hints
+    from colorkit.models import guided
+
+    paths = _photos(tmp_path / "src", 3)
+    model = guided.hint_spreader(reach=2)
+    red = hints.Hint(row=10, col=12, ab=(60.0, 40.0))
+    photo_hints = [[red], None, [hints.Hint(row=500, col=1, ab=(10.0, -60.0))]]
+    summary = scale.colorize_many(
+        paths, tmp_path / "out", model, size=32, chunk=3, progress=False, hints=photo_hints
+    )
+    assert summary.done == 2 and [Path(s).name for s, _ in summary.failed] == ["p002.png"]
+    assert "outside the image" in summary.failed[0][1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", color.GamutWarning)
+        expected = infer.colorize(data.read_image(paths[0]), model, size=32, hints=[red])
+    written = data.read_image(tmp_path / "out" / "p000.png")
+    assert np.abs(written - expected).max() <= 1 / 255 + 1e-6
+    with pytest.raises(ValueError, match="one entry .* per path"):
+        scale.colorize_many(paths, tmp_path / "o2", model, hints=[[red]])
+
+
 def test_colorize_many_skips_existing_and_reports_failures(tmp_path, tiny_model, reference):
     paths, expected = reference
     broken = tmp_path / "broken.png"
