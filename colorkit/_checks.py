@@ -79,19 +79,15 @@ def check_positive_number(name: str, value: Any) -> float:
 
 
 def check_temperature(temperature: Any) -> float:
-    """An annealed-mean temperature: a finite number > 0.
+    """An annealed-mean temperature: a finite number > 0 (``check_positive_number``).
 
     Example:
         >>> check_temperature(0)
         Traceback (most recent call last):
         ...
-        ValueError: temperature must be finite and > 0. Received: temperature=0
+        ValueError: temperature must be a finite number > 0. Received: temperature=0
     """
-    if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real):
-        raise TypeError(f"temperature must be a number. Received: temperature={temperature!r}")
-    if not math.isfinite(float(temperature)) or temperature <= 0:
-        raise ValueError(f"temperature must be finite and > 0. Received: temperature={temperature}")
-    return float(temperature)
+    return check_positive_number("temperature", temperature)
 
 
 def check_saturation(saturation: Any) -> float:

@@ -1042,7 +1042,7 @@ def annealed_mean(probabilities, temperature: float = 0.38, bins=None) -> np.nda
     probabilities = _as_float_array(
         probabilities, "probabilities", num_bins, f"(..., {num_bins}) (one entry per bin)"
     )
-    temperature = _checks.check_number("temperature", temperature, 0.0, open_low=True)
+    temperature = _checks.check_temperature(temperature)
     flat = probabilities.reshape(-1, num_bins)
     if flat.size:
         if float(flat.min()) < 0.0:

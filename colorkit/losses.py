@@ -23,7 +23,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from colorkit import color, color_ops
+from colorkit import _checks, color, color_ops
 
 _EPSILON = 1e-7
 
@@ -96,9 +96,7 @@ class Huber(keras.losses.Loss):
 
     def __init__(self, delta: float = 0.1, name: str = "huber", **kwargs):
         super().__init__(name=name, **kwargs)
-        if not np.isfinite(delta) or delta <= 0:
-            raise ValueError(f"delta must be finite and > 0. Received: delta={delta}")
-        self.delta = float(delta)
+        self.delta = _checks.check_positive_number("delta", delta)
 
     def call(self, y_true, y_pred):
         _check_same_shape(y_true, y_pred)
@@ -127,8 +125,7 @@ def gaussian_kernel(size: int, sigma: float | None = None) -> np.ndarray:
         raise ValueError(f"size must be an odd positive int. Received: size={size!r}")
     if sigma is None:
         sigma = 0.3 * ((size - 1) / 2 - 1) + 0.8
-    if not np.isfinite(sigma) or sigma <= 0:
-        raise ValueError(f"sigma must be finite and > 0. Received: sigma={sigma}")
+    sigma = _checks.check_positive_number("sigma", sigma)
     offsets = np.arange(size, dtype=np.float64) - (size - 1) / 2
     profile = np.exp(-0.5 * (offsets / sigma) ** 2)
     kernel = np.outer(profile, profile)
@@ -220,8 +217,7 @@ class SoftEncodedCrossEntropy(keras.losses.Loss):
             raise ValueError(
                 f"neighbors must be in [1, {len(bins_array)}]. Received: neighbors={neighbors}"
             )
-        if not np.isfinite(sigma) or sigma <= 0:
-            raise ValueError(f"sigma must be finite and > 0. Received: sigma={sigma}")
+        sigma = _checks.check_positive_number("sigma", sigma)
         if prior_weights is not None:
             weights = np.asarray(prior_weights, dtype="float32")
             if (
