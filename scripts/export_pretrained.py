@@ -24,7 +24,8 @@ WEIGHTS = REPO_ROOT / "colorkit" / "weights"
 MAX_BYTES = 20 * 1024 * 1024
 
 
-def _cpu_model() -> str:
+def cpu_model() -> str:
+    """The CPU's model name (/proc/cpuinfo), for the manifest's hardware line."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as handle:
             for line in handle:
@@ -161,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
                 [root] + ([runs / f"recipe-{recipes.DEFAULT_FAMILY}"] if name == "default" else []),
                 len(recipe.stages),
             ),
-            "hardware": f"{_cpu_model()}, {os.cpu_count()} cores, CPU only",
+            "hardware": f"{cpu_model()}, {os.cpu_count()} cores, CPU only",
         }
         if models.model_family(model) == "zhang":
             decode, trials = choose_decoding(destination)

@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import export_guided  # noqa: E402
-from export_pretrained import _cpu_model  # noqa: E402
+from export_pretrained import cpu_model  # noqa: E402
 
 from colorkit import data, infer, models, recipes  # noqa: E402
 from colorkit.models import encoders  # noqa: E402
@@ -49,7 +49,7 @@ def _entry(path: Path, family: str, recipe_name: str, training: dict, decode: di
         "bytes": size,
         "sha256": data.file_sha256(path),
         "training": training,
-        "hardware": f"{_cpu_model()}, {os.cpu_count()} cores, CPU only",
+        "hardware": f"{cpu_model()}, {os.cpu_count()} cores, CPU only",
         "decode": decode,
     }
 
