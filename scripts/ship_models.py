@@ -1,9 +1,11 @@
 """Ship the trained models into ``colorkit/weights/`` and rewrite ``manifest.json``.
 
     python scripts/ship_models.py --guided-run runs/recipe-default --dahl-run runs/recipe-dahl-hed
+    python scripts/ship_models.py --guided-run runs/recipe-default   # the default only
 
 - ``default``: the guided colorizer (trained encoder + hint decoder) exported by
-  ``scripts/export_guided.py`` (decoding chosen on BSDS500 val) from ``<guided-run>/run``;
+  ``scripts/export_guided.py`` (decoding chosen on BSDS500 val) from ``<guided-run>/finetune``
+  (the recipe's last stage) when it exists, else from ``<guided-run>/run``;
 - ``dahl``: Dahl's residual decoder on HED's trained VGG16, from ``<dahl-run>/stage_0/last.keras``
   (exported without its optimizer state);
 - ``zhang-scratch``: colorkit 0.1's default, the Zhang classifier trained from random weights
@@ -57,7 +59,7 @@ def _entry(path: Path, family: str, recipe_name: str, training: dict, decode: di
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--guided-run", type=Path, required=True)
-    parser.add_argument("--dahl-run", type=Path, required=True)
+    parser.add_argument("--dahl-run", type=Path, help="Dahl's run (default: keep dahl.keras)")
     parser.add_argument("--checkpoints", type=Path, help="folder of the guided run's epochs")
     args = parser.parse_args(argv)
     manifest = json.loads((WEIGHTS / "manifest.json").read_text())
@@ -72,6 +74,8 @@ def main(argv=None) -> int:
     export_arguments = ["--run", str(args.guided_run / "run")]
     if args.checkpoints:
         export_arguments += ["--checkpoints", str(args.checkpoints)]
+    if (args.guided_run / "finetune").is_dir():
+        export_arguments += ["--finetune", str(args.guided_run / "finetune")]
     export_guided.main(export_arguments)
     trials = json.loads((WEIGHTS / "guided_decoding_trials.json").read_text())
     summary = json.loads((args.guided_run / "summary.json").read_text())
@@ -92,6 +96,10 @@ def main(argv=None) -> int:
         },
     )
 
+    if args.dahl_run is None:
+        (WEIGHTS / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        print(f"wrote {WEIGHTS / 'manifest.json'} (default only)")
+        return 0
     dahl_path = recipes.export_model(
         args.dahl_run / "stage_0" / "last.keras", WEIGHTS / "dahl.keras"
     )

@@ -145,6 +145,42 @@ def test_resumed_training_equals_uninterrupted(tmp_path, photo_paths, random_enc
         gt.train_guided(tmp_path / "part", folder, folder, gt.GuidedConfig(epochs=3), verbose=0)
 
 
+def test_finetune_starts_from_the_base_decoder(tmp_path, photo_paths, random_encoder):
+    """The hint fine-tune: spread blocks start at zero, so before any step the fine-tuned
+    decoder computes what its base does; the best-validation epoch is the one chosen."""
+    import csv
+
+    import keras
+
+    from colorkit.models import guided
+
+    folder = _build(tmp_path / "c", photo_paths, random_encoder)
+    base_config = gt.GuidedConfig(epochs=2, batch_size=4, width=16)
+    gt.train_guided(tmp_path / "base", folder, folder, base_config, verbose=0)
+    with open(tmp_path / "base" / "log.csv", newline="") as handle:
+        losses = {int(r["epoch"]): float(r["val_loss"]) for r in csv.DictReader(handle)}
+    best = gt.best_checkpoint(tmp_path / "base")
+    assert best.name == f"epoch_{min(losses, key=losses.get):03d}.keras"
+
+    base = keras.saving.load_model(best, compile=False)
+    spread = guided.guided_decoder(width=16, spread=True)
+    gt._copy_matching_weights(spread, base)
+    cache = features.FeatureCache(folder)
+    rows = cache.read(range(4))
+    zeros_ab, zeros_mask = np.zeros_like(rows["ab"]), np.zeros_like(rows["lightness"])
+    hint_ab, hint_mask = zeros_ab.copy(), zeros_mask.copy()
+    hint_ab[:, 3, 5], hint_mask[:, 3, 5] = 0.4, 1.0
+    for ab, mask in ((zeros_ab, zeros_mask), (hint_ab, hint_mask)):
+        inputs = [rows["stage2"], rows["stage3"], rows["stage4"], rows["lightness"], ab, mask]
+        np.testing.assert_allclose(
+            spread.predict(inputs, verbose=0), base.predict(inputs, verbose=0), atol=1e-6
+        )
+    config = gt.GuidedConfig(epochs=1, batch_size=4, width=16, **gt.FINETUNE_SETTINGS)
+    tuned = gt.train_guided(tmp_path / "tuned", folder, folder, config, init_decoder=best)
+    assert tuned.get_layer("dec32_spread") is not None
+    assert np.any(tuned.get_layer("dec32_spread").get_weights()[0] != 0)  # it learned
+
+
 def test_simulated_hints_carry_the_truth():
     rng = np.random.default_rng(1)
     ab = rng.uniform(-1, 1, (64, 8, 8, 2)).astype("float32")
@@ -198,9 +234,12 @@ features.build_feature_cache({str(tmp_path / "c")!r}, plan, crop_size=64, batch_
 def test_default_recipe_smoke_version(tmp_path):
     """The shipped recipe end to end on a few photos: caches, decoder, summary."""
     config = gt.GuidedConfig(epochs=1, batch_size=8, width=8)
-    run = gt.run_guided_recipe(tmp_path, config, smoke=True)
+    finetune = gt.GuidedConfig(epochs=1, batch_size=8, width=8, **gt.FINETUNE_SETTINGS)
+    run = gt.run_guided_recipe(tmp_path, config, smoke=True, finetune=finetune)
+    assert run == tmp_path / "finetune"
     assert [p.name for p in run.glob("epoch_*.keras")] == ["epoch_001.keras"]
     summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["finetune_from"] == "epoch_001.keras"
     assert summary["train_crops"] == 88 and summary["val_crops"] == 16
     assert 0 < summary["peak_rss_gib"] < 8
     assert summary["cache_build_seconds"] > 0

@@ -104,12 +104,31 @@ def _pooled_hints(hint_ab, hint_mask, factor: int, name: str):
     return layers.Concatenate(name=f"{name}_hints")([hint_ab, hint_mask])
 
 
-def guided_decoder(width: int = 128, num_bins: int | None = None) -> keras.Model:
+def _spread_block(x, stride: int, dilation: int):
+    """``x + conv3x3(x)`` with the convolution initialised to zero (an identity at first)."""
+    update = layers.Conv2D(
+        x.shape[-1],
+        3,
+        padding="same",
+        dilation_rate=dilation,
+        kernel_initializer="zeros",
+        name=f"dec{stride}_spread",
+    )(x)
+    return layers.Add(name=f"dec{stride}_spread_add")([x, update])
+
+
+def guided_decoder(
+    width: int = 128, num_bins: int | None = None, spread: bool = False
+) -> keras.Model:
     """The decoder alone: cached encoder taps + 1/4-res lightness + hints -> bin probabilities.
 
     Args:
         width: Channels at strides 32 and 16 (3/4 of it at stride 8, half at stride 4); >= 8.
         num_bins: Output bins (default ``color.NUM_BINS`` = 313).
+        spread: Add one residual 3x3 convolution after the hints at strides 32 and 16
+            (dilation 2 at 16), initialised to zero: the decoder then computes exactly what
+            the one without them does, and fine-tuning can widen how far a hint reaches (the
+            hint model is fine-tuned from the default's decoder this way).
 
     Returns:
         A ``keras.Model`` named ``guided_decoder`` with inputs ``stage2 (B, h8, w8, 256)``,
@@ -138,6 +157,8 @@ def guided_decoder(width: int = 128, num_bins: int | None = None) -> keras.Model
     x = layers.Conv2D(widths[32], 1, activation="relu", name="dec32_project")(stage4)
     x = layers.Concatenate(name="dec32_concat")([x, _pooled_hints(hint_ab, hint_mask, 8, "dec32")])
     x = layers.Conv2D(widths[32], 3, padding="same", activation="relu", name="dec32_conv")(x)
+    if spread:
+        x = _spread_block(x, 32, dilation=1)
     # Stride 16 and 8: upsample, add the projected tap, add the hints, mix.
     for stride, tap, separable in ((16, stage3, False), (8, stage2, True)):
         x = layers.UpSampling2D(2, interpolation="bilinear", name=f"dec{stride}_up")(x)
@@ -151,6 +172,8 @@ def guided_decoder(width: int = 128, num_bins: int | None = None) -> keras.Model
         )
         conv = layers.SeparableConv2D if separable else layers.Conv2D
         x = conv(widths[stride], 3, padding="same", activation="relu", name=f"dec{stride}_conv")(x)
+        if spread and stride == 16:
+            x = _spread_block(x, 16, dilation=2)
     # Stride 4: upsample, join lightness edges and the full-resolution hints, predict the bins.
     x = layers.Conv2D(widths[4], 1, activation="relu", name="dec4_narrow")(x)
     x = layers.UpSampling2D(2, interpolation="bilinear", name="dec4_up")(x)
