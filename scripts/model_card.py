@@ -684,6 +684,38 @@ def comparison_section(comparison) -> list[str]:
     return lines
 
 
+def finetune_section(finetune) -> list[str]:
+    """What the hint fine-tune (the recipe's second stage) bought on BSDS500 val."""
+    lines = ["### The hint fine-tune (BSDS500 val)", ""]
+    if not finetune:
+        return lines + ["Not run: `python scripts/compare_hint_finetune.py` writes it.", ""]
+    decode, hints = finetune["decoding"], finetune["hints"]
+    keys = [
+        "psnr_0_hints",
+        f"psnr_{hints}_hints",
+        "psnr_gain",
+        "rebalanced_auc_ab_pooled",
+        "false_color_score_pooled",
+    ]
+    rows = [[label, *(fmt(row[key]) for key in keys)] for label, row in finetune["rows"].items()]
+    labels = list(finetune["rows"])
+    first, last = finetune["rows"][labels[0]], finetune["rows"][labels[-1]]
+    lines += [
+        f"`scripts/compare_hint_finetune.py`: the first stage's best epoch and each epoch of the "
+        f"fine-tune, decoded alike (T = {decode['temperature']}, saturation "
+        f"{decode['saturation']}), on {finetune['photos']} BSDS500 val photos with 0 and "
+        f"{hints} random ground-truth hints; pooled scores with 0 hints.",
+        "",
+        *markdown_table(["decoder", *keys], rows),
+        "",
+        f"The fine-tune moves the {hints}-hint PSNR gain from {first['psnr_gain']:+.2f} to "
+        f"{last['psnr_gain']:+.2f} dB and the 0-hint pooled rebalanced AuC from "
+        f"{first['rebalanced_auc_ab_pooled']:.3f} to {last['rebalanced_auc_ab_pooled']:.3f}.",
+        "",
+    ]
+    return lines
+
+
 def hints_section(hints_curve, default_is_hint_model: bool, figures: Path) -> list[str]:
     lines = ["## User hints (issue 13)", ""]
     if not hints_curve:
@@ -753,6 +785,12 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         default=REPO_ROOT / "docs" / "figures" / "cifar_schedule.json",
         help="scripts/compare_cifar_schedule.py's result",
+    )
+    parser.add_argument(
+        "--hint-finetune",
+        type=Path,
+        default=REPO_ROOT / "docs" / "figures" / "hint_finetune.json",
+        help="scripts/compare_hint_finetune.py's result",
     )
     parser.add_argument("--hat-photos", type=int, default=40)
     parser.add_argument("--scene-photos", type=int, default=40, help="BSDS500 val sky/grass")
@@ -989,6 +1027,7 @@ def make_card(args) -> int:
     else:
         lines += ["Skipped (`--skip-semantic`).", ""]
     lines += hints_section(hints_curve, spec.hint_inputs, figures)
+    lines += finetune_section(read_json(args.hint_finetune, required=False))
     timings_text = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in timings.items())
     lines.append(f"_Card generated in {time.time() - start:.0f} s ({timings_text})._")
     with atomic.atomic_path(args.output) as temporary:
