@@ -51,12 +51,13 @@ def run(quick: bool = False) -> list[dict]:
     taps, lightness, hint_ab, mask, target = _inputs(rng)
     repeats = 3 if quick else 5
 
-    decoder = guided.guided_decoder()
+    decoder = guided.guided_decoder(spread=True)  # the shipped decoder's architecture
     decoder.compile(optimizer="adam", loss=losses.SoftEncodedCrossEntropy())
     cached_x = [*taps, lightness, hint_ab, mask]
     cached = time_call(lambda: decoder.train_on_batch(cached_x, target), repeats=repeats)["min"]
 
-    full = guided.guided_zhang(weights=None)  # same architecture; trained weights cost the same
+    # Same architecture; trained weights cost the same.
+    full = guided.guided_zhang(weights=None, decoder=guided.guided_decoder(spread=True))
     for layer in full.layers:
         layer.trainable = True
     full.compile(optimizer="adam", loss=losses.SoftEncodedCrossEntropy())
@@ -87,15 +88,17 @@ def run(quick: bool = False) -> list[dict]:
     summary = run_dir / "summary.json"
     if summary.is_file():
         facts = json.loads(summary.read_text())
+        # A fine-tune run in a process of its own records its peak separately.
+        peak = max(facts["peak_rss_gib"], facts.get("finetune_peak_rss_gib", 0.0))
         rows.append(
             row(
                 SECTION,
                 "peak memory of the default recipe",
-                facts["peak_rss_gib"],
+                peak,
                 "GiB",
                 goal="< 8 GiB",
-                met=facts["peak_rss_gib"] < 8,
-                note=f"{summary}: {facts['total_seconds'] / 60:.0f} min",
+                met=peak < 8,
+                note=f"{summary}",
             )
         )
     return rows
