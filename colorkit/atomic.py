@@ -11,6 +11,7 @@ listings skip them); :func:`remove_stale_temporaries` deletes those a killed run
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import tempfile
@@ -73,6 +74,19 @@ def atomic_path(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[Path]
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def write_json(path: str | os.PathLike, payload, indent: int = 1) -> Path:
+    """Write ``payload`` as JSON (UTF-8, ending with a newline) atomically to ``path``.
+
+    Example:
+        >>> path = write_json(os.path.join(tempfile.mkdtemp(), "a.json"), {"done": 3})
+        >>> json.loads(path.read_text()), path.read_text().endswith("}" + chr(10))
+        ({'done': 3}, True)
+    """
+    with atomic_path(path, suffix=".json") as temporary:
+        temporary.write_text(json.dumps(payload, indent=indent) + "\n", encoding="utf-8")
+    return Path(path)
 
 
 def remove_stale_temporaries(path: str | os.PathLike, max_age: float = STALE_SECONDS) -> list[Path]:

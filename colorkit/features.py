@@ -140,11 +140,6 @@ def _quarter(array: np.ndarray) -> np.ndarray:
     return array.reshape(n, h // 4, 4, w // 4, 4, c).mean(axis=(2, 4))
 
 
-def _write_json(path: Path, payload: dict) -> None:
-    with atomic.atomic_path(path) as temporary:
-        temporary.write_text(json.dumps(payload, indent=1))
-
-
 class FeatureCacheMismatch(ValueError):
     """A cache folder holds features of another encoder, crop size or plan."""
 
@@ -202,7 +197,7 @@ def build_feature_cache(
             path, mode=mode, dtype=np.float16, shape=(len(plan), *shape)
         )
     if not meta_path.exists():
-        _write_json(meta_path, meta)
+        atomic.write_json(meta_path, meta)
     progress_path = cache_dir / "progress.json"
     recorded = json.loads(progress_path.read_text()) if progress_path.exists() else {}
     done = recorded.get("done", 0)
@@ -241,7 +236,7 @@ def build_feature_cache(
             seconds = None
             if seconds_before is not None:
                 seconds = round(seconds_before + time.perf_counter() - started, 3)
-            _write_json(progress_path, {"done": stop, "seconds": seconds})
+            atomic.write_json(progress_path, {"done": stop, "seconds": seconds})
             bar.update(len(images))
     bar.close()
     return cache_dir

@@ -25,7 +25,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from colorkit import color, data, features, losses
+from colorkit import atomic, color, data, features, losses
 from colorkit.models import guided
 from colorkit.train import save_model_atomic
 
@@ -278,7 +278,7 @@ def train_guided(
                 f"Received: config={config.to_dict()}"
             )
     else:
-        config_path.write_text(json.dumps(config.to_dict(), indent=1))
+        atomic.write_json(config_path, config.to_dict())
     train = features.FeatureCache(train_cache, in_memory=True)
     val = features.FeatureCache(
         val_cache, train.meta["encoder"], train.meta["crop_size"], in_memory=True
@@ -389,5 +389,5 @@ def run_guided_recipe(
         "peak_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2),
         **extra,
     }
-    (work / "summary.json").write_text(json.dumps(summary, indent=1))
+    atomic.write_json(work / "summary.json", summary)
     return last

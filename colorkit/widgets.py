@@ -423,6 +423,18 @@ class _Explorer:
             control.observe(self._on_change, names="value")
         return control
 
+    def _epoch_player(self, epoch: int, low: int, high: int, interval: int, name: str) -> None:
+        """An epoch slider with a play button linked to it, above the picture and status."""
+        slider = self._add("epoch", _slider(ipywidgets.IntSlider, epoch, low, high, 1, "epoch"))
+        play = self._add(
+            "play",
+            ipywidgets.Play(value=epoch, min=low, max=high, step=1, interval=interval),
+            observe=False,
+        )
+        ipywidgets.jslink((play, "value"), (slider, "value"))
+        self.widget = ipywidgets.VBox([ipywidgets.HBox([play, slider]), self._image, self._status])
+        self.widget.add_class(f"colorkit-{name}")
+
     @contextlib.contextmanager
     def hold(self):
         """Change several controls, then update once (``with explorer.hold(): ...``)."""
@@ -915,15 +927,7 @@ class EpochExplorer(_Explorer):
         epoch = high if epoch is None else _check_int(epoch, "epoch", minimum=0)
         if not low <= epoch <= high:
             raise ValueError(f"epoch must be in [{low}, {high}]. Received: epoch={epoch}")
-        slider = self._add("epoch", _slider(ipywidgets.IntSlider, epoch, low, high, 1, "epoch"))
-        play = self._add(
-            "play",
-            ipywidgets.Play(value=epoch, min=low, max=high, step=1, interval=700),
-            observe=False,
-        )
-        ipywidgets.jslink((play, "value"), (slider, "value"))
-        self.widget = ipywidgets.VBox([ipywidgets.HBox([play, slider]), self._image, self._status])
-        self.widget.add_class("colorkit-epoch-explorer")
+        self._epoch_player(epoch, low, high, interval=700, name="epoch-explorer")
         if render:
             self.update()
 
@@ -1714,8 +1718,7 @@ class HintExplorer(_Explorer):
             )
         image_path.parent.mkdir(parents=True, exist_ok=True)
         data.save_image(full, image_path, overwrite=overwrite)
-        with atomic.atomic_path(hints_path) as temporary:
-            temporary.write_text(json.dumps(hints.hints_to_json(self.state.hints), indent=1))
+        atomic.write_json(hints_path, hints.hints_to_json(self.state.hints))
         return image_path, hints_path
 
     def _on_save(self, _button=None) -> None:
@@ -1854,15 +1857,7 @@ class ReplayExplorer(_Explorer):
         epoch = self.summary["best_epoch"] if epoch is None else _check_int(epoch, "epoch", 0)
         if epoch not in self.replay.epochs:
             raise ValueError(f"epoch must be one of {list(self.replay.epochs)}. Received: {epoch}")
-        slider = self._add("epoch", _slider(ipywidgets.IntSlider, epoch, low, high, 1, "epoch"))
-        play = self._add(
-            "play",
-            ipywidgets.Play(value=epoch, min=low, max=high, step=1, interval=900),
-            observe=False,
-        )
-        ipywidgets.jslink((play, "value"), (slider, "value"))
-        self.widget = ipywidgets.VBox([ipywidgets.HBox([play, slider]), self._image, self._status])
-        self.widget.add_class("colorkit-replay-explorer")
+        self._epoch_player(epoch, low, high, interval=900, name="replay-explorer")
         if render:
             self.update()
 

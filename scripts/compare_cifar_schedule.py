@@ -24,7 +24,6 @@ is what ``scripts/model_card.py`` renders.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 import warnings
@@ -81,7 +80,7 @@ def cifar_rows(smoke: bool = False) -> np.ndarray:
     return np.array([str(item.path) in cifar for item in plan])
 
 
-def run_arm(arm: str, train, val, is_cifar: np.ndarray, steps: int, prior) -> keras.Model:
+def run_arm(arm: str, train, is_cifar: np.ndarray, steps: int, prior) -> keras.Model:
     keras.utils.set_random_seed(SEED)
     decoder = guided.guided_decoder()
     decoder.compile(
@@ -146,7 +145,7 @@ def main(argv=None) -> int:
     rows = {}
     for arm in ARMS:
         start = time.time()
-        decoder = run_arm(arm, train, val, is_cifar, args.steps, prior)
+        decoder = run_arm(arm, train, is_cifar, args.steps, prior)
         rows[arm] = {**evaluate(decoder, val, truths, val_prior), "seconds": time.time() - start}
         print(f"{arm}: {rows[arm]}", flush=True)
     result = {
@@ -160,8 +159,7 @@ def main(argv=None) -> int:
         "arms": rows,
         "command": " ".join(["scripts/compare_cifar_schedule.py", *(argv or sys.argv[1:])]),
     }
-    with atomic.atomic_path(args.output, suffix=".json") as temporary:
-        Path(temporary).write_text(json.dumps(result, indent=1) + "\n")
+    atomic.write_json(args.output, result)
     print(f"wrote {args.output}")
     return 0
 

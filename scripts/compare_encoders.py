@@ -26,7 +26,6 @@ Everything is resumable (caches and runs live in ``--work``). The result JSON (d
 from __future__ import annotations
 
 import argparse
-import json
 import resource
 import sys
 import time
@@ -240,8 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         "peak_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2),
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    with atomic.atomic_path(args.output) as temporary:
-        temporary.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+    atomic.write_json(args.output, payload)
     difference = bootstrap["rebalanced_auc_ab_pooled"]
     print(
         f"pooled rebal. AuC trained - random: {difference['mean']:+.4f} "

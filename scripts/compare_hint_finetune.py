@@ -15,7 +15,6 @@ default the shipped default's stored settings). The JSON (default
 from __future__ import annotations
 
 import argparse
-import json
 import warnings
 from pathlib import Path
 
@@ -95,8 +94,7 @@ def main(argv=None) -> int:
         "decoding": {"temperature": temperature, "saturation": saturation},
         "rows": rows,
     }
-    with atomic.atomic_path(args.output, suffix=".json") as temporary:
-        Path(temporary).write_text(json.dumps(result, indent=1) + "\n")
+    atomic.write_json(args.output, result)
     print(f"wrote {args.output}")
     return 0
 

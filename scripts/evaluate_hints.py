@@ -19,7 +19,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -95,8 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     output = Path(args.output_dir)
     output.mkdir(parents=True, exist_ok=True)
-    with atomic.atomic_path(output / "hints_curve.json") as temporary:
-        temporary.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    atomic.write_json(output / "hints_curve.json", result, indent=2)
     viz.save_figure(viz.hint_curves(scores), output / "hints_curve.png")
 
     rows = []

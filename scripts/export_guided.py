@@ -19,7 +19,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import warnings
 from pathlib import Path
 
@@ -131,9 +130,7 @@ def main(argv=None) -> int:
         model.save(temporary)
     trials_path = args.output.parent / "guided_decoding_trials.json"
     source = f"{checkpoint.parent.name}/{checkpoint.name}"
-    trials_path.write_text(
-        json.dumps({"checkpoint": source, "chosen": best, "trials": trials}, indent=1) + "\n"
-    )
+    atomic.write_json(trials_path, {"checkpoint": source, "chosen": best, "trials": trials})
     print(f"wrote {args.output} ({args.output.stat().st_size / 2**20:.1f} MB), {trials_path}")
     return 0
 

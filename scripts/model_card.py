@@ -852,8 +852,7 @@ def make_card(args) -> int:
     curve = read_json(curve_path, required=False)
     if found and per_epoch:
         curve = learning_curve(found, per_epoch, spec, args.curve_photos)
-        with atomic.atomic_path(curve_path) as temporary:
-            temporary.write_text(json.dumps(curve, indent=1) + "\n")
+        atomic.write_json(curve_path, curve)
     elif found:
         notes.append("checkpoints found but no crop count (summary.json / cache meta): no curve")
     if not isinstance(curve, dict):  # 0.1's curve (a list) is of another model

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import export_guided  # noqa: E402
 from export_pretrained import cpu_model  # noqa: E402
 
-from colorkit import data, infer, models, recipes  # noqa: E402
+from colorkit import atomic, data, infer, models, recipes  # noqa: E402
 from colorkit.models import encoders  # noqa: E402
 
 WEIGHTS = export_guided.WEIGHTS
@@ -97,7 +97,7 @@ def main(argv=None) -> int:
     )
 
     if args.dahl_run is None:
-        (WEIGHTS / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        atomic.write_json(WEIGHTS / "manifest.json", manifest, indent=2)
         print(f"wrote {WEIGHTS / 'manifest.json'} (default only)")
         return 0
     dahl_path = recipes.export_model(
@@ -112,7 +112,7 @@ def main(argv=None) -> int:
         dahl_path, "dahl", "dahl-hed", {"epochs": epochs, **timing}, {"size": 256}
     )
     print(models.model_spec(infer.load_model(WEIGHTS / "colorizer.keras")))
-    (WEIGHTS / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    atomic.write_json(WEIGHTS / "manifest.json", manifest, indent=2)
     print(f"wrote {WEIGHTS / 'manifest.json'}: {sorted(manifest)}")
     return 0
 
