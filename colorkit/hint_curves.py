@@ -46,11 +46,18 @@ def draw_photo_hints(
     ]
 
 
-def _colorize(model, truths, photo_hints, size: int, temperature) -> list[np.ndarray]:
+def _colorize(
+    model, truths, photo_hints, size: int, temperature, spread_hints: bool = True
+) -> list[np.ndarray]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", color.GamutWarning)  # part of what is measured
         return infer.colorize(
-            list(truths), model, size=size, temperature=temperature, hints=photo_hints
+            list(truths),
+            model,
+            size=size,
+            temperature=temperature,
+            hints=photo_hints,
+            spread_hints=spread_hints,
         )
 
 
@@ -63,6 +70,7 @@ def hint_curve(
     seed: int = 0,
     prior=None,
     keep: int = 0,
+    spread_hints: bool = True,
 ) -> dict:
     """Metrics against the number of random ground-truth hints.
 
@@ -75,6 +83,8 @@ def hint_curve(
         seed: Seed of the hint positions.
         prior: ``(Q,)`` ab prior of the rebalanced AuC (default: that of ``truths``).
         keep: Also return the predictions of the first ``keep`` photos (for figures).
+        spread_hints: Spread the hints over the prediction (``colorkit.hints.spread``, as
+            ``infer.colorize`` does); False measures the network's output alone.
 
     Returns:
         ``{"counts": [...], "scores": {count: {metric: value}}, "predictions": {count: [...]},
@@ -89,7 +99,8 @@ def hint_curve(
     drawn = draw_photo_hints(truths, max(counts, default=0), seed)
     scores, kept = {}, {}
     for count in counts:
-        predictions = _colorize(model, truths, [h[:count] for h in drawn], size, temperature)
+        photo_hints = [h[:count] for h in drawn]
+        predictions = _colorize(model, truths, photo_hints, size, temperature, spread_hints)
         means = recipes.evaluate_predictions(predictions, truths, prior=prior)
         pooled = metrics.pooled_scores(predictions, truths, prior=prior)
         scores[count] = {
@@ -133,6 +144,7 @@ def hint_reach(
     temperature: float | None = None,
     seed: int = 1,
     threshold: float = REACH_THRESHOLD,
+    spread_hints: bool = True,
 ) -> dict:
     """How far one random ground-truth hint reaches, per photo and as medians.
 
@@ -143,6 +155,7 @@ def hint_reach(
         temperature: Annealed-mean temperature (None: the model's recommendation).
         seed: Seed of the hint positions.
         threshold: Lab ab change that counts as reached.
+        spread_hints: As :func:`hint_curve`.
 
     Returns:
         ``{"threshold", "area_fraction", "area_pixels", "radius_90" (90th percentile of the
@@ -151,7 +164,7 @@ def hint_reach(
     """
     drawn = draw_photo_hints(truths, 1, seed)
     without = _colorize(model, truths, [[] for _ in truths], size, temperature)
-    with_one = _colorize(model, truths, drawn, size, temperature)
+    with_one = _colorize(model, truths, drawn, size, temperature, spread_hints)
     rows = []
     for truth, before, after, (hint,) in zip(truths, without, with_one, drawn, strict=True):
         changed = changed_area(before, after, threshold)

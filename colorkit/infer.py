@@ -593,10 +593,18 @@ def hint_maps(
     )
 
 
-def _crop_to_full(chroma: np.ndarray, prepared: WorkingInput, shape) -> np.ndarray:
-    """Canvas-size chroma -> the working crop -> bilinear upsampling to ``shape``."""
+def _crop_to_full(
+    chroma: np.ndarray, prepared: WorkingInput, shape, maps=None, saturation: float = 1.0
+) -> np.ndarray:
+    """Canvas-size chroma -> the working crop (hints spread over it when ``maps`` holds any,
+    ``colorkit.hints.spread``) -> bilinear upsampling to ``shape``."""
     work_h, work_w = prepared.shape
-    return resize_channels(chroma[:work_h, :work_w], int(shape[0]), int(shape[1]))
+    chroma = chroma[:work_h, :work_w]
+    if maps is not None:
+        hint_ab, hint_mask = (part[:work_h, :work_w] for part in maps)
+        light = prepared.lightness[:work_h, :work_w]
+        chroma = hints.spread(chroma, light, hint_ab, hint_mask, saturation=saturation)
+    return resize_channels(chroma, int(shape[0]), int(shape[1]))
 
 
 def full_chroma(
@@ -606,6 +614,8 @@ def full_chroma(
     temperature: float = DEFAULT_TEMPERATURE,
     batch_size: int = 8,
     hints=None,
+    spread_hints: bool = True,
+    saturation: float = 1.0,
 ) -> list[np.ndarray]:
     """Stages 1-3 for full-resolution images: model-scale chroma at each image's own size.
 
@@ -614,7 +624,8 @@ def full_chroma(
     fitted inside a fixed input size), images with the same working size are batched, and the
     predicted chroma is cropped and upsampled bilinearly back to full resolution. A hint
     model gets each image's hints rasterized on its canvas (:func:`hint_maps`; zeros where
-    there are none).
+    there are none), and the hints' colors are then spread along the photo's edges over the
+    prediction at the working size (``colorkit.hints.spread``) unless ``spread_hints`` is False.
 
     Args:
         model: A colorkit ``keras.Model``.
@@ -624,6 +635,10 @@ def full_chroma(
         batch_size: Images per forward pass.
         hints: None, or one entry per image: None or a sequence of ``colorkit.hints.Hint`` in
             that image's pixel coordinates. Only for models with hint inputs.
+        spread_hints: Spread the hints' colors over the prediction (False: the network's
+            output alone, e.g. to measure what the network itself does with hints).
+        saturation: The chroma multiplier :func:`compose` will apply (the spread hints'
+            colors are pre-divided by it, so they come out as the user gave them).
 
     Returns:
         List of float32 ``(H_i, W_i, 2)`` model-scale chroma.
@@ -669,7 +684,10 @@ def full_chroma(
             model, batch, temperature=temperature, batch_size=batch_size, hints=batch_hints
         )
         for i, chroma in zip(indices, predicted, strict=True):
-            result[i] = _crop_to_full(chroma, prepared[i], lightness[i].shape[:2])
+            own_maps = maps[i] if maps is not None and spread_hints else None
+            result[i] = _crop_to_full(
+                chroma, prepared[i], lightness[i].shape[:2], own_maps, saturation
+            )
     return result
 
 
@@ -696,6 +714,8 @@ def working_output(
     temperature: float = DEFAULT_TEMPERATURE,
     hints=None,
     prepared: WorkingInput | None = None,
+    spread_hints: bool = True,
+    saturation: float = 1.0,
 ) -> WorkingOutput:
     """:func:`full_chroma` for one image, keeping the raw output (interactive tools).
 
@@ -707,6 +727,8 @@ def working_output(
         hints: None or a sequence of ``colorkit.hints.Hint`` in the image's pixels (hint
             models only).
         prepared: The image's :class:`WorkingInput` when already computed (saves a resize).
+        spread_hints: As :func:`full_chroma`.
+        saturation: As :func:`full_chroma`.
 
     Returns:
         A :class:`WorkingOutput`.
@@ -724,12 +746,15 @@ def working_output(
     prepared = prepared or working_input(lightness, size, model)
     maps = None
     if hints is not None:
-        hint_ab, hint_mask = hint_maps(hints, lightness.shape[:2], prepared)
-        maps = (hint_ab[None], hint_mask[None])
+        maps = hint_maps(hints, lightness.shape[:2], prepared)
     _set_decoder_temperature(model, temperature)
-    output = run_model(model, prepared.lightness[None], hints=maps)[0]
+    batch_maps = None if maps is None else tuple(part[None] for part in maps)
+    output = run_model(model, prepared.lightness[None], hints=batch_maps)[0]
     canvas = resize_channels(decode_chroma(output, temperature), *prepared.lightness.shape[:2])
-    return WorkingOutput(output, _crop_to_full(canvas, prepared, lightness.shape[:2]), prepared)
+    chroma = _crop_to_full(
+        canvas, prepared, lightness.shape[:2], maps if spread_hints else None, saturation
+    )
+    return WorkingOutput(output, chroma, prepared)
 
 
 # --------------------------------------------------------------------------------------------
@@ -745,6 +770,7 @@ def colorize(
     saturation: float | None = None,
     batch_size: int = 8,
     hints=None,
+    spread_hints: bool = True,
 ):
     """Colorize images of any size and aspect, keeping their full-resolution luminance.
 
@@ -777,7 +803,9 @@ def colorize(
             image; for a batch or a list of images, a list with one entry per image (a list
             of hints, or None). Only the hints' chroma is used: the photo keeps its own
             full-resolution luminance. None (default): no hints (a hint model then colorizes
-            on its own).
+            on its own). The hints are the network's inputs, and their colors are then
+            spread along the photo's edges over its prediction (``colorkit.hints.spread``).
+        spread_hints: False keeps the network's output alone (no spreading).
 
     Returns:
         float32 RGB in [0, 1] at each input's resolution: ``(H, W, 3)`` for one image,
@@ -796,7 +824,9 @@ def colorize(
         >>> out.shape, out.dtype
         ((30, 50, 3), dtype('float32'))
     """
-    result = colorize_report(image, model, size, temperature, saturation, batch_size, hints)
+    result = colorize_report(
+        image, model, size, temperature, saturation, batch_size, hints, spread_hints
+    )
     if result.clipped_images:
         warnings.warn(
             f"colorize: out-of-gamut colors were clipped to sRGB in {result.clipped_images} of "
@@ -841,6 +871,7 @@ def colorize_report(
     saturation: float | None = None,
     batch_size: int = 8,
     hints=None,
+    spread_hints: bool = True,
 ) -> Colorized:
     """:func:`colorize`, returning the images with their gamut-clip counts (no warning).
 
@@ -866,7 +897,16 @@ def colorize_report(
     images, kind = _normalize_inputs(image)
     per_image = _normalize_hints(hints, kind, len(images), model.name, spec.hint_inputs)
     full_luma = [luminance(rgb, spec.space) for rgb in images]
-    chroma = full_chroma(model, full_luma, size, temperature, batch_size, hints=per_image)
+    chroma = full_chroma(
+        model,
+        full_luma,
+        size,
+        temperature,
+        batch_size,
+        hints=per_image,
+        spread_hints=spread_hints,
+        saturation=saturation,
+    )
     outputs, clipped = [], []
     for luma, item in zip(full_luma, chroma, strict=True):
         composed = compose(luma, item, spec.space, saturation)

@@ -1364,7 +1364,9 @@ def hint_picture(
     """
     view_hints = hints.rescale(state.hints, image_shape, lightness.shape[:2])
     size = max(lightness.shape[:2])
-    result = infer.working_output(model, lightness, size, temperature, view_hints, prepared)
+    result = infer.working_output(
+        model, lightness, size, temperature, view_hints, prepared, saturation=saturation
+    )
     rgb = infer.compose(lightness, result.chroma, "lab", saturation).rgb
     return rgb, result
 

@@ -8,7 +8,9 @@ what that bought, on the 100 BSDS500 val photos (long side 256): PSNR with 0 and
 random ground-truth hints (``colorkit.hint_curves.draw_photo_hints``, seed 0: uniform
 positions, the truth's ab over a 5x5 patch) and, with 0 hints, the pooled rebalanced AuC and
 false-color score. Every decoder is decoded alike (``--temperature``, ``--saturation``;
-default the shipped default's stored settings). The JSON (default
+default the shipped default's stored settings), with the network's output alone (no hint
+spreading, ``colorkit.hints.spread``: that step comes after the network and is measured by
+``scripts/compare_hint_spread.py``). The JSON (default
 ``docs/figures/hint_finetune.json``) is what ``scripts/model_card.py`` renders.
 """
 
@@ -50,7 +52,9 @@ def measure(decoder_path: Path, truths, prior, drawn, temperature, saturation) -
     for count in (0, HINTS):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", color.GamutWarning)
-            predictions = infer.colorize(truths, model, size=256, hints=[h[:count] for h in drawn])
+            predictions = infer.colorize(
+                truths, model, size=256, hints=[h[:count] for h in drawn], spread_hints=False
+            )
         row[f"psnr_{count}_hints"] = float(
             np.mean([metrics.psnr(p, t) for p, t in zip(predictions, truths, strict=True)])
         )

@@ -71,6 +71,19 @@ def main(argv: list[str] | None = None) -> int:
         f"one hint reaches {reach['area_fraction']:.2%} of a photo (median; "
         f"{reach['area_pixels']:.0f} px, 90% within {reach['radius_90']:.0f} px)"
     )
+    # What the network does on its own, before colorkit.hints.spread: 10 hints and reach.
+    alone_counts = [count for count in (0, 10) if count in counts]
+    alone = hint_curves.hint_curve(
+        model, truths, alone_counts, size=args.long_side, seed=args.seed, spread_hints=False
+    )
+    alone_reach = hint_curves.hint_reach(
+        model, truths, size=args.long_side, seed=args.seed + 1, spread_hints=False
+    )
+    network_alone = {
+        "scores": {str(count): alone["scores"][count] for count in alone_counts},
+        "single_hint_reach": {k: v for k, v in alone_reach.items() if k != "per_photo"},
+    }
+    print(f"network alone: {network_alone}", flush=True)
 
     scores = {str(count): curve["scores"][count] for count in counts}
     psnr_gain = scores["10"]["psnr"] - scores["0"]["psnr"] if "10" in scores else None
@@ -86,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
         "set of a photo is the first k of one draw",
         "scores": scores,
         "single_hint_reach": {k: v for k, v in reach.items() if k != "per_photo"},
+        "spread": "hints are network inputs, then spread along the photo's edges over its "
+        "prediction (colorkit.hints.spread); network_alone skips that step",
+        "network_alone": network_alone,
         "acceptance": {
             "psnr_gain_10_hints_db": psnr_gain,
             "psnr_gain_10_hints_at_least_3_db": None if psnr_gain is None else psnr_gain >= 3.0,

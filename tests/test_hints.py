@@ -91,3 +91,75 @@ def test_json_round_trip():
     (back,) = hints.parse_hints(json.dumps(hints.hints_to_json(original)))
     assert (back.row, back.col, back.radius) == (2.0, 3.0, 1.0)
     assert back.ab == pytest.approx(original[0].ab, abs=1.5)  # 8-bit color at L = 50
+
+
+def _flat_scene(height=24, width=24):
+    chroma = np.zeros((height, width, 2), np.float32)
+    light = np.full((height, width, 1), 0.5, np.float32)
+    hint_ab = np.zeros((height, width, 2), np.float32)
+    mask = np.zeros((height, width, 1), np.float32)
+    return chroma, light, hint_ab, mask
+
+
+def test_spread_without_hints_returns_the_prediction():
+    chroma, light, hint_ab, mask = _flat_scene()
+    chroma[:] = 0.1
+    np.testing.assert_array_equal(hints.spread(chroma, light, hint_ab, mask), chroma)
+
+
+def test_spread_keeps_the_hint_color_and_fades_with_distance():
+    chroma, light, hint_ab, mask = _flat_scene()
+    hint_ab[2:5, 2:5], mask[2:5, 2:5] = (0.4, -0.2), 1
+    out = hints.spread(chroma, light, hint_ab, mask)
+    np.testing.assert_allclose(out[3, 3], (0.4, -0.2), atol=1e-6)
+    assert out[3, 12, 0] > out[3, 23, 0] > 0  # weaker further away, still reached
+
+
+def test_spread_stops_at_edges():
+    """An edge (a lightness step) between two halves keeps a hint in its own half."""
+    chroma, light, hint_ab, mask = _flat_scene()
+    light[:, 12:] = 0.9  # a 40-L step down the middle
+    hint_ab[10:13, 3:6], mask[10:13, 3:6] = (0.4, 0.0), 1
+    out = hints.spread(chroma, light, hint_ab, mask, scale=0.5)
+    free = hints.spread(chroma, light, hint_ab, mask, scale=0.5, edge=0.0)
+    # Same distance from the hint on both sides of the edge: the far side gets much less.
+    assert out[11, 10, 0] > 3 * out[11, 14, 0]
+    assert free[11, 14, 0] > 3 * out[11, 14, 0]
+
+
+def test_spread_blends_two_hints_by_distance():
+    chroma, light, hint_ab, mask = _flat_scene(12, 40)
+    hint_ab[5:8, 0:3], mask[5:8, 0:3] = (0.4, 0.0), 1
+    hint_ab[5:8, 37:40], mask[5:8, 37:40] = (-0.4, 0.0), 1
+    out = hints.spread(chroma, light, hint_ab, mask)
+    assert out[6, 5, 0] > 0.3 and out[6, 34, 0] < -0.3
+    assert abs(out[6, 19, 0] - out[6, 20, 0]) < 0.1 and abs(out[6, 19:21, 0].mean()) < 0.05
+
+
+def test_spread_divides_by_the_saturation_applied_later():
+    chroma, light, hint_ab, mask = _flat_scene()
+    hint_ab[0:3, 0:3], mask[0:3, 0:3] = (0.4, 0.0), 1
+    out = hints.spread(chroma, light, hint_ab, mask, saturation=0.5)
+    np.testing.assert_allclose(out[1, 1] * 0.5, (0.4, 0.0), atol=1e-6)
+    gray = hints.spread(chroma, light, hint_ab, mask, saturation=0.0)
+    np.testing.assert_array_equal(gray, chroma)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"scale": 0}, "scale"),
+        ({"edge": -1}, "edge"),
+        ({"saturation": float("nan")}, "saturation"),
+    ],
+)
+def test_spread_rejects_bad_arguments(kwargs, message):
+    chroma, light, hint_ab, mask = _flat_scene()
+    with pytest.raises(ValueError, match=message):
+        hints.spread(chroma, light, hint_ab, mask, **kwargs)
+
+
+def test_spread_rejects_mismatched_maps():
+    chroma, light, hint_ab, mask = _flat_scene()
+    with pytest.raises(ValueError, match="hint_ab.shape"):
+        hints.spread(chroma, light, hint_ab[:10], mask)
