@@ -32,6 +32,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from scipy import ndimage, sparse
+from scipy.sparse import csgraph
 
 from colorkit import _checks, color
 
@@ -362,8 +364,6 @@ def rescale(hints: Sequence[Hint], from_shape: tuple[int, int], to_shape: tuple[
 
 def _geodesic_graph(lightness: np.ndarray, edge: float):
     """The 8-neighbour pixel graph of a ``(H, W)`` L map (0-100): step length + edge * |dL|."""
-    from scipy import sparse
-
     height, width = lightness.shape
     index = np.arange(height * width).reshape(height, width)
     rows, cols, costs = [], [], []
@@ -431,9 +431,6 @@ def spread(
         >>> [round(float(out[r, r, 0]), 2) for r in (0, 3, 7)]  # the hint's a, fading away
         [0.4, 0.39, 0.33]
     """
-    from scipy import ndimage
-    from scipy.sparse import csgraph
-
     scale = _checks.check_positive_number("scale", SPREAD_SCALE if scale is None else scale)
     edge = _checks.check_number("edge", SPREAD_EDGE if edge is None else edge, 0.0)
     saturation = _checks.check_saturation(saturation)
