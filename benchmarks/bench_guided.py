@@ -8,7 +8,9 @@ Both measure training steps of the same model at 128 px, batch 32, measured in t
 - end to end: the whole model (``guided_zhang`` with the trained encoder unfrozen), on the
   lightness of the crops, the same loss.
 
-Goal: cached >= 10x the end-to-end speed. Also the peak memory of the real recipe run when its
+Goal: cached >= 10x the end-to-end speed. A third row bounds what any cached step can reach: the
+decoder's forward and backward pass alone (no loss, no optimizer update), and the ratio that
+bound would give. Also the peak memory of the real recipe run when its
 ``summary.json`` is found (``runs/recipe-default`` or ``$COLORKIT_GUIDED_RUN``): goal < 8 GiB.
 """
 
@@ -56,6 +58,19 @@ def run(quick: bool = False) -> list[dict]:
     cached_x = [*taps, lightness, hint_ab, mask]
     cached = time_call(lambda: decoder.train_on_batch(cached_x, target), repeats=repeats)["min"]
 
+    # The floor of a cached step: the decoder's forward + backward pass, no loss, no update.
+    import tensorflow as tf
+
+    floor_inputs = [tf.constant(value) for value in cached_x]
+
+    @tf.function
+    def forward_backward():
+        with tf.GradientTape() as tape:
+            total = tf.reduce_sum(decoder(floor_inputs, training=True))
+        return tape.gradient(total, decoder.trainable_weights)
+
+    floor = time_call(forward_backward, repeats=repeats)["min"]
+
     # Same architecture; trained weights cost the same.
     full = guided.guided_zhang(weights=None, decoder=guided.guided_decoder(spread=True))
     for layer in full.layers:
@@ -82,6 +97,14 @@ def run(quick: bool = False) -> list[dict]:
             "x",
             goal=">= 10x",
             met=ratio >= 10,
+        ),
+        row(
+            SECTION,
+            "ceiling: end to end / decoder forward+backward alone",
+            end_to_end / floor,
+            "x",
+            note=f"decoder forward+backward {floor * 1000:.0f} ms, train step "
+            f"{cached * 1000:.0f} ms, end to end {end_to_end * 1000:.0f} ms (batch {BATCH})",
         ),
     ]
     run_dir = Path(os.environ.get("COLORKIT_GUIDED_RUN", REPO_ROOT / "runs" / "recipe-default"))
