@@ -85,3 +85,55 @@ def test_compare_encoders_smoke(shared_data, tmp_path):
     (boot,) = result["paired_bootstrap"].values()
     interval = boot["rebalanced_auc_ab_pooled"]
     assert interval["low"] <= interval["mean"] <= interval["high"]
+
+
+def test_card_renders_the_spread_and_encoder_studies():
+    card = _script("model_card")
+    spread = {
+        "photos": 4,
+        "hints": 10,
+        "psnr_0_hints": 20.0,
+        "gain_network_alone": 2.0,
+        "gain_network_alone_1_hint": 0.3,
+        "grid": [{"scale": 1.0, "edge": 1.0, "gain": 3.5, "gain_1_hint": 1.0}],
+        "chosen": {"scale": 1.0, "edge": 1.0},
+        "gain_chosen": 3.5,
+        "gain_chosen_1_hint": 1.0,
+    }
+    text = "\n".join(card.spread_section(spread))
+    assert "+3.50" in text and "scale 1.0, edge 1.0" in text
+    row = {
+        "rebalanced_auc_ab_pooled": 0.74,
+        "rebalanced_auc_ab_mean": 0.84,
+        "auc_ab_pooled": 0.9,
+        "false_color_score_pooled": 0.04,
+        "psnr_mean": 23.7,
+    }
+    study = {
+        "photos": 4,
+        "epochs": 1,
+        "steps_per_epoch": 3,
+        "learning_rate": 1e-4,
+        "decoding": {"temperature": 0.7, "saturation": 0.75},
+        "train_seconds": {"decoder only": 60.0, "decoder + last encoder stage": 90.0},
+        "rows": {
+            "gray": {"rebalanced_auc_ab_pooled": 0.67},
+            "decoder only": row,
+            "decoder + last encoder stage": {**row, "rebalanced_auc_ab_pooled": 0.75},
+        },
+    }
+    text = "\n".join(card.encoder_finetune_section(study))
+    assert "+0.010 over the decoder alone" in text and "| gray | 0.670 | n/a" in text
+    assert card.spread_section(None)[-2].startswith("Not run")
+
+
+def test_encoder_study_last_stage_reproduces_the_encoders_stage4():
+    """The study trains the encoder's last stage from cached stage3: as a model of its own it
+    must compute what the whole encoder computes."""
+    study = _script("compare_encoder_finetune")
+    from colorkit.models import encoders
+
+    encoder = encoders.resnet50_1by2()
+    lightness = np.random.default_rng(0).random((1, 64, 64, 1)).astype(np.float32)
+    taps = encoder(lightness)
+    np.testing.assert_allclose(study.last_stage()(taps[2]), taps[3], rtol=1e-5, atol=1e-5)

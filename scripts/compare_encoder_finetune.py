@@ -1,0 +1,181 @@
+"""Fine-tuning the encoder's last stage on cached features vs the decoder alone (BSDS500 val).
+
+    python scripts/compare_encoder_finetune.py [--work runs/recipe-default] [--epochs 2]
+
+A study for issue 11's open goals. The default colorizer's encoder is frozen, and its feature
+cache holds every stage's output. The last stage (``stage4``, 3.7 M parameters) can be
+recomputed from the cached ``stage3`` on this CPU, so it can be fine-tuned without a GPU. Both
+arms start from the recipe's last fine-tune epoch (the shipped default's decoder) and train for
+the same steps on the same batches (``colorkit.guided_training.CachedBatches`` with the hint
+fine-tune's settings, ``FINETUNE_SETTINGS``), at the same learning rate:
+
+- ``decoder only``: the encoder stays frozen (the cached ``stage4``);
+- ``decoder + last encoder stage``: ``stage4`` is computed from the cached ``stage3`` by the
+  encoder's own last stage, trained with the decoder.
+
+Each arm, and the starting point, is measured on the 100 BSDS500 val photos (long side 256,
+no hints) as the export measures decodings: the full model (frozen encoder up to ``stage3``,
+then the arm's last stage and decoder) decoded at the shipped default's temperature and
+saturation, with the pooled and per-photo rebalanced AuC, plain AuC, PSNR and false color
+against gray. The JSON (default ``docs/figures/encoder_finetune.json``) records it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from colorkit import (
+    atomic,
+    color,
+    data,
+    features,
+    guided_training,
+    infer,
+    losses,
+    metrics,
+    models,
+    pretrained,
+    recipes,
+)
+from colorkit.models import encoders, guided
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def last_stage() -> keras.Model:
+    """The trained encoder's last stage as a model of its own: stage3 -> stage4."""
+    encoder = encoders.resnet50_1by2()
+    return keras.Model(
+        encoder.get_layer("stage3").output, encoder.get_layer("stage4").output, name="stage4_block"
+    )
+
+
+class WithoutStage4(keras.utils.PyDataset):
+    """``CachedBatches`` without the cached stage4 (the trained last stage recomputes it)."""
+
+    def __init__(self, batches):
+        super().__init__(workers=1, use_multiprocessing=False, max_queue_size=4)
+        self.batches = batches
+
+    def __len__(self):
+        return len(self.batches)
+
+    def __getitem__(self, index):
+        (stage2, stage3, _, lightness, hint_ab, mask), target = self.batches[index]
+        return (stage2, stage3, lightness, hint_ab, mask), target
+
+
+def training_model(decoder: keras.Model, block: keras.Model) -> keras.Model:
+    stage2 = keras.Input((None, None, 256), name="stage2")
+    stage3 = keras.Input((None, None, 512), name="stage3")
+    lightness = keras.Input((None, None, 1), name="lightness_quarter")
+    hint_ab = keras.Input((None, None, 2), name="hint_ab")
+    mask = keras.Input((None, None, 1), name="hint_mask")
+    stage4 = block(stage3)
+    probabilities = decoder([stage2, stage3, stage4, lightness, hint_ab, mask])
+    return keras.Model([stage2, stage3, lightness, hint_ab, mask], probabilities)
+
+
+def full_model(decoder: keras.Model, block: keras.Model | None, spec) -> keras.Model:
+    """Lightness + hints -> probabilities, with ``block`` replacing the encoder's last stage."""
+    backbone = encoders.FrozenEncoder("resnet50_1by2", space="lab", name="encoder")
+    lightness = keras.Input((None, None, 1), name="lightness")
+    hint_ab = keras.Input((None, None, 2), name="hint_ab")
+    mask = keras.Input((None, None, 1), name="hint_mask")
+    _, stage2, stage3, stage4 = backbone(lightness)
+    if block is not None:
+        stage4 = block(stage3)
+    quarter = keras.layers.AveragePooling2D(guided.OUTPUT_STRIDE)(lightness)
+    cell_ab, cell_mask = guided.HintPool(guided.OUTPUT_STRIDE)([hint_ab, mask])
+    probabilities = decoder([stage2, stage3, stage4, quarter, cell_ab, cell_mask])
+    model = keras.Model([lightness, hint_ab, mask], probabilities, name="colorkit_guided")
+    return models.attach_spec(model, spec)
+
+
+def measure(model, truths, prior) -> dict:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", color.GamutWarning)
+        predictions = infer.colorize(truths, model, size=256)
+    scores = metrics.pooled_scores(predictions, truths, prior)
+    means = recipes.evaluate_predictions(predictions, truths, prior=prior)
+    scores.update({f"{key}_mean": float(means[key]) for key in ("rebalanced_auc_ab", "psnr")})
+    return {key: float(value) for key, value in scores.items()}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--work", type=Path, default=REPO_ROOT / "runs" / "recipe-default")
+    parser.add_argument("--decoder", type=Path, help="default: the last fine-tune epoch")
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--learning-rate", type=float, default=1e-4)
+    parser.add_argument("--steps", type=int, help="steps per epoch (default: the whole cache)")
+    parser.add_argument("--limit", type=int, help="first N val photos (default all)")
+    parser.add_argument(
+        "--output", type=Path, default=REPO_ROOT / "docs" / "figures" / "encoder_finetune.json"
+    )
+    args = parser.parse_args(argv)
+    started = time.time()
+    decoder_path = args.decoder or sorted((args.work / "finetune").glob("epoch_*.keras"))[-1]
+    spec = models.model_spec(pretrained.load_pretrained())
+    paths = [str(p) for p in data.dataset_paths(*recipes.VAL_SOURCE)][: args.limit]
+    truths = recipes.load_long_side(paths, 256)
+    prior = recipes.pooled_prior(truths)
+    gray = [color.desaturate(t, method="lab") for t in truths]
+    rows = {"gray": metrics.pooled_scores(gray, truths, prior)}
+    start_decoder = keras.saving.load_model(decoder_path, compile=False)
+    rows["start (shipped decoder)"] = measure(full_model(start_decoder, None, spec), truths, prior)
+    print("start", rows["start (shipped decoder)"], flush=True)
+
+    train = features.FeatureCache(args.work / "cache_train", in_memory=True)
+    config = guided_training.GuidedConfig(
+        epochs=args.epochs, learning_rate=args.learning_rate, **guided_training.FINETUNE_SETTINGS
+    )
+    prior_weights = color.rebalancing_weights(np.load(args.work / "run" / "prior.npy"), lam=0.5)
+    seconds = {}
+    for arm in ("decoder only", "decoder + last encoder stage"):
+        keras.utils.set_random_seed(config.seed)
+        decoder = keras.saving.load_model(decoder_path, compile=False)
+        block = last_stage() if arm != "decoder only" else None
+        model = decoder if block is None else training_model(decoder, block)
+        steps = args.steps or len(guided_training.CachedBatches(train, config))
+        model.compile(
+            optimizer=keras.optimizers.Adam(
+                keras.optimizers.schedules.CosineDecay(
+                    args.learning_rate, decay_steps=args.epochs * steps, alpha=0.05
+                )
+            ),
+            loss=losses.SoftEncodedCrossEntropy(prior_weights=prior_weights),
+        )
+        tick = time.time()
+        for epoch in range(args.epochs):
+            batches = guided_training.CachedBatches(train, config, train=True, epoch=epoch)
+            source = batches if block is None else WithoutStage4(batches)
+            model.fit(source, epochs=1, steps_per_epoch=steps, shuffle=False, verbose=2)
+        seconds[arm] = round(time.time() - tick, 1)
+        rows[arm] = measure(full_model(decoder, block, spec), truths, prior)
+        print(arm, rows[arm], f"{seconds[arm]} s", flush=True)
+    result = {
+        "dataset": "bsds500 val",
+        "photos": len(truths),
+        "decoder": str(decoder_path.name),
+        "decoding": {"temperature": spec.temperature, "saturation": spec.saturation},
+        "epochs": args.epochs,
+        "steps_per_epoch": args.steps or len(guided_training.CachedBatches(train, config)),
+        "learning_rate": args.learning_rate,
+        "train_seconds": seconds,
+        "rows": rows,
+        "seconds": round(time.time() - started, 1),
+    }
+    atomic.write_json(args.output, result)
+    print(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
