@@ -84,18 +84,7 @@ def training_model(decoder: keras.Model, block: keras.Model) -> keras.Model:
 
 def full_model(decoder: keras.Model, block: keras.Model | None, spec) -> keras.Model:
     """Lightness + hints -> probabilities, with ``block`` replacing the encoder's last stage."""
-    backbone = encoders.FrozenEncoder("resnet50_1by2", space="lab", name="encoder")
-    lightness = keras.Input((None, None, 1), name="lightness")
-    hint_ab = keras.Input((None, None, 2), name="hint_ab")
-    mask = keras.Input((None, None, 1), name="hint_mask")
-    _, stage2, stage3, stage4 = backbone(lightness)
-    if block is not None:
-        stage4 = block(stage3)
-    quarter = keras.layers.AveragePooling2D(guided.OUTPUT_STRIDE)(lightness)
-    cell_ab, cell_mask = guided.HintPool(guided.OUTPUT_STRIDE)([hint_ab, mask])
-    probabilities = decoder([stage2, stage3, stage4, quarter, cell_ab, cell_mask])
-    model = keras.Model([lightness, hint_ab, mask], probabilities, name="colorkit_guided")
-    return models.attach_spec(model, spec)
+    return models.attach_spec(guided.guided_zhang(decoder=decoder, last_stage=block), spec)
 
 
 def measure(model, truths, prior) -> dict:

@@ -137,3 +137,12 @@ def test_encoder_study_last_stage_reproduces_the_encoders_stage4():
     lightness = np.random.default_rng(0).random((1, 64, 64, 1)).astype(np.float32)
     taps = encoder(lightness)
     np.testing.assert_allclose(study.last_stage()(taps[2]), taps[3], rtol=1e-5, atol=1e-5)
+    # guided_zhang(last_stage=...) computes stage4 with it: the same as the encoder's own.
+    from colorkit.models import guided
+
+    decoder = guided.guided_decoder(width=8)
+    hint_ab = np.zeros((1, 64, 64, 2), np.float32)
+    mask = np.zeros((1, 64, 64, 1), np.float32)
+    own = guided.guided_zhang(decoder=decoder)([lightness, hint_ab, mask])
+    replaced = guided.guided_zhang(decoder=decoder, last_stage=study.last_stage())
+    np.testing.assert_allclose(replaced([lightness, hint_ab, mask]), own, atol=1e-5)

@@ -194,6 +194,7 @@ def guided_zhang(
     weights: str | None = "trained",
     width: int = 128,
     decoder: keras.Model | None = None,
+    last_stage: keras.Model | None = None,
 ) -> keras.Model:
     """The full hint-conditioned colorizer: frozen encoder + ``guided_decoder``.
 
@@ -202,6 +203,9 @@ def guided_zhang(
         weights: Encoder weights: ``"trained"`` (from the installed package) or None (random).
         width: Decoder width (ignored when ``decoder`` is given).
         decoder: An existing (trained) decoder to reuse, e.g. one trained on cached features.
+        last_stage: A model ``stage3 (B, h, w, 512) -> stage4 (B, h/2, w/2, 1024)`` that
+            replaces the encoder's own last stage (e.g. one fine-tuned on cached features,
+            ``scripts/compare_encoder_finetune.py``); None keeps the encoder's.
 
     Returns:
         A ``keras.Model`` named ``colorkit_guided`` with inputs ``lightness (B, H, W, 1)``,
@@ -228,6 +232,8 @@ def guided_zhang(
     hint_ab = keras.Input((None, None, 2), name="hint_ab")
     hint_mask = keras.Input((None, None, 1), name="hint_mask")
     _, stage2, stage3, stage4 = backbone(lightness)
+    if last_stage is not None:
+        stage4 = last_stage(stage3)
     quarter = layers.AveragePooling2D(OUTPUT_STRIDE, name="lightness_quarter")(lightness)
     cell_ab, cell_mask = HintPool(OUTPUT_STRIDE, name="hint_pool")([hint_ab, hint_mask])
     probabilities = decoder([stage2, stage3, stage4, quarter, cell_ab, cell_mask])
