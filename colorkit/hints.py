@@ -435,15 +435,22 @@ def spread(
     edge = _checks.check_number("edge", SPREAD_EDGE if edge is None else edge, 0.0)
     saturation = _checks.check_saturation(saturation)
     chroma = np.asarray(chroma, np.float32)
-    height, width = chroma.shape[:2]
-    lightness = np.asarray(lightness, np.float32).reshape(chroma.shape[:2] + (-1,))[..., 0]
-    mask = np.asarray(hint_mask, np.float32).reshape(chroma.shape[:2] + (-1,))[..., 0] > 0.5
     hint_ab = np.asarray(hint_ab, np.float32)
-    if chroma.shape[-1:] != (2,) or hint_ab.shape != chroma.shape:
+    if chroma.ndim != 3 or chroma.shape[-1] != 2 or hint_ab.shape != chroma.shape:
         raise ValueError(
             "chroma and hint_ab must both have shape (H, W, 2). "
             f"Received: chroma.shape={chroma.shape}, hint_ab.shape={hint_ab.shape}"
         )
+    height, width = chroma.shape[:2]
+    planes = {"lightness": np.asarray(lightness, np.float32), "hint_mask": np.asarray(hint_mask)}
+    for name, plane in planes.items():
+        if plane.shape not in ((height, width), (height, width, 1)):
+            raise ValueError(
+                f"{name} must have shape (H, W) or (H, W, 1) with chroma's (H, W) = "
+                f"{(height, width)}. Received: {name}.shape={plane.shape}"
+            )
+    lightness = planes["lightness"].reshape(height, width)
+    mask = planes["hint_mask"].reshape(height, width) > 0.5
     labels, count = ndimage.label(mask, structure=np.ones((3, 3)))
     if count == 0 or saturation == 0:
         return chroma

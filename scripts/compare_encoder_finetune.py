@@ -126,13 +126,13 @@ def main(argv=None) -> int:
         epochs=args.epochs, learning_rate=args.learning_rate, **guided_training.FINETUNE_SETTINGS
     )
     prior_weights = color.rebalancing_weights(np.load(args.work / "run" / "prior.npy"), lam=0.5)
+    steps = args.steps or len(guided_training.CachedBatches(train, config))
     seconds = {}
     for arm in ("decoder only", "decoder + last encoder stage"):
         keras.utils.set_random_seed(config.seed)
         decoder = keras.saving.load_model(decoder_path, compile=False)
         block = last_stage() if arm != "decoder only" else None
         model = decoder if block is None else training_model(decoder, block)
-        steps = args.steps or len(guided_training.CachedBatches(train, config))
         model.compile(
             optimizer=keras.optimizers.Adam(
                 keras.optimizers.schedules.CosineDecay(
@@ -155,7 +155,7 @@ def main(argv=None) -> int:
         "decoder": str(decoder_path.name),
         "decoding": {"temperature": spec.temperature, "saturation": spec.saturation},
         "epochs": args.epochs,
-        "steps_per_epoch": args.steps or len(guided_training.CachedBatches(train, config)),
+        "steps_per_epoch": steps,
         "learning_rate": args.learning_rate,
         "train_seconds": seconds,
         "rows": rows,

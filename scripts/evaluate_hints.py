@@ -71,16 +71,17 @@ def main(argv: list[str] | None = None) -> int:
         f"one hint reaches {reach['area_fraction']:.2%} of a photo (median; "
         f"{reach['area_pixels']:.0f} px, 90% within {reach['radius_90']:.0f} px)"
     )
-    # What the network does on its own, before colorkit.hints.spread: 10 hints and reach.
-    alone_counts = [count for count in (0, 10) if count in counts]
+    # What the network does on its own, before colorkit.hints.spread: 10 hints and reach (with
+    # no hints there is nothing to spread, so the 0-hint scores are the curve's own; counts
+    # always hold 0 and 10, EXAMPLE_COUNTS).
     alone = hint_curves.hint_curve(
-        model, truths, alone_counts, size=args.long_side, seed=args.seed, spread_hints=False
+        model, truths, [10], size=args.long_side, seed=args.seed, spread_hints=False
     )
     alone_reach = hint_curves.hint_reach(
         model, truths, size=args.long_side, seed=args.seed + 1, spread_hints=False
     )
     network_alone = {
-        "scores": {str(count): alone["scores"][count] for count in alone_counts},
+        "scores": {"0": curve["scores"][0], "10": alone["scores"][10]},
         "single_hint_reach": {k: v for k, v in alone_reach.items() if k != "per_photo"},
     }
     print(f"network alone: {network_alone}", flush=True)

@@ -163,3 +163,7 @@ def test_spread_rejects_mismatched_maps():
     chroma, light, hint_ab, mask = _flat_scene()
     with pytest.raises(ValueError, match="hint_ab.shape"):
         hints.spread(chroma, light, hint_ab[:10], mask)
+    with pytest.raises(ValueError, match=r"lightness.shape=\(10, 24, 1\)"):
+        hints.spread(chroma, light[:10], hint_ab, mask)
+    with pytest.raises(ValueError, match="hint_mask.shape"):
+        hints.spread(chroma, light, hint_ab, mask[:, :5])
