@@ -6,7 +6,9 @@ Both measure training steps of the same model at 128 px, batch 32, measured in t
   serves them (float16 taps, 1/4-resolution lightness and hints), with the rebalanced soft
   cross-entropy — what ``colorkit train --recipe default`` does after the cache is built;
 - end to end: the whole model (``guided_zhang`` with the trained encoder unfrozen), on the
-  lightness of the crops, the same loss.
+  lightness of the crops, the same loss;
+- and the recipe's third stage: the decoder with the encoder's last stage, on cached stage2 and
+  stage3 (``guided.decoder_with_last_stage``).
 
 Goal: cached >= 10x the end-to-end speed. A third row bounds what any cached step can reach: the
 decoder's forward and backward pass alone (no loss, no optimizer update), and the ratio that
@@ -47,7 +49,7 @@ def _inputs(rng):
 
 def run(quick: bool = False) -> list[dict]:
     from colorkit import losses
-    from colorkit.models import guided
+    from colorkit.models import encoders, guided
 
     rng = np.random.default_rng(0)
     taps, lightness, hint_ab, mask, target = _inputs(rng)
@@ -70,6 +72,15 @@ def run(quick: bool = False) -> list[dict]:
         return tape.gradient(total, decoder.trainable_weights)
 
     floor = time_call(forward_backward, repeats=repeats)["min"]
+
+    # The recipe's third stage: the encoder's last stage trained with the decoder, on cached
+    # stage2 and stage3 (stage4 recomputed).
+    staged = guided.decoder_with_last_stage(
+        guided.guided_decoder(spread=True), encoders.last_stage(weights=None)
+    )
+    staged.compile(optimizer="adam", loss=losses.SoftEncodedCrossEntropy())
+    staged_x = [taps[0], taps[1], lightness, hint_ab, mask]
+    with_stage = time_call(lambda: staged.train_on_batch(staged_x, target), repeats=repeats)["min"]
 
     # Same architecture; trained weights cost the same.
     full = guided.guided_zhang(weights=None, decoder=guided.guided_decoder(spread=True))
@@ -100,6 +111,13 @@ def run(quick: bool = False) -> list[dict]:
         ),
         row(
             SECTION,
+            "decoder + encoder's last stage on cached stage3 (recipe's third stage)",
+            BATCH / with_stage,
+            "crops/s",
+            note=f"{end_to_end / with_stage:.2f}x the end-to-end speed",
+        ),
+        row(
+            SECTION,
             "ceiling: end to end / decoder forward+backward alone",
             end_to_end / floor,
             "x",
@@ -111,8 +129,12 @@ def run(quick: bool = False) -> list[dict]:
     summary = run_dir / "summary.json"
     if summary.is_file():
         facts = json.loads(summary.read_text())
-        # A fine-tune run in a process of its own records its peak separately.
-        peak = max(facts["peak_rss_gib"], facts.get("finetune_peak_rss_gib", 0.0))
+        # Each stage run in a process of its own records its peak separately.
+        peak = max(
+            facts["peak_rss_gib"],
+            facts.get("finetune_peak_rss_gib", 0.0),
+            facts.get("last_stage_peak_rss_gib", 0.0),
+        )
         rows.append(
             row(
                 SECTION,

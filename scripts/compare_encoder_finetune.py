@@ -1,6 +1,7 @@
 """Fine-tuning the encoder's last stage on cached features vs the decoder alone (BSDS500 val).
 
     python scripts/compare_encoder_finetune.py [--work runs/recipe-default] [--epochs 2]
+    python scripts/compare_encoder_finetune.py --work runs/recipe-default --recipe-stage
 
 A study for issue 11's open goals. The default colorizer's encoder is frozen, and its feature
 cache holds every stage's output. The last stage (``stage4``, 3.7 M parameters) can be
@@ -13,6 +14,10 @@ fine-tune's settings, ``FINETUNE_SETTINGS``), at the same learning rate:
 - ``decoder + last encoder stage``: ``stage4`` is computed from the cached ``stage3`` by the
   encoder's own last stage, trained with the decoder.
 
+With ``--recipe-stage`` the second arm is not trained again: it is the default recipe's third
+stage (``<work>/last_stage``, the same training with the same settings, which its
+``config.json`` supplies), so only the control arm is trained here.
+
 Each arm, and the starting point, is measured on the 100 BSDS500 val photos (long side 256,
 no hints) as the export measures decodings: the full model (frozen encoder up to ``stage3``,
 then the arm's last stage and decoder) decoded at the shipped default's temperature and
@@ -23,6 +28,8 @@ against gray. The JSON (default ``docs/figures/encoder_finetune.json``) records 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import time
 import warnings
 from pathlib import Path
@@ -46,40 +53,6 @@ from colorkit import (
 from colorkit.models import encoders, guided
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-
-
-def last_stage() -> keras.Model:
-    """The trained encoder's last stage as a model of its own: stage3 -> stage4."""
-    encoder = encoders.resnet50_1by2()
-    return keras.Model(
-        encoder.get_layer("stage3").output, encoder.get_layer("stage4").output, name="stage4_block"
-    )
-
-
-class WithoutStage4(keras.utils.PyDataset):
-    """``CachedBatches`` without the cached stage4 (the trained last stage recomputes it)."""
-
-    def __init__(self, batches):
-        super().__init__(workers=1, use_multiprocessing=False, max_queue_size=4)
-        self.batches = batches
-
-    def __len__(self):
-        return len(self.batches)
-
-    def __getitem__(self, index):
-        (stage2, stage3, _, lightness, hint_ab, mask), target = self.batches[index]
-        return (stage2, stage3, lightness, hint_ab, mask), target
-
-
-def training_model(decoder: keras.Model, block: keras.Model) -> keras.Model:
-    stage2 = keras.Input((None, None, 256), name="stage2")
-    stage3 = keras.Input((None, None, 512), name="stage3")
-    lightness = keras.Input((None, None, 1), name="lightness_quarter")
-    hint_ab = keras.Input((None, None, 2), name="hint_ab")
-    mask = keras.Input((None, None, 1), name="hint_mask")
-    stage4 = block(stage3)
-    probabilities = decoder([stage2, stage3, stage4, lightness, hint_ab, mask])
-    return keras.Model([stage2, stage3, lightness, hint_ab, mask], probabilities)
 
 
 def full_model(decoder: keras.Model, block: keras.Model | None, spec) -> keras.Model:
@@ -106,6 +79,11 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, help="steps per epoch (default: the whole cache)")
     parser.add_argument("--limit", type=int, help="first N val photos (default all)")
     parser.add_argument(
+        "--recipe-stage",
+        action="store_true",
+        help="take the last-stage arm from <work>/last_stage (the recipe's third stage)",
+    )
+    parser.add_argument(
         "--output", type=Path, default=REPO_ROOT / "docs" / "figures" / "encoder_finetune.json"
     )
     args = parser.parse_args(argv)
@@ -121,6 +99,10 @@ def main(argv=None) -> int:
     rows["start (shipped decoder)"] = measure(full_model(start_decoder, None, spec), truths, prior)
     print("start", rows["start (shipped decoder)"], flush=True)
 
+    recipe_run = args.work / "last_stage"
+    if args.recipe_stage:
+        saved = json.loads((recipe_run / "config.json").read_text())
+        args.epochs, args.learning_rate = saved["epochs"], saved["learning_rate"]
     train = features.FeatureCache(args.work / "cache_train", in_memory=True)
     config = guided_training.GuidedConfig(
         epochs=args.epochs, learning_rate=args.learning_rate, **guided_training.FINETUNE_SETTINGS
@@ -129,10 +111,19 @@ def main(argv=None) -> int:
     steps = args.steps or len(guided_training.CachedBatches(train, config))
     seconds = {}
     for arm in ("decoder only", "decoder + last encoder stage"):
+        if args.recipe_stage and arm != "decoder only":
+            trained = keras.saving.load_model(max(recipe_run.glob("epoch_*.keras")), compile=False)
+            block = trained.get_layer("stage4_block")
+            full = full_model(trained.get_layer("guided_decoder"), block, spec)
+            rows[arm] = measure(full, truths, prior)
+            summary = json.loads((args.work / "summary.json").read_text())
+            seconds[arm] = summary["last_stage_seconds"]
+            print(arm, "(the recipe's third stage)", rows[arm], flush=True)
+            continue
         keras.utils.set_random_seed(config.seed)
         decoder = keras.saving.load_model(decoder_path, compile=False)
-        block = last_stage() if arm != "decoder only" else None
-        model = decoder if block is None else training_model(decoder, block)
+        block = encoders.last_stage() if arm != "decoder only" else None
+        model = decoder if block is None else guided.decoder_with_last_stage(decoder, block)
         model.compile(
             optimizer=keras.optimizers.Adam(
                 keras.optimizers.schedules.CosineDecay(
@@ -143,9 +134,9 @@ def main(argv=None) -> int:
         )
         tick = time.time()
         for epoch in range(args.epochs):
-            batches = guided_training.CachedBatches(train, config, train=True, epoch=epoch)
-            source = batches if block is None else WithoutStage4(batches)
-            model.fit(source, epochs=1, steps_per_epoch=steps, shuffle=False, verbose=2)
+            arm_config = dataclasses.replace(config, last_stage=block is not None)
+            batches = guided_training.CachedBatches(train, arm_config, train=True, epoch=epoch)
+            model.fit(batches, epochs=1, steps_per_epoch=steps, shuffle=False, verbose=2)
         seconds[arm] = round(time.time() - tick, 1)
         rows[arm] = measure(full_model(decoder, block, spec), truths, prior)
         print(arm, rows[arm], f"{seconds[arm]} s", flush=True)
@@ -153,6 +144,7 @@ def main(argv=None) -> int:
         "dataset": "bsds500 val",
         "photos": len(truths),
         "decoder": str(decoder_path.name),
+        "last_stage_arm": "the recipe's third stage" if args.recipe_stage else "trained here",
         "decoding": {"temperature": spec.temperature, "saturation": spec.saturation},
         "epochs": args.epochs,
         "steps_per_epoch": steps,

@@ -1,18 +1,20 @@
 """Export the trained guided decoder as the shipped default colorizer (decoding chosen on val).
 
     python scripts/export_guided.py --run runs/recipe-default/run \
-        [--finetune runs/recipe-default/finetune] [--output PATH.keras]
+        [--stage runs/recipe-default/last_stage] [--output PATH.keras]
 
-1. The decoder, the last epoch of the fine-tune stage (``--finetune``; the recipe's design,
-   not chosen on val) or else the first stage's epoch with the best validation loss, is
-   joined with the frozen trained encoder (``colorkit.models.guided.guided_zhang``; the
-   encoder is rebuilt from its package at load time, so the file holds the decoder only).
+1. The decoder, the last epoch of the recipe's last stage (``--stage``: ``finetune/`` or
+   ``last_stage/``; the recipe's design, not chosen on val) or else the first stage's epoch
+   with the best validation loss, is joined with the frozen trained encoder
+   (``colorkit.models.guided.guided_zhang``; the encoder is rebuilt from its package at load
+   time, so the file holds what was trained: the decoder, and the encoder's last stage when
+   the ``last_stage/`` stage trained it).
 2. Decoding settings (annealed-mean temperature, saturation) are chosen on BSDS500 val (100
-   photos, long side 256, no hints): among the settings whose false-color score is at most
-   ``MAX_FALSE_COLOR``, whose colorfulness is ``MIN_COLORFULNESS``-1.1x the truth's and whose
-   plain AuC and PSNR are not below the gray baseline's, the best class-rebalanced AuC pooled
-   over all pixels;
-   every trial is written to ``colorkit/weights/guided_decoding_trials.json``.
+   photos, long side 256, no hints): among the settings whose pooled false-color score stays
+   at most ``FALSE_COLOR_GOAL`` on 95% of bootstrap resamples of the photos, whose
+   colorfulness is ``MIN_COLORFULNESS``-1.1x the truth's and whose plain AuC and PSNR are not
+   below the gray baseline's, the best class-rebalanced AuC pooled over all pixels; every trial
+   is written to ``colorkit/weights/guided_decoding_trials.json``.
 3. The settings are stored in the model's ``ModelSpec`` and the model is saved atomically.
 """
 
@@ -29,19 +31,27 @@ from colorkit.models import guided
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 WEIGHTS = REPO_ROOT / "colorkit" / "weights"
-TEMPERATURES = (0.2, 0.3, 0.38, 0.5, 0.7)
+TEMPERATURES = (0.2, 0.3, 0.38, 0.5, 0.7, 1.0)
 SATURATIONS = (0.6, 0.65, 0.7, 0.75, 0.9, 1.0)
 # The test goals are false color <= 0.08 and colorfulness 0.6-1.1x the truth's; validation
-# keeps a margin on both. Measured with the first export (T 0.7, saturation 0.6): false color
-# 0.016 on val and 0.014 on test, colorfulness 0.63x on val but 0.58x on test.
-MAX_FALSE_COLOR = 0.06
+# keeps a margin on both. The pooled false color depends much on which photos hold the
+# near-neutral pixels (the second export's: 0.043 on val, 0.061 on test), so a setting must
+# keep the goal on resampled val photos (``metrics.false_color_bound``, 95% quantile).
+# Colorfulness, measured with the first export (T 0.7, saturation 0.6): 0.63x on val but
+# 0.58x on test.
+FALSE_COLOR_GOAL = 0.08
 MIN_COLORFULNESS = 0.7
 WORKING_SIZE = 256
 
 
-def build_shipped(decoder_path: Path, temperature=None, saturation=None) -> keras.Model:
-    decoder = keras.saving.load_model(decoder_path, compile=False)
-    model = guided.guided_zhang(decoder=decoder)
+def build_shipped(checkpoint: Path, temperature=None, saturation=None) -> keras.Model:
+    """The full colorizer from a decoder checkpoint or a ``decoder_with_last_stage`` one."""
+    trained = keras.saving.load_model(checkpoint, compile=False)
+    if trained.name == "guided_decoder_last_stage":
+        decoder = trained.get_layer("guided_decoder")
+        model = guided.guided_zhang(decoder=decoder, last_stage=trained.get_layer("stage4_block"))
+    else:
+        model = guided.guided_zhang(decoder=trained)
     spec = models.ModelSpec(
         family="guided",
         space="lab",
@@ -78,10 +88,11 @@ def decoding_trials(model, paths) -> list[dict]:
                 ]
             row = recipes.evaluate_predictions(predicted, truths, prior)
             row.update(metrics.pooled_scores(predicted, truths, prior))
+            row["false_color_bound"] = metrics.false_color_bound(predicted, truths)
             row["colorfulness_ratio"] = row["colorfulness"] / truth_colorfulness
             row.update(temperature=temperature, saturation=saturation)
             row["qualifies"] = bool(
-                row["false_color_score_pooled"] <= MAX_FALSE_COLOR
+                row["false_color_bound"] <= FALSE_COLOR_GOAL
                 and MIN_COLORFULNESS <= row["colorfulness_ratio"] <= 1.1
                 and row["auc_ab_pooled"] >= gray["auc_ab_pooled"]
                 and row["psnr"] >= gray["psnr"]
@@ -91,7 +102,8 @@ def decoding_trials(model, paths) -> list[dict]:
                 f"T={temperature} s={saturation}: "
                 f"pooled rebal {row['rebalanced_auc_ab_pooled']:.4f}"
                 f" AuC {row['auc_ab_pooled']:.4f} (gray {gray['auc_ab_pooled']:.4f}) false "
-                f"{row['false_color_score_pooled']:.3f} colorful x{row['colorfulness_ratio']:.2f}"
+                f"{row['false_color_score_pooled']:.3f} (bound {row['false_color_bound']:.3f})"
+                f" colorful x{row['colorfulness_ratio']:.2f}"
                 f" PSNR {row['psnr']:.2f} (gray {gray['psnr']:.2f})"
                 f"{' *' if row['qualifies'] else ''}",
                 flush=True,
@@ -105,13 +117,15 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", required=True, type=Path)
     parser.add_argument("--checkpoints", type=Path, help="folder of epoch_NNN.keras (default: run)")
-    parser.add_argument("--finetune", type=Path, help="the fine-tune stage's run folder")
+    parser.add_argument(
+        "--stage", type=Path, help="the recipe's last stage's run folder (its last epoch)"
+    )
     parser.add_argument("--output", type=Path, default=WEIGHTS / "colorizer.keras")
     args = parser.parse_args(argv)
-    if args.finetune is not None:
-        found = sorted(args.finetune.glob("epoch_*.keras"))
+    if args.stage is not None:
+        found = sorted(args.stage.glob("epoch_*.keras"))
         if not found:
-            parser.error(f"no epoch_NNN.keras in {args.finetune}")
+            parser.error(f"no epoch_NNN.keras in {args.stage}")
         checkpoint = found[-1]
     else:
         checkpoint = guided_training.best_checkpoint(args.run, args.checkpoints)

@@ -518,10 +518,12 @@ def read_json(path: Path | None, required: bool) -> dict | list | None:
 def model_section(loaded, files, summary, notes) -> list[str]:
     model = loaded["default"]
     spec = models.model_spec(model)
-    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    decoder_params = model.get_layer("guided_decoder").count_params()
     # The FrozenEncoder layer keeps its weights out of the model (and its file): count them
-    # on the same architecture.
+    # on the same architecture, less the last stage when the model has its own trained one.
     frozen = encoders.build_encoder("resnet50_1by2", weights=None).count_params()
+    names = {layer.name for layer in model.layers}
+    stage_params = model.get_layer("stage4_block").count_params() if "stage4_block" in names else 0
     encoder = encoders.ENCODERS["resnet50_1by2"]
     recipe = recipes.get_recipe("default")
     stage_text = "; then ".join(
@@ -533,9 +535,21 @@ def model_section(loaded, files, summary, notes) -> list[str]:
         "## Model",
         "",
         f"- File `{files['default'].name}` ({files['default'].stat().st_size / 2**20:.1f} MB): "
-        "the decoder only; the frozen encoder is rebuilt from its installed package at load.",
-        f"- Family `{spec.family}` (hint inputs: {spec.hint_inputs}); {trainable:,} trained "
-        f"decoder parameters, {frozen:,} frozen encoder parameters.",
+        + (
+            "the decoder and the encoder's trained last stage; the rest of the encoder is "
+            "frozen and rebuilt from its installed package at load."
+            if stage_params
+            else "the decoder only; the frozen encoder is rebuilt from its installed package "
+            "at load."
+        ),
+        f"- Family `{spec.family}` (hint inputs: {spec.hint_inputs}); {decoder_params:,} "
+        "trained decoder parameters"
+        + (
+            f", {stage_params:,} in the encoder's last stage (trained from the package's "
+            f"weights), {frozen - stage_params:,} frozen encoder parameters."
+            if stage_params
+            else f", {frozen:,} frozen encoder parameters."
+        ),
         f"- Encoder: ResNet-50-1by2 of Yahoo's open_nsfw from the `{encoder['package']}` "
         f"package ({encoder['version']}), licence: {encoder['licence']}.",
         f"- Decoding (stored in the model's `ModelSpec`, chosen on BSDS500 val by "
@@ -554,16 +568,22 @@ def model_section(loaded, files, summary, notes) -> list[str]:
             "the run, before build times were recorded)"
         )
         finetune = ""
-        if "finetune_seconds" in summary:
-            finetune = (
-                f"; the fine-tune from its {summary['finetune_from']} "
-                f"{summary['finetune_seconds'] / 60:.0f} min"
-            )
+        for stage, what in (("finetune", "the fine-tune"), ("last_stage", "the last stage")):
+            if f"{stage}_seconds" in summary:
+                finetune += (
+                    f"; {what} from {summary[f'{stage}_from']} "
+                    f"{summary[f'{stage}_seconds'] / 60:.0f} min"
+                )
+        # Each stage trained in a process of its own records its own peak.
+        peak = max(
+            summary.get(key, 0.0)
+            for key in ("peak_rss_gib", "finetune_peak_rss_gib", "last_stage_peak_rss_gib")
+        )
         lines.append(
             f"- Training run: {summary.get('train_crops', '?'):,} training crops; {cache}; "
             f"the first stage's process (decoder training) "
             f"{summary.get('total_seconds', 0) / 60:.0f} min wall time on 2 CPU cores{finetune}; "
-            f"peak memory {summary.get('peak_rss_gib', '?')} GiB."
+            f"peak memory {peak:.2f} GiB."
         )
     else:
         lines.append("- Training run: no `summary.json` given, time and memory not recorded.")
@@ -594,8 +614,9 @@ def model_section(loaded, files, summary, notes) -> list[str]:
 
 
 def encoder_finetune_section(study) -> list[str]:
-    """The encoder's last stage fine-tuned on cached features vs the decoder alone (a study)."""
-    lines = ["## Fine-tuning the encoder's last stage (a study, BSDS500 val)", ""]
+    """The encoder's last stage fine-tuned on cached features vs the decoder alone: the
+    recipe's third stage against a control trained the same way without it."""
+    lines = ["## Fine-tuning the encoder's last stage (BSDS500 val)", ""]
     if not study:
         return lines + ["Not run: `python scripts/compare_encoder_finetune.py` writes it.", ""]
     decode = study["decoding"]
@@ -608,7 +629,8 @@ def encoder_finetune_section(study) -> list[str]:
     )
     rows = study["rows"]
     lines += [
-        "`scripts/compare_encoder_finetune.py`: from the shipped decoder, two arms train "
+        "`scripts/compare_encoder_finetune.py`: from the hint fine-tune's last epoch (the "
+        "recipe's second stage), two arms train "
         f"{study['epochs']} epochs ({study['steps_per_epoch']} steps each) on the same batches "
         f"at learning rate {study['learning_rate']}: the decoder alone on the cached features, "
         "or the decoder with the encoder's last stage (recomputed from the cached `stage3`, so "
@@ -628,9 +650,9 @@ def encoder_finetune_section(study) -> list[str]:
     fewer = tuned["false_color_score_pooled"] < alone["false_color_score_pooled"]
     lines += [
         f"Training the last stage too changes the pooled rebalanced AuC by {gain:+.3f} over the "
-        f"decoder alone at the same steps, with {'less' if fewer else 'more'} false color. It is "
-        "not in the shipped model: shipping it means storing the stage's weights and a recipe "
-        "stage of its own.",
+        f"decoder alone at the same steps, with {'less' if fewer else 'more'} false color. The "
+        "recipe's third stage trains it so (the shipped file stores the stage's weights), and "
+        "the export then chooses the decoding for it on val.",
         "",
     ]
     return lines

@@ -4,8 +4,8 @@
     python scripts/ship_models.py --guided-run runs/recipe-default   # the default only
 
 - ``default``: the guided colorizer (trained encoder + hint decoder) exported by
-  ``scripts/export_guided.py`` (decoding chosen on BSDS500 val) from ``<guided-run>/finetune``
-  (the recipe's last stage) when it exists, else from ``<guided-run>/run``;
+  ``scripts/export_guided.py`` (decoding chosen on BSDS500 val) from the recipe's last stage
+  that exists: ``<guided-run>/last_stage``, ``finetune`` or ``run``;
 - ``dahl``: Dahl's residual decoder on HED's trained VGG16, from ``<dahl-run>/stage_0/last.keras``
   (exported without its optimizer state);
 - ``zhang-scratch``: colorkit 0.1's default, the Zhang classifier trained from random weights
@@ -74,8 +74,10 @@ def main(argv=None) -> int:
     export_arguments = ["--run", str(args.guided_run / "run")]
     if args.checkpoints:
         export_arguments += ["--checkpoints", str(args.checkpoints)]
-    if (args.guided_run / "finetune").is_dir():
-        export_arguments += ["--finetune", str(args.guided_run / "finetune")]
+    for stage in ("last_stage", "finetune"):
+        if (args.guided_run / stage).is_dir():
+            export_arguments += ["--stage", str(args.guided_run / stage)]
+            break
     export_guided.main(export_arguments)
     trials = json.loads((WEIGHTS / "guided_decoding_trials.json").read_text())
     summary = json.loads((args.guided_run / "summary.json").read_text())

@@ -125,24 +125,3 @@ def test_card_renders_the_spread_and_encoder_studies():
     text = "\n".join(card.encoder_finetune_section(study))
     assert "+0.010 over the decoder alone" in text and "| gray | 0.670 | n/a" in text
     assert card.spread_section(None)[-2].startswith("Not run")
-
-
-def test_encoder_study_last_stage_reproduces_the_encoders_stage4():
-    """The study trains the encoder's last stage from cached stage3: as a model of its own it
-    must compute what the whole encoder computes."""
-    study = _script("compare_encoder_finetune")
-    from colorkit.models import encoders
-
-    encoder = encoders.resnet50_1by2()
-    lightness = np.random.default_rng(0).random((1, 64, 64, 1)).astype(np.float32)
-    taps = encoder(lightness)
-    np.testing.assert_allclose(study.last_stage()(taps[2]), taps[3], rtol=1e-5, atol=1e-5)
-    # guided_zhang(last_stage=...) computes stage4 with it: the same as the encoder's own.
-    from colorkit.models import guided
-
-    decoder = guided.guided_decoder(width=8)
-    hint_ab = np.zeros((1, 64, 64, 2), np.float32)
-    mask = np.zeros((1, 64, 64, 1), np.float32)
-    own = guided.guided_zhang(decoder=decoder)([lightness, hint_ab, mask])
-    replaced = guided.guided_zhang(decoder=decoder, last_stage=study.last_stage())
-    np.testing.assert_allclose(replaced([lightness, hint_ab, mask]), own, atol=1e-5)

@@ -114,3 +114,49 @@ def test_encoder_layers_survive_save_and_load(tmp_path):
     x = np.random.default_rng(0).random((1, 32, 32, 1)).astype("float32")
     for a, b in zip(encoder.predict(x, verbose=0), loaded.predict(x, verbose=0), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+def test_last_stage_reproduces_the_encoders_stage4():
+    """The recipe's third stage trains the encoder's last stage from cached stage3: as a model
+    of its own it must compute what the whole encoder computes."""
+    encoder = encoders.resnet50_1by2()
+    lightness = np.random.default_rng(0).random((1, 64, 64, 1)).astype(np.float32)
+    taps = encoder(lightness)
+    np.testing.assert_allclose(encoders.last_stage()(taps[2]), taps[3], rtol=1e-5, atol=1e-5)
+
+
+def test_guided_model_with_a_trained_last_stage_survives_save_and_load(tmp_path):
+    """guided_zhang(last_stage=...) computes stage4 with the block (the encoder's own by
+    default), and a saved file keeps the block's trained weights."""
+    import keras
+
+    from colorkit.models import guided
+
+    rng = np.random.default_rng(0)
+    lightness = rng.random((1, 64, 64, 1)).astype(np.float32)
+    hints = [np.zeros((1, 64, 64, 2), np.float32), np.zeros((1, 64, 64, 1), np.float32)]
+    decoder = guided.guided_decoder(width=8)
+    own = guided.guided_zhang(decoder=decoder)([lightness, *hints])
+    block = encoders.last_stage()
+    replaced = guided.guided_zhang(decoder=decoder, last_stage=block)
+    np.testing.assert_allclose(replaced([lightness, *hints]), own, atol=1e-5)
+
+    # Trained weights (here: perturbed) go into the file and come back.
+    kernel = next(w for w in block.weights if len(w.shape) == 4)
+    kernel.assign(kernel.numpy() * 1.5)
+    changed = np.asarray(replaced([lightness, *hints]))
+    assert not np.array_equal(changed, np.asarray(own))
+    path = tmp_path / "model.keras"
+    replaced.save(path)
+    loaded = keras.saving.load_model(path, compile=False)
+    for saved, kept in zip(block.weights, loaded.get_layer("stage4_block").weights, strict=True):
+        np.testing.assert_array_equal(saved.numpy(), kept.numpy())
+    np.testing.assert_allclose(loaded([lightness, *hints]), changed, rtol=1e-5, atol=1e-7)
+    # The training form (cached stage3 -> block -> decoder) gives the same probabilities.
+    taps = [np.asarray(tap) for tap in encoders.resnet50_1by2()(lightness)]
+    quarter = lightness.reshape(1, 16, 4, 16, 4, 1).mean(axis=(2, 4))
+    trainer = guided.decoder_with_last_stage(decoder, block)
+    small = [np.zeros((1, 16, 16, 2), np.float32), np.zeros((1, 16, 16, 1), np.float32)]
+    np.testing.assert_allclose(
+        trainer([taps[1], taps[2], quarter, *small]), changed, rtol=1e-4, atol=1e-7
+    )

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import keras
 import numpy as np
 import pytest
 
@@ -235,11 +236,26 @@ def test_default_recipe_smoke_version(tmp_path):
     """The shipped recipe end to end on a few photos: caches, decoder, summary."""
     config = gt.GuidedConfig(epochs=1, batch_size=8, width=8)
     finetune = gt.GuidedConfig(epochs=1, batch_size=8, width=8, **gt.FINETUNE_SETTINGS)
-    run = gt.run_guided_recipe(tmp_path, config, smoke=True, finetune=finetune)
-    assert run == tmp_path / "finetune"
+    last_stage = gt.GuidedConfig(epochs=1, batch_size=8, width=8, **gt.LAST_STAGE_SETTINGS)
+    run = gt.run_guided_recipe(
+        tmp_path, config, smoke=True, finetune=finetune, last_stage=last_stage
+    )
+    assert run == tmp_path / "last_stage"
     assert [p.name for p in run.glob("epoch_*.keras")] == ["epoch_001.keras"]
     summary = json.loads((tmp_path / "summary.json").read_text())
-    assert summary["finetune_from"] == "epoch_001.keras"
+    assert summary["finetune_from"] == "run/epoch_001.keras"
+    assert summary["last_stage_from"] == "finetune/epoch_001.keras"
+    # The third stage trained the encoder's last stage with the decoder it started from.
+    trained = keras.saving.load_model(run / "epoch_001.keras", compile=False)
+    assert trained.name == "guided_decoder_last_stage"
+    start = keras.saving.load_model(tmp_path / "finetune" / "epoch_001.keras", compile=False)
+    block = trained.get_layer("stage4_block")
+    original = encoders.last_stage()
+    assert any(
+        not np.array_equal(a.numpy(), b.numpy())
+        for a, b in zip(block.weights, original.weights, strict=True)
+    )
+    assert trained.get_layer("guided_decoder").count_params() == start.count_params()
     assert summary["train_crops"] == 88 and summary["val_crops"] == 16
     assert 0 < summary["peak_rss_gib"] < 8
     assert summary["cache_build_seconds"] > 0

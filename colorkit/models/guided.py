@@ -212,7 +212,8 @@ def guided_zhang(
         ``hint_ab (B, H, W, 2)``, ``hint_mask (B, H, W, 1)`` and output float32
         probabilities ``(B, H/4, W/4, 313)``; H and W multiples of 32. The encoder is frozen;
         a trained one is a ``FrozenEncoder`` layer, rebuilt from its package when the model
-        is loaded, so a saved model file holds the decoder's weights only.
+        is loaded, so a saved model file holds only what was trained: the decoder's weights,
+        and ``last_stage``'s when given.
 
     Raises:
         ValueError: For an encoder without the decoder's taps.
@@ -238,6 +239,33 @@ def guided_zhang(
     cell_ab, cell_mask = HintPool(OUTPUT_STRIDE, name="hint_pool")([hint_ab, hint_mask])
     probabilities = decoder([stage2, stage3, stage4, quarter, cell_ab, cell_mask])
     return keras.Model([lightness, hint_ab, hint_mask], probabilities, name="colorkit_guided")
+
+
+def decoder_with_last_stage(decoder: keras.Model, block: keras.Model) -> keras.Model:
+    """The decoder behind a trainable encoder last stage, for training on cached features.
+
+    Args:
+        decoder: A ``guided_decoder``.
+        block: The encoder's last stage (``encoders.last_stage()``), ``stage3 -> stage4``.
+
+    Returns:
+        A ``keras.Model`` named ``guided_decoder_last_stage`` with the decoder's inputs less
+        ``stage4`` (``stage2``, ``stage3``, ``lightness_quarter``, ``hint_ab``, ``hint_mask``)
+        and its output, float32 probabilities ``(B, 2*h8, 2*w8, 313)``; ``stage4`` is computed
+        from ``stage3`` by ``block``. Its layers ``guided_decoder`` and ``stage4_block`` go into
+        ``guided_zhang(decoder=..., last_stage=...)``.
+    """
+    stage2 = keras.Input((None, None, DECODER_TAPS[0][2]), name="stage2")
+    stage3 = keras.Input((None, None, DECODER_TAPS[1][2]), name="stage3")
+    lightness = keras.Input((None, None, 1), name="lightness_quarter")
+    hint_ab = keras.Input((None, None, 2), name="hint_ab")
+    hint_mask = keras.Input((None, None, 1), name="hint_mask")
+    probabilities = decoder([stage2, stage3, block(stage3), lightness, hint_ab, hint_mask])
+    return keras.Model(
+        [stage2, stage3, lightness, hint_ab, hint_mask],
+        probabilities,
+        name="guided_decoder_last_stage",
+    )
 
 
 @keras.saving.register_keras_serializable(package="colorkit")
