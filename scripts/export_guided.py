@@ -144,7 +144,14 @@ def main(argv=None) -> int:
         model.save(temporary)
     trials_path = args.output.parent / "guided_decoding_trials.json"
     source = f"{checkpoint.parent.name}/{checkpoint.name}"
-    atomic.write_json(trials_path, {"checkpoint": source, "chosen": best, "trials": trials})
+    constraints = {
+        "false_color_bound_max": FALSE_COLOR_GOAL,
+        "colorfulness_ratio": [MIN_COLORFULNESS, 1.1],
+    }
+    atomic.write_json(
+        trials_path,
+        {"checkpoint": source, "constraints": constraints, "chosen": best, "trials": trials},
+    )
     print(f"wrote {args.output} ({args.output.stat().st_size / 2**20:.1f} MB), {trials_path}")
     return 0
 

@@ -515,6 +515,26 @@ def read_json(path: Path | None, required: bool) -> dict | list | None:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def decoding_choice(path: Path) -> str:
+    """One sentence on how the export chose the decoding (its trials file), or nothing."""
+    trials = read_json(path, required=False)
+    if not trials or "constraints" not in trials:
+        return ""
+    chosen, count, limits = trials["chosen"], len(trials["trials"]), trials["constraints"]
+    qualifying = sum(trial["qualifies"] for trial in trials["trials"])
+    low, high = limits["colorfulness_ratio"]
+    return (
+        f" Of {count} settings tried ({qualifying} qualifying: pooled false color at most "
+        f"{limits['false_color_bound_max']} on 95% of bootstrap resamples of the val photos, "
+        f"colorfulness {low}-{high}x the truth's, plain AuC and PSNR not below gray's), the "
+        "chosen one has the best pooled rebalanced "
+        f"AuC on val: {chosen['rebalanced_auc_ab_pooled']:.3f} (gray "
+        f"{chosen['gray']['rebalanced_auc_ab_pooled']:.3f}), false color "
+        f"{chosen['false_color_score_pooled']:.3f} (bound {chosen['false_color_bound']:.3f}); "
+        "every trial is in `colorkit/weights/guided_decoding_trials.json`."
+    )
+
+
 def model_section(loaded, files, summary, notes) -> list[str]:
     model = loaded["default"]
     spec = models.model_spec(model)
@@ -555,7 +575,8 @@ def model_section(loaded, files, summary, notes) -> list[str]:
         f"- Decoding (stored in the model's `ModelSpec`, chosen on BSDS500 val by "
         f"`scripts/export_guided.py`): temperature {spec.temperature}, saturation "
         f"{spec.saturation}, working size {spec.working_size} px, {spec.num_bins} ab bins at "
-        f"1/{guided.OUTPUT_STRIDE} resolution; full-resolution luminance kept.",
+        f"1/{guided.OUTPUT_STRIDE} resolution; full-resolution luminance kept."
+        + decoding_choice(files["default"].parent / "guided_decoding_trials.json"),
         f"- Recipe `default` (`colorkit train --recipe default`): {recipe.description}. "
         f"{stage_text}; loss `{recipe.loss}` {recipe.loss_kwargs}.",
     ]

@@ -125,3 +125,28 @@ def test_card_renders_the_spread_and_encoder_studies():
     text = "\n".join(card.encoder_finetune_section(study))
     assert "+0.010 over the decoder alone" in text and "| gray | 0.670 | n/a" in text
     assert card.spread_section(None)[-2].startswith("Not run")
+
+
+def test_card_states_how_the_decoding_was_chosen(tmp_path):
+    card = _script("model_card")
+    gray = {"rebalanced_auc_ab_pooled": 0.67}
+    chosen = {
+        "rebalanced_auc_ab_pooled": 0.745,
+        "false_color_score_pooled": 0.041,
+        "false_color_bound": 0.066,
+        "qualifies": True,
+        "gray": gray,
+    }
+    trials = {
+        "constraints": {"false_color_bound_max": 0.08, "colorfulness_ratio": [0.7, 1.1]},
+        "chosen": chosen,
+        "trials": [chosen, {**chosen, "qualifies": False}],
+    }
+    path = tmp_path / "trials.json"
+    path.write_text(json.dumps(trials))
+    text = card.decoding_choice(path)
+    assert "Of 2 settings tried (1 qualifying: pooled false color at most 0.08" in text
+    assert "0.745 (gray 0.670), false color 0.041 (bound 0.066)" in text
+    # An older trials file without its constraints: nothing is claimed.
+    path.write_text(json.dumps({"chosen": chosen, "trials": [chosen]}))
+    assert card.decoding_choice(path) == ""
