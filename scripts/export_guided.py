@@ -32,7 +32,7 @@ from colorkit.models import guided
 REPO_ROOT = Path(__file__).resolve().parents[1]
 WEIGHTS = REPO_ROOT / "colorkit" / "weights"
 TEMPERATURES = (0.2, 0.3, 0.38, 0.5, 0.7, 1.0)
-SATURATIONS = (0.6, 0.65, 0.7, 0.75, 0.9, 1.0)
+SATURATIONS = (0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 1.0)
 # The test goals are false color <= 0.08 and colorfulness 0.6-1.1x the truth's; validation
 # keeps a margin on both. The pooled false color depends much on which photos hold the
 # near-neutral pixels (the second export's: 0.043 on val, 0.061 on test), so a setting must
