@@ -3,10 +3,10 @@
     python scripts/compare_encoder_finetune.py [--work runs/recipe-default] [--epochs 2]
     python scripts/compare_encoder_finetune.py --work runs/recipe-default --recipe-stage
 
-A study for issue 11's open goals. The default colorizer's encoder is frozen, and its feature
-cache holds every stage's output. The last stage (``stage4``, 3.7 M parameters) can be
+The evidence for the default recipe's third stage. The encoder's feature cache holds every
+stage's output. The last stage (``stage4``, 3.7 M parameters) can be
 recomputed from the cached ``stage3`` on this CPU, so it can be fine-tuned without a GPU. Both
-arms start from the recipe's last fine-tune epoch (the shipped default's decoder) and train for
+arms start from the hint fine-tune's last epoch (the recipe's second stage) and train for
 the same steps on the same batches (``colorkit.guided_training.CachedBatches`` with the hint
 fine-tune's settings, ``FINETUNE_SETTINGS``), at the same learning rate:
 
@@ -96,8 +96,9 @@ def main(argv=None) -> int:
     gray = [color.desaturate(t, method="lab") for t in truths]
     rows = {"gray": metrics.pooled_scores(gray, truths, prior)}
     start_decoder = keras.saving.load_model(decoder_path, compile=False)
-    rows["start (shipped decoder)"] = measure(full_model(start_decoder, None, spec), truths, prior)
-    print("start", rows["start (shipped decoder)"], flush=True)
+    start = "start (hint fine-tune, frozen encoder)"
+    rows[start] = measure(full_model(start_decoder, None, spec), truths, prior)
+    print("start", rows[start], flush=True)
 
     recipe_run = args.work / "last_stage"
     if args.recipe_stage:
