@@ -226,9 +226,10 @@ def goals(scores: dict) -> list[tuple[str, str, bool | None]]:
             None if l2 is None else new["sepia_score"] < l2["sepia_score"],
         ),
         (
-            "false-color score <= 0.08",
-            f"{new['false_color_score']:.3f} (pooled {new['false_color_score_pooled']:.3f})",
-            new["false_color_score"] <= 0.08,
+            # "The share of pixels": pooled over the test set; the per-photo mean must hold too.
+            "false-color score <= 0.08 (pooled share of pixels, and per-photo mean)",
+            f"{new['false_color_score_pooled']:.3f} pooled, {new['false_color_score']:.3f} mean",
+            max(new["false_color_score_pooled"], new["false_color_score"]) <= 0.08,
         ),
     ]
     return rows
@@ -525,7 +526,8 @@ def decoding_choice(path: Path) -> str:
     low, high = limits["colorfulness_ratio"]
     return (
         f" Of {count} settings tried ({qualifying} qualifying: pooled false color at most "
-        f"{limits['false_color_bound_max']} on 95% of bootstrap resamples of the val photos, "
+        f"{limits['false_color_bound_max']} on {limits['false_color_quantile']:.0%} of bootstrap "
+        "resamples of the val photos, "
         f"colorfulness {low}-{high}x the truth's, plain AuC and PSNR not below gray's), the "
         "chosen one has the best pooled rebalanced "
         f"AuC on val: {chosen['rebalanced_auc_ab_pooled']:.3f} (gray "

@@ -138,15 +138,44 @@ def test_card_states_how_the_decoding_was_chosen(tmp_path):
         "gray": gray,
     }
     trials = {
-        "constraints": {"false_color_bound_max": 0.08, "colorfulness_ratio": [0.7, 1.1]},
+        "constraints": {
+            "false_color_bound_max": 0.08,
+            "false_color_quantile": 0.99,
+            "colorfulness_ratio": [0.7, 1.1],
+        },
         "chosen": chosen,
         "trials": [chosen, {**chosen, "qualifies": False}],
     }
     path = tmp_path / "trials.json"
     path.write_text(json.dumps(trials))
     text = card.decoding_choice(path)
-    assert "Of 2 settings tried (1 qualifying: pooled false color at most 0.08" in text
+    assert "Of 2 settings tried (1 qualifying: pooled false color at most 0.08 on 99%" in text
     assert "0.745 (gray 0.670), false color 0.041 (bound 0.066)" in text
     # An older trials file without its constraints: nothing is claimed.
     path.write_text(json.dumps({"chosen": chosen, "trials": [chosen]}))
     assert card.decoding_choice(path) == ""
+
+
+def test_false_color_goal_counts_the_pooled_share_of_pixels():
+    card = _script("model_card")
+    keys = (
+        "rebalanced_auc_ab_pooled",
+        "rebalanced_auc_ab",
+        "auc_ab",
+        "psnr",
+        "colorfulness_ratio",
+        "sepia_score",
+        "false_color_score",
+        "false_color_score_pooled",
+    )
+    gray = {key: 0.0 for key in keys}
+    new = {**gray, "colorfulness_ratio": 0.75, "false_color_score": 0.075}
+    rows = card.goals(
+        {"default": {"means": {**new, "false_color_score_pooled": 0.082}}, "gray": {"means": gray}}
+    )
+    label, value, met = rows[-1]
+    assert "pooled" in label and value == "0.082 pooled, 0.075 mean" and met is False
+    rows = card.goals(
+        {"default": {"means": {**new, "false_color_score_pooled": 0.061}}, "gray": {"means": gray}}
+    )
+    assert rows[-1][2] is True
