@@ -69,6 +69,7 @@ def _run_methods(
                 max_frames=max_frames,
                 max_width=WIDTH,
                 progress=False,
+                overwrite=True,  # each repeat rewrites its method's file in the bench's folder
             )
             best = results.get(method)
             if best is None or report.frames_per_second > best[0].frames_per_second:
