@@ -56,7 +56,14 @@ def _run_methods(
     results: dict = {}
     warm_up = os.path.join(folder, "warm_up.mp4")
     video.colorize_video(
-        source, warm_up, colorizer_factory(), "flow", max_frames=4, max_width=WIDTH, progress=False
+        source,
+        warm_up,
+        colorizer_factory(),
+        "flow",
+        max_frames=4,
+        max_width=WIDTH,
+        progress=False,
+        overwrite=True,  # called once per source video, in the same folder
     )
     for _ in range(repeats):
         for method in video.METHODS:
@@ -69,7 +76,7 @@ def _run_methods(
                 max_frames=max_frames,
                 max_width=WIDTH,
                 progress=False,
-                overwrite=True,  # each repeat rewrites its method's file in the bench's folder
+                overwrite=True,  # each repeat (and source) rewrites its method's file
             )
             best = results.get(method)
             if best is None or report.frames_per_second > best[0].frames_per_second:
