@@ -292,6 +292,11 @@ def run_recipe(
             seed=recipe.seed,
         )
         # The hint fine-tune, then the encoder's last stage (guided_training's settings).
+        if len(rest) > 2:
+            raise ValueError(
+                "A guided recipe has at most 3 stages (decoder, hint fine-tune, last stage). "
+                f"Received: {len(recipe.stages)} stages in recipe {recipe.name!r}"
+            )
         later = [
             guided_training.GuidedConfig(
                 epochs=item.epochs,

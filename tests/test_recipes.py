@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -66,3 +67,10 @@ def test_load_long_side_keeps_aspect(shared_data):
 def test_evaluate_predictions_validates_lengths():
     with pytest.raises(ValueError, match="same length"):
         recipes.evaluate_predictions([], [])
+
+
+def test_guided_recipe_with_too_many_stages_is_refused(tmp_path):
+    default = recipes.get_recipe("default")
+    longer = dataclasses.replace(default, stages=(*default.stages, recipes.Stage(128, 1)))
+    with pytest.raises(ValueError, match="at most 3 stages"):
+        recipes.run_recipe(longer, run_root=tmp_path)
