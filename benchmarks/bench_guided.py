@@ -48,7 +48,7 @@ def _inputs(rng):
 
 
 def run(quick: bool = False) -> list[dict]:
-    from colorkit import losses
+    from colorkit import guided_training, losses
     from colorkit.models import encoders, guided
 
     rng = np.random.default_rng(0)
@@ -129,12 +129,7 @@ def run(quick: bool = False) -> list[dict]:
     summary = run_dir / "summary.json"
     if summary.is_file():
         facts = json.loads(summary.read_text())
-        # Each stage run in a process of its own records its peak separately.
-        peak = max(
-            facts["peak_rss_gib"],
-            facts.get("finetune_peak_rss_gib", 0.0),
-            facts.get("last_stage_peak_rss_gib", 0.0),
-        )
+        peak = guided_training.recipe_peak_rss_gib(facts)
         rows.append(
             row(
                 SECTION,

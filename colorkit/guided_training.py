@@ -71,6 +71,18 @@ class GuidedConfig:
 #: blocks and more hints (fewer crops without any), so that a click reaches further; its
 #: epochs and learning rate come from the recipe's second ``Stage``.
 FINETUNE_SETTINGS = {"p_no_hints": 0.2, "mean_hints": 10.0, "seed": 7, "spread": True}
+#: The stages after the first, in order: each trains in ``<work>/<name>/`` and records
+#: ``<name>_from``, ``<name>_seconds`` and ``<name>_peak_rss_gib`` in ``summary.json``.
+LATER_STAGES = ("finetune", "last_stage")
+
+
+def recipe_peak_rss_gib(summary: dict) -> float:
+    """The recipe's peak memory in GiB from its ``summary.json``: the highest of its stages'
+    processes (a stage resumed in a process of its own records its peak separately)."""
+    keys = ("peak_rss_gib", *(f"{name}_peak_rss_gib" for name in LATER_STAGES))
+    return max(float(summary.get(key, 0.0)) for key in keys)
+
+
 #: The default recipe's third stage: the fine-tune's last epoch trained further together with
 #: the encoder's last stage, on the same hints; epochs and learning rate from its third ``Stage``.
 LAST_STAGE_SETTINGS = {**FINETUNE_SETTINGS, "last_stage": True}
@@ -198,9 +210,13 @@ class _EpochCheckpoint(keras.callbacks.Callback):
             writer.writerow(row)
 
 
+def _epoch_number(path: Path) -> int:
+    return int(path.stem.split("_")[1])
+
+
 def _epochs_done(run_dir: Path) -> int:
     """The highest epoch number among a run folder's ``epoch_NNN.keras`` files (0: none)."""
-    return max((int(path.stem.split("_")[1]) for path in run_dir.glob("epoch_*.keras")), default=0)
+    return max(map(_epoch_number, run_dir.glob("epoch_*.keras")), default=0)
 
 
 def _last_checkpoint(run_dir: Path) -> tuple[int, Path | None]:
@@ -211,7 +227,7 @@ def _last_checkpoint(run_dir: Path) -> tuple[int, Path | None]:
         except Exception as error:  # a damaged checkpoint: fall back to the previous epoch
             print(f"warning: checkpoint {path} cannot be loaded ({error}); using an earlier one")
             continue
-        return int(path.stem.split("_")[1]), path
+        return _epoch_number(path), path
     return 0, None
 
 

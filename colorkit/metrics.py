@@ -652,12 +652,16 @@ def sepia_score(
     return _sepia_from_ab(_ab(pred_batch), _ab(true_batch), hue_range, chroma_range)
 
 
-def _false_color_from_ab(pred_ab, true_ab, limits=FALSE_COLOR_LIMITS) -> float:
+def _false_color_counts(pred_ab, true_ab, limits=FALSE_COLOR_LIMITS) -> tuple[int, int]:
+    """``(painted, neutral)``: near-neutral true pixels painted a clear color, and all of them."""
     neutral = np.hypot(true_ab[..., 0], true_ab[..., 1]) < limits[0]
-    if not np.any(neutral):
-        return 0.0
     painted = np.hypot(pred_ab[..., 0], pred_ab[..., 1]) > limits[1]
-    return float(np.mean(painted[neutral]))
+    return int(np.count_nonzero(painted & neutral)), int(np.count_nonzero(neutral))
+
+
+def _false_color_from_ab(pred_ab, true_ab, limits=FALSE_COLOR_LIMITS) -> float:
+    painted, neutral = _false_color_counts(pred_ab, true_ab, limits)
+    return painted / neutral if neutral else 0.0
 
 
 def false_color_score(pred, true, limits: tuple[float, float] = FALSE_COLOR_LIMITS) -> float:
@@ -737,14 +741,11 @@ def false_color_bound(
             "predictions and truths must be non-empty sequences of the same length. "
             f"Received: {len(predictions)} predictions, {len(truths)} truths"
         )
-    neutral = np.zeros(len(truths))
-    painted = np.zeros(len(truths))
+    counts = np.zeros((len(truths), 2))  # per photo: (painted, neutral)
     for index, (pred, true) in enumerate(zip(predictions, truths, strict=True)):
         pred_batch, true_batch, _ = _as_pair(pred, true)
-        pred_ab, true_ab = _ab(pred_batch), _ab(true_batch)
-        near = np.hypot(true_ab[..., 0], true_ab[..., 1]) < FALSE_COLOR_LIMITS[0]
-        loud = np.hypot(pred_ab[..., 0], pred_ab[..., 1]) > FALSE_COLOR_LIMITS[1]
-        neutral[index], painted[index] = near.sum(), (near & loud).sum()
+        counts[index] = _false_color_counts(_ab(pred_batch), _ab(true_batch))
+    painted, neutral = counts.T
     picks = np.random.default_rng(seed).integers(0, len(truths), (resamples, len(truths)))
     totals = neutral[picks].sum(axis=1)
     scores = np.divide(

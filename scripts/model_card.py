@@ -39,7 +39,18 @@ import numpy as np
 from matplotlib import colormaps
 from PIL import Image
 
-from colorkit import atomic, color, data, infer, metrics, models, pretrained, recipes, viz
+from colorkit import (
+    atomic,
+    color,
+    data,
+    guided_training,
+    infer,
+    metrics,
+    models,
+    pretrained,
+    recipes,
+    viz,
+)
 from colorkit.models import encoders, guided
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -597,11 +608,7 @@ def model_section(loaded, files, summary, notes) -> list[str]:
                     f"; {what} from {summary[f'{stage}_from']} "
                     f"{summary[f'{stage}_seconds'] / 60:.0f} min"
                 )
-        # Each stage trained in a process of its own records its own peak.
-        peak = max(
-            summary.get(key, 0.0)
-            for key in ("peak_rss_gib", "finetune_peak_rss_gib", "last_stage_peak_rss_gib")
-        )
+        peak = guided_training.recipe_peak_rss_gib(summary)
         lines.append(
             f"- Training run: {summary.get('train_crops', '?'):,} training crops; {cache}; "
             f"the first stage's process (decoder training) "

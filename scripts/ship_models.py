@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import export_guided  # noqa: E402
 from export_pretrained import cpu_model  # noqa: E402
 
-from colorkit import atomic, data, infer, models, recipes  # noqa: E402
+from colorkit import atomic, data, guided_training, infer, models, recipes  # noqa: E402
 from colorkit.models import encoders  # noqa: E402
 
 WEIGHTS = export_guided.WEIGHTS
@@ -74,7 +74,7 @@ def main(argv=None) -> int:
     export_arguments = ["--run", str(args.guided_run / "run")]
     if args.checkpoints:
         export_arguments += ["--checkpoints", str(args.checkpoints)]
-    for stage in ("last_stage", "finetune"):
+    for stage in reversed(guided_training.LATER_STAGES):  # the last one that ran
         if (args.guided_run / stage).is_dir():
             export_arguments += ["--stage", str(args.guided_run / stage)]
             break

@@ -261,3 +261,9 @@ def test_default_recipe_smoke_version(tmp_path):
     assert summary["cache_build_seconds"] > 0
     cache = features.FeatureCache(tmp_path / "cache_train", encoder="resnet50_1by2", crop_size=128)
     assert cache.count == 88
+
+
+def test_recipe_peak_is_the_highest_of_its_stages_processes():
+    summary = {"peak_rss_gib": 7.43, "finetune_peak_rss_gib": 7.31, "last_stage_peak_rss_gib": 7.46}
+    assert gt.recipe_peak_rss_gib(summary) == 7.46
+    assert gt.recipe_peak_rss_gib({"peak_rss_gib": 2.0}) == 2.0  # a recipe without later stages
