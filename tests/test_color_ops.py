@@ -84,6 +84,41 @@ def test_soft_encode_and_annealed_mean_agree_with_numpy(rng):
         )
 
 
+def _same_neighbours(ab, neighbors, bins=None):
+    """soft_encode_sparse against the distance to every bin (color.soft_encode, NumPy)."""
+    index, weights = (numpy(t) for t in color_ops.soft_encode_sparse(ab, bins, neighbors))
+    dense = color.soft_encode(ab, neighbors=neighbors, bins=bins)
+    rows = np.arange(len(ab))[:, None]
+    np.testing.assert_allclose(dense[rows, index], weights, atol=1e-5)
+    np.testing.assert_allclose(weights.sum(-1), 1.0, atol=1e-5)
+    # Nearest first, as the full search orders them.
+    expected_first = np.argmax(dense, axis=-1)
+    np.testing.assert_array_equal(index[:, 0], expected_first)
+
+
+def test_grid_window_search_matches_the_full_search(rng):
+    """Zhang's bins are searched in a window of grid cells; the result is the full search's."""
+    layout = color_ops._grid_layout(
+        np.ascontiguousarray(color.ab_bins(), np.float64).tobytes(), color.NUM_BINS
+    )
+    assert layout is not None and layout[0] == 10.0
+    # In-gamut colors (the window path), gray exactly on a bin centre, and bin boundaries.
+    rgb = rng.random((4000, 3)).astype(np.float32)
+    ab = color.rgb_to_lab(rgb)[:, 1:]
+    ab = np.concatenate([ab, [[0.0, 0.0], [5.0, 0.0], [-35.0, 15.0]]]).astype(np.float32)
+    for neighbors in (1, 5):
+        _same_neighbours(ab, neighbors)
+    # One value far out of gamut: the whole call measures every distance instead.
+    far = np.concatenate([ab[:50], [[300.0, -300.0]]]).astype(np.float32)
+    _same_neighbours(far, 5)
+    # Bins not sorted by a then b (or not on a grid) always take the full search.
+    shuffled = color.ab_bins()[::-1].copy()
+    assert color_ops._grid_layout(shuffled.astype(np.float64).tobytes(), len(shuffled)) is None
+    _same_neighbours(ab[:200], 3, bins=shuffled)
+    off_grid = np.array([[0.0, 0.0], [7.5, 1.0], [20.0, 3.3]], np.float32)
+    assert color_ops._grid_layout(off_grid.astype(np.float64).tobytes(), 3) is None
+
+
 def test_static_validation():
     with pytest.raises(ValueError, match=r"Invalid image shape: .*image\.shape=\(4, 4\)"):
         color_ops.rgb_to_lab(np.zeros((4, 4), np.float32))
