@@ -61,6 +61,43 @@ def _colorize(
         )
 
 
+def colorize_without_hints(
+    model, truths: Sequence[np.ndarray], size: int = 256, temperature: float | None = None
+) -> list[np.ndarray]:
+    """The photos colorized with no hints: what :func:`hint_curve` and :func:`hint_reach` compare.
+
+    Both colorize it themselves when not given; a caller that runs both (or runs them with and
+    without spreading: with no hints there is nothing to spread) passes this as ``without``
+    so that the photos are colorized once.
+
+    Args:
+        model: A hint ``keras.Model``.
+        truths: True photos, float32 RGB ``(H_i, W_i, 3)`` in [0, 1].
+        size: Working long side of the network.
+        temperature: Annealed-mean temperature (None: the model's recommendation).
+
+    Returns:
+        float32 RGB ``(H_i, W_i, 3)`` in [0, 1], one per photo.
+    """
+    return _colorize(model, truths, [[] for _ in truths], size, temperature)
+
+
+def _check_without(without, truths) -> list[np.ndarray]:
+    without = list(without)
+    if len(without) != len(truths):
+        raise ValueError(
+            "without must hold one colorized photo per truth. "
+            f"Received: len(without)={len(without)}, len(truths)={len(truths)}"
+        )
+    for index, (photo, truth) in enumerate(zip(without, truths, strict=True)):
+        if np.shape(photo) != np.shape(truth):
+            raise ValueError(
+                f"without[{index}] must have its truth's shape {np.shape(truth)}. "
+                f"Received: without[{index}].shape={np.shape(photo)}"
+            )
+    return without
+
+
 def hint_curve(
     model,
     truths: Sequence[np.ndarray],
@@ -71,6 +108,7 @@ def hint_curve(
     prior=None,
     keep: int = 0,
     spread_hints: bool = True,
+    without: Sequence[np.ndarray] | None = None,
 ) -> dict:
     """Metrics against the number of random ground-truth hints.
 
@@ -85,6 +123,8 @@ def hint_curve(
         keep: Also return the predictions of the first ``keep`` photos (for figures).
         spread_hints: Spread the hints over the prediction (``colorkit.hints.spread``, as
             ``infer.colorize`` does); False measures the network's output alone.
+        without: The photos colorized with no hints at the same ``size`` and ``temperature``
+            (:func:`colorize_without_hints`), used for the count 0; None: colorized here.
 
     Returns:
         ``{"counts": [...], "scores": {count: {metric: value}}, "predictions": {count: [...]},
@@ -95,12 +135,16 @@ def hint_curve(
     counts = [_checks.check_int("count", count, minimum=0) for count in counts]
     if not truths:
         raise ValueError("truths is empty: give at least one photo.")
+    without = None if without is None else _check_without(without, truths)
     prior = recipes.pooled_prior(truths) if prior is None else prior
     drawn = draw_photo_hints(truths, max(counts, default=0), seed)
     scores, kept = {}, {}
     for count in counts:
         photo_hints = [h[:count] for h in drawn]
-        predictions = _colorize(model, truths, photo_hints, size, temperature, spread_hints)
+        if count == 0 and without is not None:
+            predictions = without
+        else:
+            predictions = _colorize(model, truths, photo_hints, size, temperature, spread_hints)
         means = recipes.evaluate_predictions(predictions, truths, prior=prior)
         pooled = metrics.pooled_scores(predictions, truths, prior=prior)
         scores[count] = {
@@ -145,6 +189,7 @@ def hint_reach(
     seed: int = 1,
     threshold: float = REACH_THRESHOLD,
     spread_hints: bool = True,
+    without: Sequence[np.ndarray] | None = None,
 ) -> dict:
     """How far one random ground-truth hint reaches, per photo and as medians.
 
@@ -156,6 +201,7 @@ def hint_reach(
         seed: Seed of the hint positions.
         threshold: Lab ab change that counts as reached.
         spread_hints: As :func:`hint_curve`.
+        without: As :func:`hint_curve`: the photos colorized with no hints, or None.
 
     Returns:
         ``{"threshold", "area_fraction", "area_pixels", "radius_90" (90th percentile of the
@@ -163,7 +209,10 @@ def hint_reach(
         as medians over the photos.
     """
     drawn = draw_photo_hints(truths, 1, seed)
-    without = _colorize(model, truths, [[] for _ in truths], size, temperature)
+    if without is None:
+        without = colorize_without_hints(model, truths, size, temperature)
+    else:
+        without = _check_without(without, truths)
     with_one = _colorize(model, truths, drawn, size, temperature, spread_hints)
     rows = []
     for truth, before, after, (hint,) in zip(truths, without, with_one, drawn, strict=True):

@@ -60,13 +60,23 @@ def main(argv: list[str] | None = None) -> int:
     counts = sorted({int(value) for value in args.counts.split(",")} | set(EXAMPLE_COUNTS))
     print(f"{len(truths)} photos, long side {args.long_side}, hint counts {counts}", flush=True)
 
+    # The photos colorized with no hints, once: the curve's 0 and both reach measurements.
+    without = hint_curves.colorize_without_hints(model, truths, size=args.long_side)
     curve = hint_curves.hint_curve(
-        model, truths, counts, size=args.long_side, seed=args.seed, keep=args.examples
+        model,
+        truths,
+        counts,
+        size=args.long_side,
+        seed=args.seed,
+        keep=args.examples,
+        without=without,
     )
     for count in counts:
         row = curve["scores"][count]
         print(f"{count:3d} hints: " + ", ".join(f"{k} {v:.4f}" for k, v in row.items()), flush=True)
-    reach = hint_curves.hint_reach(model, truths, size=args.long_side, seed=args.seed + 1)
+    reach = hint_curves.hint_reach(
+        model, truths, size=args.long_side, seed=args.seed + 1, without=without
+    )
     print(
         f"one hint reaches {reach['area_fraction']:.2%} of a photo (median; "
         f"{reach['area_pixels']:.0f} px, 90% within {reach['radius_90']:.0f} px)"
@@ -78,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         model, truths, [10], size=args.long_side, seed=args.seed, spread_hints=False
     )
     alone_reach = hint_curves.hint_reach(
-        model, truths, size=args.long_side, seed=args.seed + 1, spread_hints=False
+        model, truths, size=args.long_side, seed=args.seed + 1, spread_hints=False, without=without
     )
     network_alone = {
         "scores": {"0": curve["scores"][0], "10": alone["scores"][10]},
