@@ -472,8 +472,8 @@ def soft_encode_sparse(ab, bins=None, neighbors: int = 5, sigma: float = 5.0):
     ``(..., Q)`` target.
 
     Bins on a square grid sorted by a then b (Zhang's 313, ``color.ab_bins()``) are searched in
-    a small window of grid cells around each value, about 8x less work than measuring the
-    distance to every bin; when any value of the call lies too far from the grid for the window
+    a small window of grid cells around each value (25 candidates for 5 neighbours) instead of
+    measuring the distance to every bin; when any value lies too far from the grid for the window
     to be sure (far out of gamut), the call measures every distance instead, so the result is
     the same either way (up to float rounding of near-equal distances).
 
