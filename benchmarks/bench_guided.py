@@ -12,9 +12,11 @@ Both measure training steps of the same model at 128 px, batch 32, measured in t
 
 The targets are the ab of in-gamut colors, as a photo's are. Goal: cached >= 10x the
 end-to-end speed. The soft encoding inside the loss is timed on its own: its search of a window
-of grid cells against the distance to every bin (the baseline, same run). A last row bounds
+of grid cells against the distance to every bin (the baseline, same run). Two rows bound
 what any cached step can reach: the decoder's forward and backward pass alone (no loss, no
-optimizer update), and the ratio that bound would give. Also the peak memory of the real recipe
+optimizer update) and the ratio that would give; and the same bound in floating-point
+operations (a training step costs about three forward passes, so the ratio is at most
+(encoder + decoder) / decoder, whatever the machine). Also the peak memory of the real recipe
 run when its ``summary.json`` is found (``runs/recipe-default`` or ``$COLORKIT_GUIDED_RUN``):
 goal < 8 GiB.
 """
@@ -51,6 +53,24 @@ def _inputs(rng):
     _, target = color.encode_lab(rng.random((BATCH, quarter, quarter, 3)).astype(np.float32))
     target = target.astype(np.float32)
     return taps, lightness, hint_ab, mask, target
+
+
+def forward_flops(model, input_shapes) -> float:
+    """Floating-point operations of one forward pass (TensorFlow's graph profiler)."""
+    import tensorflow as tf
+    from tensorflow.python.framework.convert_to_constants import (
+        convert_variables_to_constants_v2,
+    )
+    from tensorflow.python.profiler import model_analyzer, option_builder
+
+    function = tf.function(lambda *inputs: model(list(inputs) if len(inputs) > 1 else inputs[0]))
+    concrete = function.get_concrete_function(
+        *[tf.TensorSpec(shape, tf.float32) for shape in input_shapes]
+    )
+    graph = convert_variables_to_constants_v2(concrete).graph
+    options = option_builder.ProfileOptionBuilder.float_operation()
+    options["output"] = "none"
+    return float(model_analyzer.profile(graph, options=options).total_float_ops)
 
 
 def run(quick: bool = False) -> list[dict]:
@@ -108,6 +128,20 @@ def run(quick: bool = False) -> list[dict]:
     encode = time_call(window, repeats=repeats)["min"]
     encode_all = time_call(everywhere, repeats=repeats)["min"]
     ratio = end_to_end / cached
+    # What the goal asks of the decoder: a training step costs about 3 forward passes, so
+    # cached / end to end can reach at most (encoder + decoder) / decoder in operations.
+    quarter = SIZE // guided.OUTPUT_STRIDE
+    decoder_flops = forward_flops(
+        decoder,
+        [
+            (1, SIZE // stride, SIZE // stride, channels)
+            for _, stride, channels in guided.DECODER_TAPS
+        ]
+        + [(1, quarter, quarter, 1), (1, quarter, quarter, 2), (1, quarter, quarter, 1)],
+    )
+    encoder_flops = forward_flops(
+        encoders.build_encoder("resnet50_1by2", weights=None), [(1, SIZE, SIZE, 1)]
+    )
     rows = [
         row(SECTION, "decoder on cached features", BATCH / cached, "crops/s"),
         row(
@@ -148,6 +182,15 @@ def run(quick: bool = False) -> list[dict]:
             "x",
             note=f"decoder forward+backward {floor * 1000:.0f} ms, train step "
             f"{cached * 1000:.0f} ms, end to end {end_to_end * 1000:.0f} ms (batch {BATCH})",
+        ),
+        row(
+            SECTION,
+            "ceiling in operations: (encoder + decoder) / decoder forward",
+            (encoder_flops + decoder_flops) / decoder_flops,
+            "x",
+            note=f"per {SIZE} px crop: encoder {encoder_flops / 1e9:.3f} GFLOP, decoder "
+            f"{decoder_flops / 1e9:.3f} GFLOP; 10x needs a decoder <= encoder / 9 = "
+            f"{encoder_flops / 9e9:.3f} GFLOP",
         ),
     ]
     run_dir = Path(os.environ.get("COLORKIT_GUIDED_RUN", REPO_ROOT / "runs" / "recipe-default"))
