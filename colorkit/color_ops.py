@@ -520,6 +520,8 @@ def soft_encode_sparse(ab, bins=None, neighbors: int = 5, sigma: float = 5.0):
         negative, index = everywhere()
     else:
         negative, index = _nearest_bins_on_grid(ab, layout, neighbors, radius, everywhere)
+    if neighbors == 1:  # the nearest bin takes it all
+        return index, ops.ones_like(negative)
     # softmax(-d^2 / (2 sigma^2)) over the k neighbours == normalised Gaussian, without underflow.
     weights = ops.softmax(negative / (2.0 * float(sigma) ** 2), axis=-1)
     return index, weights
