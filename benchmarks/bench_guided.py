@@ -131,15 +131,7 @@ def run(quick: bool = False) -> list[dict]:
     ratio = end_to_end / cached
     # What the goal asks of the decoder: a training step costs about 3 forward passes, so
     # cached / end to end can reach at most (encoder + decoder) / decoder in operations.
-    quarter = SIZE // guided.OUTPUT_STRIDE
-    decoder_flops = forward_flops(
-        decoder,
-        [
-            (1, SIZE // stride, SIZE // stride, channels)
-            for _, stride, channels in guided.DECODER_TAPS
-        ]
-        + [(1, quarter, quarter, 1), (1, quarter, quarter, 2), (1, quarter, quarter, 1)],
-    )
+    decoder_flops = forward_flops(decoder, [(1, *value.shape[1:]) for value in cached_x])
     encoder_flops = forward_flops(
         encoders.build_encoder("resnet50_1by2", weights=None), [(1, SIZE, SIZE, 1)]
     )

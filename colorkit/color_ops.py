@@ -498,7 +498,7 @@ def soft_encode_sparse(ab, bins=None, neighbors: int = 5, sigma: float = 5.0):
     """
     ab = _to_float_tensor(ab, "ab", 2)
     array = _bins_array(bins)
-    bins_tensor, num_bins = _constant(array, ab), array.shape[0]
+    bins_tensor, num_bins = _bins_tensor(array, ab)
     if isinstance(neighbors, bool) or not isinstance(neighbors, numbers.Integral):
         raise ValueError(f"Invalid neighbors: expected an int. Received: {neighbors=}")
     if not 1 <= neighbors <= num_bins:
