@@ -2,11 +2,15 @@
 
 Both measure training steps of the same model at 128 px, batch 32, measured in the same run:
 
-- cached: the decoder alone (``guided_decoder``) on encoder features as a feature cache
-  serves them (float16 taps, 1/4-resolution lightness and hints), with the rebalanced soft
-  cross-entropy — what ``colorkit train --recipe default`` does after the cache is built;
+- cached: the decoder alone (``guided_decoder``, the shipped recipe's) on encoder features as
+  a feature cache serves them (float16 taps, 1/4-resolution lightness and hints), with the
+  rebalanced soft cross-entropy — what ``colorkit train --recipe default`` does after the
+  cache is built;
 - end to end: the whole model (``guided_zhang`` with the trained encoder unfrozen), on the
   lightness of the crops, the same loss;
+- the same two for the ``default-sampled`` recipe's decoder (width 64, the loss on one output
+  cell per 4x4 block at a phase per crop: ``guided.sampled_trainer``,
+  ``guided_zhang(sample_stride=...)``), which trades a little validation quality for speed;
 - and the recipe's third stage: the decoder with the encoder's last stage, on cached stage2 and
   stage3 (``guided.decoder_with_last_stage``).
 
@@ -56,17 +60,18 @@ def _inputs(rng):
     return taps, lightness, hint_ab, mask, target
 
 
-def forward_flops(model, input_shapes) -> float:
-    """Floating-point operations of one forward pass (TensorFlow's graph profiler)."""
+def forward_flops(model, inputs) -> float:
+    """Floating-point operations of one forward pass for one example of ``inputs`` (a batch
+    per model input; TensorFlow's graph profiler)."""
     import tensorflow as tf
     from tensorflow.python.framework.convert_to_constants import (
         convert_variables_to_constants_v2,
     )
     from tensorflow.python.profiler import model_analyzer, option_builder
 
-    function = tf.function(lambda *inputs: model(list(inputs) if len(inputs) > 1 else inputs[0]))
+    function = tf.function(lambda *args: model(list(args) if len(args) > 1 else args[0]))
     concrete = function.get_concrete_function(
-        *[tf.TensorSpec(shape, tf.float32) for shape in input_shapes]
+        *[tf.TensorSpec((1, *np.shape(x)[1:]), tf.as_dtype(np.asarray(x).dtype)) for x in inputs]
     )
     graph = convert_variables_to_constants_v2(concrete).graph
     options = option_builder.ProfileOptionBuilder.float_operation()
@@ -74,50 +79,83 @@ def forward_flops(model, input_shapes) -> float:
     return float(model_analyzer.profile(graph, options=options).total_float_ops)
 
 
+def _design(rng, inputs, width: int, stride: int, repeats: int) -> dict:
+    """Train-step times of one decoder design, on cached features and end to end (same model,
+    same loss: every output cell scored for ``stride`` 1, else one cell per block)."""
+    from colorkit import losses
+    from colorkit.models import guided
+
+    taps, lightness, hint_ab, mask, target = inputs
+    sampled = stride > 1
+    phase = rng.integers(0, stride, (BATCH, 2)).astype(np.int32)
+    cells = guided.sample_cells(target, phase, stride)
+    extra = [phase] if sampled else []
+
+    def decoder():
+        return guided.guided_decoder(width=width, spread=True)  # as shipped: spread blocks
+
+    trainer = guided.sampled_trainer(decoder(), stride) if sampled else decoder()
+    trainer.compile(optimizer="adam", loss=losses.SoftEncodedCrossEntropy())
+    cached_x = [*taps, lightness, hint_ab, mask, *extra]
+    cached = time_call(lambda: trainer.train_on_batch(cached_x, cells), repeats=repeats)["min"]
+    full = guided.guided_zhang(
+        weights=None, decoder=decoder(), sample_stride=stride if sampled else None
+    )
+    for layer in full.layers:
+        layer.trainable = True
+    full.compile(optimizer="adam", loss=losses.SoftEncodedCrossEntropy())
+    image = rng.random((BATCH, SIZE, SIZE, 1)).astype(np.float32)
+    full_x = [image, np.zeros((BATCH, SIZE, SIZE, 2), np.float32), np.zeros_like(image), *extra]
+    end_to_end = time_call(lambda: full.train_on_batch(full_x, cells), repeats=repeats)["min"]
+    return {
+        "trainer": trainer,
+        "cached_x": cached_x,
+        "cells": cells,
+        "image": image,
+        "cached": cached,
+        "end_to_end": end_to_end,
+        "trainable": sum(int(np.prod(w.shape)) for w in full.trainable_weights),
+    }
+
+
 def run(quick: bool = False) -> list[dict]:
-    from colorkit import guided_training, losses, pretrained
+    from colorkit import guided_training, losses, pretrained, recipes
     from colorkit.models import encoders, guided
 
     rng = np.random.default_rng(0)
-    taps, lightness, hint_ab, mask, target = _inputs(rng)
+    inputs = _inputs(rng)
+    taps, lightness, hint_ab, mask, target = inputs
     repeats = 3 if quick else 5
-
-    decoder = guided.guided_decoder(spread=True)  # the shipped decoder's architecture
-    decoder.compile(optimizer="adam", loss=losses.SoftEncodedCrossEntropy())
-    cached_x = [*taps, lightness, hint_ab, mask]
-    cached = time_call(lambda: decoder.train_on_batch(cached_x, target), repeats=repeats)["min"]
+    # The shipped recipe's decoder (every output cell scored) ...
+    config = guided_training.GuidedConfig()
+    shipped = _design(rng, inputs, config.width, config.sample_stride, repeats)
+    cached, end_to_end = shipped["cached"], shipped["end_to_end"]
+    # ... and the default-sampled recipe's (leaner, one cell per block scored).
+    lean = recipes.get_recipe("default-sampled").model_kwargs
+    sampled = _design(rng, inputs, lean["width"], lean["sample_stride"], repeats)
 
     # The floor of a cached step: the decoder's forward + backward pass, no loss, no update.
     import tensorflow as tf
 
-    floor_inputs = [tf.constant(value) for value in cached_x]
+    trainer = shipped["trainer"]
+    floor_inputs = [tf.constant(value) for value in shipped["cached_x"]]
 
     @tf.function
     def forward_backward():
         with tf.GradientTape() as tape:
-            total = tf.reduce_sum(decoder(floor_inputs, training=True))
-        return tape.gradient(total, decoder.trainable_weights)
+            total = tf.reduce_sum(trainer(floor_inputs, training=True))
+        return tape.gradient(total, trainer.trainable_weights)
 
     floor = time_call(forward_backward, repeats=repeats)["min"]
 
     # The recipe's third stage: the encoder's last stage trained with the decoder, on cached
     # stage2 and stage3 (stage4 recomputed).
     staged = guided.decoder_with_last_stage(
-        guided.guided_decoder(spread=True), encoders.last_stage(weights=None)
+        guided.guided_decoder(width=config.width, spread=True), encoders.last_stage(weights=None)
     )
     staged.compile(optimizer="adam", loss=losses.SoftEncodedCrossEntropy())
     staged_x = [taps[0], taps[1], lightness, hint_ab, mask]
     with_stage = time_call(lambda: staged.train_on_batch(staged_x, target), repeats=repeats)["min"]
-
-    # Same architecture; trained weights cost the same.
-    full = guided.guided_zhang(weights=None, decoder=guided.guided_decoder(spread=True))
-    for layer in full.layers:
-        layer.trainable = True
-    full.compile(optimizer="adam", loss=losses.SoftEncodedCrossEntropy())
-    image = rng.random((BATCH, SIZE, SIZE, 1)).astype(np.float32)
-    full_x = [image, np.zeros((BATCH, SIZE, SIZE, 2), np.float32), np.zeros_like(image)]
-    end_to_end = time_call(lambda: full.train_on_batch(full_x, target), repeats=repeats)["min"]
-    trainable = sum(int(np.prod(w.shape)) for w in full.trainable_weights)
 
     # The loss's soft encoding of the targets: the window of grid cells vs every bin.
     from colorkit import color, color_ops
@@ -129,12 +167,15 @@ def run(quick: bool = False) -> list[dict]:
     encode = time_call(window, repeats=repeats)["min"]
     encode_all = time_call(everywhere, repeats=repeats)["min"]
     ratio = end_to_end / cached
+    lean_ratio = sampled["end_to_end"] / sampled["cached"]
     # What the goal asks of the decoder: a training step costs about 3 forward passes, so
     # cached / end to end can reach at most (encoder + decoder) / decoder in operations.
-    decoder_flops = forward_flops(decoder, [(1, *value.shape[1:]) for value in cached_x])
+    decoder_flops = forward_flops(trainer, shipped["cached_x"])
+    lean_flops = forward_flops(sampled["trainer"], sampled["cached_x"])
     encoder_flops = forward_flops(
-        encoders.build_encoder("resnet50_1by2", weights=None), [(1, SIZE, SIZE, 1)]
+        encoders.build_encoder("resnet50_1by2", weights=None), [shipped["image"]]
     )
+    block = f"{lean['sample_stride']}x{lean['sample_stride']}"
     rows = [
         row(SECTION, "decoder on cached features", BATCH / cached, "crops/s"),
         row(
@@ -142,7 +183,7 @@ def run(quick: bool = False) -> list[dict]:
             "end to end (encoder unfrozen)",
             BATCH / end_to_end,
             "crops/s",
-            note=f"{trainable:,} trainable parameters",
+            note=f"{shipped['trainable']:,} trainable parameters",
         ),
         row(
             SECTION,
@@ -151,6 +192,26 @@ def run(quick: bool = False) -> list[dict]:
             "x",
             goal=">= 10x",
             met=ratio >= 10,
+            note="the shipped recipe's decoder (every output cell scored)",
+        ),
+        row(
+            SECTION,
+            f"default-sampled recipe: decoder on cached features (width {lean['width']}, "
+            f"loss on 1 cell per {block} block)",
+            BATCH / sampled["cached"],
+            "crops/s",
+            baseline=BATCH / cached,
+            ratio=cached / sampled["cached"],
+            note="baseline: the shipped recipe's decoder",
+        ),
+        row(
+            SECTION,
+            "default-sampled recipe: cached / end-to-end training speed",
+            lean_ratio,
+            "x",
+            note=f"same model, same sampled loss; end to end {sampled['end_to_end'] * 1000:.0f}"
+            f" ms, cached {sampled['cached'] * 1000:.0f} ms (batch {BATCH}); decoder "
+            f"{lean_flops / 1e9:.3f} GFLOP per crop; not the shipped recipe",
         ),
         row(
             SECTION,

@@ -7,6 +7,13 @@ simulated hints as Zhang, Zhu et al. (2017) did: with probability ``p_no_hints``
 zero hints is the automatic colorizer), otherwise a geometric number of points (mean
 ``mean_hints``) at uniform positions, each carrying the true 1/4-resolution ab there.
 
+With ``sample_stride`` > 1 (the ``default-sampled`` recipe) the loss is computed at one
+1/4-resolution cell per ``sample_stride`` x ``sample_stride`` block, at a random phase per crop
+and step (``guided.sampled_trainer``), and the simulated hints sit on those cells: the
+decoder's layers run at full resolution, but its 313-bin output layer, softmax and loss only
+on those cells, which is most of what a step on cached features costs. Validation scores every
+cell (each crop at every phase), so the validation loss is the full one.
+
 Batches depend only on ``(seed, epoch, batch index)``, and the model (with its optimizer state)
 is saved atomically after every epoch, so a killed run resumed from its last checkpoint gives
 the same weights as a run that was never killed.
@@ -49,12 +56,15 @@ class GuidedConfig:
         last_stage: Train the encoder's last stage with the decoder: ``stage4`` is computed
             from the cached ``stage3`` by ``encoders.last_stage()`` instead of read from the
             cache (``guided.decoder_with_last_stage``; the recipe's third stage).
+        sample_stride: The loss sees one cell per ``sample_stride`` x ``sample_stride`` block
+            of the 1/4-resolution output, at a random phase per crop and step
+            (``guided.sampled_trainer``); 1 scores every cell.
     """
 
     epochs: int = 12
     batch_size: int = 64
     learning_rate: float = 2e-3
-    width: int = 128
+    width: int = guided.DEFAULT_WIDTH
     lam: float = 0.5
     p_no_hints: float = 0.5
     mean_hints: float = 8.0
@@ -62,6 +72,7 @@ class GuidedConfig:
     seed: int = 0
     spread: bool = False
     last_stage: bool = False
+    sample_stride: int = 1
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -89,7 +100,13 @@ LAST_STAGE_SETTINGS = {**FINETUNE_SETTINGS, "last_stage": True}
 
 
 def simulate_hints(
-    ab: np.ndarray, rng: np.random.Generator, p_no_hints: float, mean_hints: float, max_hints: int
+    ab: np.ndarray,
+    rng: np.random.Generator,
+    p_no_hints: float,
+    mean_hints: float,
+    max_hints: int,
+    phase: np.ndarray | None = None,
+    stride: int = 1,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Random ground-truth hints on 1/4-resolution ab targets.
 
@@ -99,6 +116,9 @@ def simulate_hints(
         p_no_hints: Probability that a crop gets no hint at all, in [0, 1].
         mean_hints: Mean of the geometric number of hints otherwise (>= 1).
         max_hints: Cap on the number of hints (>= 1).
+        phase: Optional int ``(B, 2)``: put crop b's hints on the cells the sampled loss
+            scores (``guided.sample_cells`` with ``stride``), so that a hinted cell is scored.
+        stride: The sampled loss's stride (with ``phase``).
 
     Returns:
         ``(hint_ab (B, h, w, 2), hint_mask (B, h, w, 1))`` float32: the true ab at the hinted
@@ -116,8 +136,12 @@ def simulate_hints(
         if rng.random() < p_no_hints:
             continue
         count = min(int(rng.geometric(1.0 / mean_hints)), max_hints)
-        rows = rng.integers(0, height, count)
-        cols = rng.integers(0, width, count)
+        if phase is None:
+            rows = rng.integers(0, height, count)
+            cols = rng.integers(0, width, count)
+        else:
+            rows = phase[index, 0] + stride * rng.integers(0, height // stride, count)
+            cols = phase[index, 1] + stride * rng.integers(0, width // stride, count)
         mask[index, rows, cols, 0] = 1.0
     return ab * mask, mask
 
@@ -147,12 +171,17 @@ class CachedBatches(keras.utils.PyDataset):
     def __len__(self) -> int:
         if self.train:
             return self.cache.count // self.config.batch_size
-        return -(-self.cache.count // self.config.batch_size)
+        return -(-self._rows // self.config.batch_size)
+
+    @property
+    def _rows(self) -> int:
+        """Validation rows: every crop at every sampling phase (all its cells are scored)."""
+        return self.cache.count * self.config.sample_stride**2
 
     def _indices(self, index: int) -> np.ndarray:
         size = self.config.batch_size
         if not self.train:
-            return np.arange(index * size, min((index + 1) * size, self.cache.count))
+            return np.arange(index * size, min((index + 1) * size, self._rows))
         if self._order_epoch != self.epoch:
             rng = np.random.default_rng([self.config.seed, self.epoch])
             self._order = rng.permutation(self.cache.count)
@@ -160,7 +189,15 @@ class CachedBatches(keras.utils.PyDataset):
         return np.sort(self._order[index * size : (index + 1) * size])
 
     def __getitem__(self, index: int):
-        rows = self.cache.read(self._indices(index), dtype="float16")
+        stride = self.config.sample_stride
+        indices = self._indices(index)
+        if not self.train:  # validation row v is crop v // stride**2 at phase v % stride**2
+            crops, cells = np.divmod(indices, stride**2)
+            unique, inverse = np.unique(crops, return_inverse=True)
+            rows = {k: v[inverse] for k, v in self.cache.read(unique, dtype="float16").items()}
+            phase = np.stack(np.divmod(cells, stride), axis=1)
+        else:
+            rows = self.cache.read(indices, dtype="float16")
         rows["ab"] = rows["ab"].astype(np.float32)
         rows["lightness"] = rows["lightness"].astype(np.float32)
         if self.train:
@@ -168,12 +205,15 @@ class CachedBatches(keras.utils.PyDataset):
             flip = rng.random(len(rows["ab"])) < 0.5
             for name in rows:
                 rows[name][flip] = rows[name][flip, :, ::-1]
+            phase = rng.integers(0, stride, (len(rows["ab"]), 2)) if stride > 1 else None
             hint_ab, mask = simulate_hints(
                 rows["ab"],
                 rng,
                 self.config.p_no_hints,
                 self.config.mean_hints,
                 self.config.max_hints,
+                phase=phase,
+                stride=stride,
             )
         else:
             hint_ab = np.zeros_like(rows["ab"])
@@ -181,7 +221,11 @@ class CachedBatches(keras.utils.PyDataset):
         taps = (rows["stage2"], rows["stage3"])
         if not self.config.last_stage:  # else the trained last stage computes stage4
             taps += (rows["stage4"],)
-        return (*taps, rows["lightness"], hint_ab, mask), rows["ab"]
+        inputs = (*taps, rows["lightness"], hint_ab, mask)
+        if stride == 1:
+            return inputs, rows["ab"]
+        phase = phase.astype(np.int32)
+        return (*inputs, phase), guided.sample_cells(rows["ab"], phase, stride)
 
 
 def cache_prior(cache, max_rows: int = 4000, seed: int = 0) -> np.ndarray:
@@ -193,13 +237,16 @@ def cache_prior(cache, max_rows: int = 4000, seed: int = 0) -> np.ndarray:
 
 
 class _EpochCheckpoint(keras.callbacks.Callback):
-    def __init__(self, run_dir: Path, start: float):
+    """Saves ``saved`` (the decoder, compiled with the optimizer the training model uses, so
+    its state is in the file) after every epoch and appends the epoch's logs to ``log.csv``."""
+
+    def __init__(self, run_dir: Path, saved: keras.Model):
         super().__init__()
         self.run_dir = run_dir
-        self.start = start
+        self.saved = saved
 
     def on_epoch_end(self, epoch, logs=None):
-        save_model_atomic(self.model, self.run_dir / f"epoch_{epoch + 1:03d}.keras")
+        save_model_atomic(self.saved, self.run_dir / f"epoch_{epoch + 1:03d}.keras")
         log_path = self.run_dir / "log.csv"
         row = {"epoch": epoch + 1, **{k: float(v) for k, v in (logs or {}).items()}}
         new = not log_path.exists()
@@ -297,6 +344,11 @@ def train_guided(
     Raises:
         ValueError: If ``run_dir`` holds a run with other settings.
     """
+    stride = config.sample_stride
+    if isinstance(stride, bool) or not isinstance(stride, int) or stride < 1:
+        raise ValueError(
+            f"config.sample_stride must be an int >= 1. Received: sample_stride={stride!r}"
+        )
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     config_path = run_dir / "config.json"
@@ -320,6 +372,17 @@ def train_guided(
             f"expected a cache built with encoder 'resnet50_1by2'. "
             f"Received: encoder={train.meta['encoder']!r} in '{train_cache}'"
         )
+    # The caches hold several GB in RAM: free them when this stage ends, so that the next
+    # stage of a recipe in the same process does not hold two copies.
+    try:
+        return _train_on_caches(run_dir, train, val, config, verbose, callbacks, init_decoder)
+    finally:
+        train.close()
+        val.close()
+
+
+def _train_on_caches(run_dir, train, val, config, verbose, callbacks, init_decoder):
+    """``train_guided`` once its caches are open."""
     prior_path = run_dir / "prior.npy"
     if not prior_path.exists():
         np.save(prior_path, cache_prior(train, seed=config.seed))
@@ -339,18 +402,25 @@ def train_guided(
             config.learning_rate, decay_steps=steps, alpha=0.05
         )
         weights = color.rebalancing_weights(prior, lam=config.lam)
+        optimizer = keras.optimizers.Adam(schedule)
+        # Built on the decoder's own variables, which the sampled training model shares: the
+        # saved decoder carries the optimizer's state, and a resumed run continues it.
+        optimizer.build(model.trainable_variables)
         model.compile(
-            optimizer=keras.optimizers.Adam(schedule),
-            loss=losses.SoftEncodedCrossEntropy(prior_weights=weights),
+            optimizer=optimizer, loss=losses.SoftEncodedCrossEntropy(prior_weights=weights)
         )
     if initial_epoch >= config.epochs:
         return model
+    trainer = model
+    if config.sample_stride > 1:
+        trainer = guided.sampled_trainer(model, config.sample_stride)
+        trainer.compile(optimizer=model.optimizer, loss=model.loss)
     # One fit call per epoch: each epoch's batches are built for that epoch number, so the
     # order never depends on when Keras calls a dataset's on_epoch_end (it prefetches).
     validation = CachedBatches(val, config, train=False)
-    checkpoint_callback = _EpochCheckpoint(run_dir, time.time())
+    checkpoint_callback = _EpochCheckpoint(run_dir, model)
     for epoch in range(initial_epoch, config.epochs):
-        model.fit(
+        trainer.fit(
             CachedBatches(train, config, train=True, epoch=epoch),
             validation_data=validation,
             epochs=epoch + 1,

@@ -179,3 +179,32 @@ def test_false_color_goal_counts_the_pooled_share_of_pixels():
         {"default": {"means": {**new, "false_color_score_pooled": 0.061}}, "gray": {"means": gray}}
     )
     assert rows[-1][2] is True
+
+
+def test_sampled_recipe_comparison(tmp_path, capsys, rng):
+    """The study refuses a folder without the recipe's last stage, and its frontier keeps the
+    best setting within the export's false-color goal."""
+    from colorkit import color, models
+    from colorkit.models import guided
+
+    compare = _script("compare_sampled_recipe")
+    with pytest.raises(SystemExit) as raised:
+        compare.main(["--run", str(tmp_path), "--output", str(tmp_path / "out.json")])
+    assert raised.value.code == 2
+    assert "colorkit train --recipe default-sampled" in capsys.readouterr().err
+    spec = models.ModelSpec(
+        "guided", "lab", guided.STRIDE, "distribution", color.NUM_BINS, 0.7, 0.75, 64, True
+    )
+    model = models.attach_spec(
+        guided.guided_zhang(weights=None, decoder=guided.guided_decoder(width=8)), spec
+    )
+    truths = [rng.random((40, 48, 3), dtype=np.float32) for _ in range(3)]
+    result = compare.frontier(model, truths, recipes.pooled_prior(truths))
+    assert len(result["trials"]) == len(compare.TEMPERATURES) * len(compare.SATURATIONS)
+    within = [r for r in result["trials"] if r["false_color_bound"] <= compare.FALSE_COLOR_GOAL]
+    if within:
+        assert result["best_within_goal"]["rebalanced_auc_ab_pooled"] == max(
+            r["rebalanced_auc_ab_pooled"] for r in within
+        )
+    else:
+        assert result["best_within_goal"] is None

@@ -125,11 +125,14 @@ class _StopAfterFirstEpoch(Exception):
     pass
 
 
-def test_resumed_training_equals_uninterrupted(tmp_path, photo_paths, random_encoder):
+@pytest.mark.parametrize("sample_stride", [1, 4])
+def test_resumed_training_equals_uninterrupted(
+    tmp_path, photo_paths, random_encoder, sample_stride
+):
     import keras
 
     folder = _build(tmp_path / "c", photo_paths, random_encoder)
-    config = gt.GuidedConfig(epochs=2, batch_size=4, width=16)
+    config = gt.GuidedConfig(epochs=2, batch_size=4, width=16, sample_stride=sample_stride)
     whole = gt.train_guided(tmp_path / "whole", folder, folder, config, verbose=0)
 
     class Stop(keras.callbacks.Callback):
@@ -190,6 +193,13 @@ def test_simulated_hints_carry_the_truth():
     assert 0.25 < np.mean(counts == 0) < 0.75  # about half get none
     assert counts.max() <= 6
     np.testing.assert_array_equal(hint_ab, ab * mask)
+    # With the sampled loss, each crop's hints sit on the cells its phase scores.
+    phase = rng.integers(0, 4, (64, 2))
+    _, mask = gt.simulate_hints(ab, rng, 0.0, 4, 6, phase=phase, stride=4)
+    crop, rows, cols, _ = np.nonzero(mask)
+    assert len(crop) > 64
+    np.testing.assert_array_equal(rows % 4, phase[crop, 0])
+    np.testing.assert_array_equal(cols % 4, phase[crop, 1])
 
 
 @pytest.mark.slow
@@ -267,3 +277,52 @@ def test_recipe_peak_is_the_highest_of_its_stages_processes():
     summary = {"peak_rss_gib": 7.43, "finetune_peak_rss_gib": 7.31, "last_stage_peak_rss_gib": 7.46}
     assert gt.recipe_peak_rss_gib(summary) == 7.46
     assert gt.recipe_peak_rss_gib({"peak_rss_gib": 2.0}) == 2.0  # a recipe without later stages
+
+
+def test_sampled_validation_scores_every_cell(tmp_path, photo_paths, random_encoder):
+    """Training scores one cell per 4x4 block; validation reads every crop at all 16 phases,
+    so its loss is the loss over every cell, as a run that scores every cell computes it."""
+    from colorkit import losses
+    from colorkit.models import guided
+
+    folder = _build(tmp_path / "c", photo_paths, random_encoder)
+    cache = features.FeatureCache(folder)
+    sampled = gt.GuidedConfig(batch_size=5, width=16, sample_stride=4)
+    dense = gt.GuidedConfig(batch_size=5, width=16, sample_stride=1)
+    batches = gt.CachedBatches(cache, sampled, train=False)
+    assert len(batches) == -(-cache.count * 16 // 5)
+    decoder = guided.guided_decoder(width=16)
+    decoder.compile(loss=losses.SoftEncodedCrossEntropy())
+    trainer = guided.sampled_trainer(decoder, 4)
+    trainer.compile(loss=losses.SoftEncodedCrossEntropy())
+    whole = decoder.evaluate(gt.CachedBatches(cache, dense, train=False), verbose=0)
+    np.testing.assert_allclose(trainer.evaluate(batches, verbose=0), whole, rtol=1e-5)
+    # Training batches: the targets are the cells the phase input picks.
+    (*inputs, phase), target = gt.CachedBatches(cache, sampled, train=True)[0]
+    assert phase.shape == (5, 2) and phase.dtype == np.int32
+    assert target.shape == (5, 4, 4, 2)
+    with pytest.raises(ValueError, match="Received: sample_stride=0"):
+        gt.train_guided(tmp_path / "r", folder, folder, gt.GuidedConfig(sample_stride=0))
+
+
+def test_training_frees_its_caches_when_it_ends(tmp_path, photo_paths, random_encoder, monkeypatch):
+    """A recipe runs its stages in one process: each stage's in-memory caches (GBs for the
+    real recipe) are closed when it ends, also when it ends with an error."""
+    folder = _build(tmp_path / "c", photo_paths, random_encoder)
+    closed = []
+    original = features.FeatureCache.close
+    monkeypatch.setattr(
+        features.FeatureCache, "close", lambda self: (closed.append(self), original(self))
+    )
+    config = gt.GuidedConfig(epochs=1, batch_size=4, width=8)
+    gt.train_guided(tmp_path / "r", folder, folder, config, verbose=0)
+    assert len(closed) == 2 and all(not cache._arrays for cache in closed)
+
+    class Boom(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            raise _StopAfterFirstEpoch
+
+    closed.clear()
+    with pytest.raises(_StopAfterFirstEpoch):
+        gt.train_guided(tmp_path / "s", folder, folder, config, verbose=0, callbacks=[Boom()])
+    assert len(closed) == 2

@@ -74,3 +74,20 @@ def test_guided_recipe_with_too_many_stages_is_refused(tmp_path):
     longer = dataclasses.replace(default, stages=(*default.stages, recipes.Stage(128, 1)))
     with pytest.raises(ValueError, match="at most 3 stages"):
         recipes.run_recipe(longer, run_root=tmp_path)
+
+
+@pytest.mark.parametrize(("name", "shape"), [("default", (128, 1)), ("default-sampled", (64, 4))])
+def test_guided_recipes_give_every_stage_their_decoder_shape(monkeypatch, tmp_path, name, shape):
+    seen = {}
+
+    def fake_recipe(root, config, finetune=None, last_stage=None):
+        seen.update(run=config, finetune=finetune, last_stage=last_stage)
+        folder = tmp_path / "last"
+        folder.mkdir(exist_ok=True)
+        (folder / "epoch_002.keras").write_text("")
+        return folder
+
+    monkeypatch.setattr(recipes.guided_training, "run_guided_recipe", fake_recipe)
+    assert recipes.run_recipe(name, run_root=tmp_path / "r").name == "epoch_002.keras"
+    assert [(c.width, c.sample_stride) for c in seen.values()] == [shape] * 3
+    assert seen["finetune"].spread and seen["last_stage"].last_stage

@@ -44,6 +44,8 @@ DECODER_TAPS = (("stage2", 8, 256), ("stage3", 16, 512), ("stage4", 32, 1024))
 STRIDE = 32
 #: Output stride (the distribution is predicted at 1/4 resolution).
 OUTPUT_STRIDE = 4
+#: The shipped decoder's width (channels at strides 32 and 16).
+DEFAULT_WIDTH = 128
 
 
 @keras.saving.register_keras_serializable(package="colorkit")
@@ -117,8 +119,134 @@ def _spread_block(x, stride: int, dilation: int):
     return layers.Add(name=f"dec{stride}_spread_add")([x, update])
 
 
+@keras.saving.register_keras_serializable(package="colorkit")
+class PixelSample(keras.layers.Layer):
+    """One cell of every ``stride`` x ``stride`` block of a feature map, at a per-image phase.
+
+    Training only: the loss of the 313-bin output is computed on these cells instead of every
+    cell (as Larsson et al. 2016 train on a sparse sample of hypercolumns), which makes the
+    output layer, softmax and loss ``stride**2`` times cheaper; a random phase per image and
+    step lets every cell take its turn. Output cell ``(i, j)`` of image ``b`` is input cell
+    ``(i * stride + phase[b, 0], j * stride + phase[b, 1])`` (``sample_cells`` does the same to
+    the targets in NumPy).
+
+    Inputs: ``[x (B, h, w, C), phase (B, 2)]`` with h and w multiples of ``stride`` and integer
+    phases in ``[0, stride)``. Output: ``(B, h / stride, w / stride, C)``, the dtype of x.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.arange(16, dtype="float32").reshape(1, 4, 4, 1)
+        >>> out = PixelSample(2)([x, np.array([[1, 0]], "int32")])
+        >>> np.asarray(out)[0, :, :, 0].tolist()
+        [[4.0, 6.0], [12.0, 14.0]]
+    """
+
+    def __init__(self, stride: int = 4, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(stride, bool) or not isinstance(stride, int) or stride < 1:
+            raise ValueError(f"stride must be an int >= 1. Received: stride={stride!r}")
+        self.stride = stride
+
+    def call(self, inputs):
+        x, phase = inputs
+        size = self.stride
+        if size == 1:
+            return x
+        _, height, width, channels = ops.shape(x)
+        # Select the phase's row, then its column, by one-hot weights: no gather, so the
+        # backward pass is elementwise too.
+        blocks = ops.reshape(x, (-1, height // size, size, width // size, size, channels))
+        phase = ops.cast(phase, "int32")
+        rows = ops.one_hot(phase[:, 0], size, dtype=x.dtype)
+        cols = ops.one_hot(phase[:, 1], size, dtype=x.dtype)
+        picked = ops.sum(blocks * rows[:, None, :, None, None, None], axis=2)
+        return ops.sum(picked * cols[:, None, None, :, None], axis=3)
+
+    def compute_output_shape(self, input_shape):
+        (batch, height, width, channels), _ = input_shape
+
+        def shrink(value):
+            return None if value is None else value // self.stride
+
+        return (batch, shrink(height), shrink(width), channels)
+
+    def get_config(self):
+        return {**super().get_config(), "stride": self.stride}
+
+
+def sample_cells(array: np.ndarray, phase: np.ndarray, stride: int) -> np.ndarray:
+    """NumPy twin of ``PixelSample`` for the targets: ``array[b, i * stride + phase[b, 0],
+    j * stride + phase[b, 1]]``.
+
+    Args:
+        array: ``(B, h, w, C)``, h and w multiples of ``stride``.
+        phase: int ``(B, 2)`` in ``[0, stride)``.
+        stride: Sampling stride (>= 1).
+
+    Returns:
+        ``(B, h / stride, w / stride, C)``, the dtype of ``array``.
+
+    Raises:
+        ValueError: For shapes that do not fit or phases out of range.
+    """
+    array, phase = np.asarray(array), np.asarray(phase)
+    if array.ndim != 4 or array.shape[1] % stride or array.shape[2] % stride:
+        raise ValueError(
+            f"array must be (B, h, w, C) with h and w multiples of stride={stride}. "
+            f"Received: array.shape={array.shape}"
+        )
+    if phase.shape != (len(array), 2) or np.any(phase < 0) or np.any(phase >= stride):
+        raise ValueError(
+            f"phase must be ({len(array)}, 2) integers in [0, {stride}). "
+            f"Received: phase.shape={phase.shape}"
+        )
+    rows = phase[:, 0, None, None] + stride * np.arange(array.shape[1] // stride)[None, :, None]
+    cols = phase[:, 1, None, None] + stride * np.arange(array.shape[2] // stride)[None, None, :]
+    return array[np.arange(len(array))[:, None, None], rows, cols]
+
+
+def sampled_trainer(model: keras.Model, stride: int) -> keras.Model:
+    """A training model that computes the 313-bin output only at ``PixelSample``'s cells.
+
+    It shares every weight with ``model`` (training it trains ``model``, which stays the
+    model that is saved, exported and run): the decoder's layers up to its last convolution
+    run at full 1/4 resolution, then one cell per ``stride`` x ``stride`` block, at the phase
+    given per image, goes through the logits layer and the softmax.
+
+    Args:
+        model: A ``guided_decoder``, or a ``decoder_with_last_stage`` model.
+        stride: Sampling stride (>= 1; 1 gives every cell).
+
+    Returns:
+        A ``keras.Model`` named ``<model.name>_sampled`` with ``model``'s inputs plus ``phase``
+        (B, 2) int32, and output float32 probabilities ``(B, h4 / stride, w4 / stride, 313)``.
+
+    Raises:
+        ValueError: For a model without a guided decoder.
+    """
+    names = {layer.name for layer in model.layers}
+    decoder = model.get_layer("guided_decoder") if "guided_decoder" in names else model
+    if "dec4_conv" not in {layer.name for layer in decoder.layers}:
+        raise ValueError(
+            "sampled_trainer needs a guided_decoder or a decoder_with_last_stage model. "
+            f"Received: model.name={model.name!r}"
+        )
+    body = keras.Model(decoder.inputs, decoder.get_layer("dec4_conv").output, name="dec_body")
+    inputs = [keras.Input(tensor.shape[1:], name=tensor.name) for tensor in model.inputs]
+    phase = keras.Input((2,), dtype="int32", name="phase")
+    if decoder is model:
+        taps = inputs
+    else:  # decoder_with_last_stage: stage2, stage3, then stage4 from the trained block
+        stage2, stage3, *rest = inputs
+        taps = [stage2, stage3, model.get_layer("stage4_block")(stage3), *rest]
+    cells = PixelSample(stride, name="pixel_sample")([body(taps), phase])
+    logits = decoder.get_layer("dec4_logits")(cells)
+    probabilities = layers.Softmax(name="probabilities", dtype="float32")(logits)
+    return keras.Model([*inputs, phase], probabilities, name=f"{model.name}_sampled")
+
+
 def guided_decoder(
-    width: int = 128, num_bins: int | None = None, spread: bool = False
+    width: int = DEFAULT_WIDTH, num_bins: int | None = None, spread: bool = False
 ) -> keras.Model:
     """The decoder alone: cached encoder taps + 1/4-res lightness + hints -> bin probabilities.
 
@@ -192,9 +320,10 @@ def guided_decoder(
 def guided_zhang(
     encoder: str = "resnet50_1by2",
     weights: str | None = "trained",
-    width: int = 128,
+    width: int = DEFAULT_WIDTH,
     decoder: keras.Model | None = None,
     last_stage: keras.Model | None = None,
+    sample_stride: int | None = None,
 ) -> keras.Model:
     """The full hint-conditioned colorizer: frozen encoder + ``guided_decoder``.
 
@@ -206,6 +335,10 @@ def guided_zhang(
         last_stage: A model ``stage3 (B, h, w, 512) -> stage4 (B, h/2, w/2, 1024)`` that
             replaces the encoder's own last stage (e.g. one fine-tuned on cached features,
             ``scripts/compare_encoder_finetune.py``); None keeps the encoder's.
+        sample_stride: None for the colorizer; an int builds the model for training end to
+            end with the recipe's sampled loss (``sampled_trainer``): a fourth input ``phase``
+            (B, 2) int32 and the output at one cell per ``sample_stride`` x ``sample_stride``
+            block (``benchmarks/bench_guided.py`` times it).
 
     Returns:
         A ``keras.Model`` named ``colorkit_guided`` with inputs ``lightness (B, H, W, 1)``,
@@ -237,8 +370,15 @@ def guided_zhang(
         stage4 = last_stage(stage3)
     quarter = layers.AveragePooling2D(OUTPUT_STRIDE, name="lightness_quarter")(lightness)
     cell_ab, cell_mask = HintPool(OUTPUT_STRIDE, name="hint_pool")([hint_ab, hint_mask])
-    probabilities = decoder([stage2, stage3, stage4, quarter, cell_ab, cell_mask])
-    return keras.Model([lightness, hint_ab, hint_mask], probabilities, name="colorkit_guided")
+    decoder_inputs = [stage2, stage3, stage4, quarter, cell_ab, cell_mask]
+    if sample_stride is None:
+        probabilities = decoder(decoder_inputs)
+        return keras.Model([lightness, hint_ab, hint_mask], probabilities, name="colorkit_guided")
+    phase = keras.Input((2,), dtype="int32", name="phase")
+    probabilities = sampled_trainer(decoder, sample_stride)([*decoder_inputs, phase])
+    return keras.Model(
+        [lightness, hint_ab, hint_mask, phase], probabilities, name="colorkit_guided_sampled"
+    )
 
 
 def decoder_with_last_stage(decoder: keras.Model, block: keras.Model) -> keras.Model:
