@@ -8,8 +8,8 @@ default's (``make bench``). This script decodes the last epoch of its last stage
 shipped default alike over a grid of temperatures and saturations (no hints, 100 val photos,
 long side 256) and reports, for each, the pooled rebalanced AuC and false color and the false
 color's 99% bootstrap bound; and the best pooled rebalanced AuC among the settings whose bound
-is within the export's goal (``scripts/export_guided.py``). JSON: ``--output`` (default
-``docs/figures/sampled_recipe.json``).
+is within the export's goal (``scripts/export_guided.py``); ``--also`` adds other runs of the
+same design. JSON: ``--output`` (default ``docs/figures/sampled_recipe.json``).
 """
 
 from __future__ import annotations
@@ -64,24 +64,39 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", type=Path, required=True, help="a default-sampled recipe run")
     parser.add_argument(
+        "--also",
+        action="append",
+        default=[],
+        metavar="LABEL=RUN",
+        help="another run of the recipe's design to decode alike (e.g. other stage settings)",
+    )
+    parser.add_argument(
         "--output", type=Path, default=REPO_ROOT / "docs" / "figures" / "sampled_recipe.json"
     )
     args = parser.parse_args(argv)
-    stage = args.run / "last_stage"
-    checkpoints = sorted(stage.glob("epoch_*.keras"))
-    if not checkpoints:
-        parser.error(f"no epochs in {stage}: run colorkit train --recipe default-sampled")
+    runs = {"default-sampled": args.run}
+    for item in args.also:
+        label, _, folder = item.partition("=")
+        if not label or not folder:
+            parser.error(f"--also takes LABEL=RUN. Received: --also {item!r}")
+        runs[label] = Path(folder)
+    last = {}
+    for label, run in runs.items():
+        checkpoints = sorted((run / "last_stage").glob("epoch_*.keras"))
+        if not checkpoints:
+            parser.error(
+                f"no epochs in {run / 'last_stage'}: run colorkit train --recipe default-sampled"
+            )
+        last[label] = checkpoints[-1]
     paths = [str(p) for p in data.dataset_paths(*recipes.VAL_SOURCE)]
     truths = recipes.load_long_side(paths, 256)
     prior = recipes.pooled_prior(truths)
     result = {"photos": len(truths), "false_color_goal": FALSE_COLOR_GOAL, "models": {}}
-    for name, model in (
-        ("default (shipped)", pretrained.load_pretrained()),
-        (f"default-sampled, {checkpoints[-1].parent.name}/{checkpoints[-1].name}",
-         build_shipped(checkpoints[-1])),
-    ):  # fmt: skip
-        result["models"][name] = frontier(model, truths, prior)
-    best = [entry["best_within_goal"] for entry in result["models"].values()]
+    result["models"]["default (shipped)"] = frontier(pretrained.load_pretrained(), truths, prior)
+    for label, checkpoint in last.items():
+        name = f"{label}, {checkpoint.parent.name}/{checkpoint.name}"
+        result["models"][name] = frontier(build_shipped(checkpoint), truths, prior)
+    best = [entry["best_within_goal"] for entry in result["models"].values()][:2]
     if None not in best:
         result["difference"] = (
             best[1]["rebalanced_auc_ab_pooled"] - best[0]["rebalanced_auc_ab_pooled"]
