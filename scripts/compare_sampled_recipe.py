@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import warnings
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -24,11 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from export_guided import (  # noqa: E402
     FALSE_COLOR_GOAL,
     FALSE_COLOR_QUANTILE,
-    WORKING_SIZE,
     build_shipped,
+    decoded_grid,
 )
 
-from colorkit import atomic, color, data, infer, metrics, pretrained, recipes  # noqa: E402
+from colorkit import atomic, data, infer, metrics, pretrained, recipes  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TEMPERATURES = (0.7, 1.0)
@@ -39,22 +38,16 @@ def frontier(model, truths, prior) -> dict:
     """Pooled scores of every grid setting and the best one within the false-color goal."""
     lightness = [infer.luminance(t, "lab") for t in truths]
     trials = []
-    for temperature in TEMPERATURES:
-        chroma = infer.full_chroma(model, lightness, size=WORKING_SIZE, temperature=temperature)
-        for saturation in SATURATIONS:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", color.GamutWarning)
-                predicted = [
-                    infer.compose(l, c, "lab", saturation=saturation).rgb
-                    for l, c in zip(lightness, chroma, strict=True)
-                ]
-            row = metrics.pooled_scores(predicted, truths, prior)
-            row["false_color_bound"] = metrics.false_color_bound(
-                predicted, truths, quantile=FALSE_COLOR_QUANTILE
-            )
-            row.update(temperature=temperature, saturation=saturation)
-            trials.append(row)
-            print({k: round(v, 4) for k, v in row.items()}, flush=True)
+    for temperature, saturation, predicted in decoded_grid(
+        model, lightness, TEMPERATURES, SATURATIONS
+    ):
+        row = metrics.pooled_scores(predicted, truths, prior)
+        row["false_color_bound"] = metrics.false_color_bound(
+            predicted, truths, quantile=FALSE_COLOR_QUANTILE
+        )
+        row.update(temperature=temperature, saturation=saturation)
+        trials.append(row)
+        print({k: round(v, 4) for k, v in row.items()}, flush=True)
     within = [row for row in trials if row["false_color_bound"] <= FALSE_COLOR_GOAL]
     best = max(within, key=lambda row: row["rebalanced_auc_ab_pooled"]) if within else None
     return {"trials": trials, "best_within_goal": best}

@@ -70,6 +70,21 @@ def build_shipped(checkpoint: Path, temperature=None, saturation=None) -> keras.
     return models.attach_spec(model, spec)
 
 
+def decoded_grid(model, lightness, temperatures=TEMPERATURES, saturations=SATURATIONS):
+    """Yields ``(temperature, saturation, RGB predictions)`` for every decoding setting, the
+    network run once per temperature (no hints, ``WORKING_SIZE``)."""
+    for temperature in temperatures:
+        chroma = infer.full_chroma(model, lightness, size=WORKING_SIZE, temperature=temperature)
+        for saturation in saturations:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", color.GamutWarning)
+                predicted = [
+                    infer.compose(l, c, "lab", saturation=saturation).rgb
+                    for l, c in zip(lightness, chroma, strict=True)
+                ]
+            yield temperature, saturation, predicted
+
+
 def decoding_trials(model, paths) -> list[dict]:
     truths = recipes.load_long_side(paths, 256)
     prior = recipes.pooled_prior(truths)
@@ -81,39 +96,31 @@ def decoding_trials(model, paths) -> list[dict]:
     }
     truth_colorfulness = recipes.evaluate_predictions(truths, truths, prior)["colorfulness"]
     trials = []
-    for temperature in TEMPERATURES:
-        chroma = infer.full_chroma(model, lightness, size=WORKING_SIZE, temperature=temperature)
-        for saturation in SATURATIONS:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", color.GamutWarning)
-                predicted = [
-                    infer.compose(l, c, "lab", saturation=saturation).rgb
-                    for l, c in zip(lightness, chroma, strict=True)
-                ]
-            row = recipes.evaluate_predictions(predicted, truths, prior)
-            row.update(metrics.pooled_scores(predicted, truths, prior))
-            row["false_color_bound"] = metrics.false_color_bound(
-                predicted, truths, quantile=FALSE_COLOR_QUANTILE
-            )
-            row["colorfulness_ratio"] = row["colorfulness"] / truth_colorfulness
-            row.update(temperature=temperature, saturation=saturation)
-            row["qualifies"] = bool(
-                row["false_color_bound"] <= FALSE_COLOR_GOAL
-                and MIN_COLORFULNESS <= row["colorfulness_ratio"] <= 1.1
-                and row["auc_ab_pooled"] >= gray["auc_ab_pooled"]
-                and row["psnr"] >= gray["psnr"]
-            )
-            trials.append(row)
-            print(
-                f"T={temperature} s={saturation}: "
-                f"pooled rebal {row['rebalanced_auc_ab_pooled']:.4f}"
-                f" AuC {row['auc_ab_pooled']:.4f} (gray {gray['auc_ab_pooled']:.4f}) false "
-                f"{row['false_color_score_pooled']:.3f} (bound {row['false_color_bound']:.3f})"
-                f" colorful x{row['colorfulness_ratio']:.2f}"
-                f" PSNR {row['psnr']:.2f} (gray {gray['psnr']:.2f})"
-                f"{' *' if row['qualifies'] else ''}",
-                flush=True,
-            )
+    for temperature, saturation, predicted in decoded_grid(model, lightness):
+        row = recipes.evaluate_predictions(predicted, truths, prior)
+        row.update(metrics.pooled_scores(predicted, truths, prior))
+        row["false_color_bound"] = metrics.false_color_bound(
+            predicted, truths, quantile=FALSE_COLOR_QUANTILE
+        )
+        row["colorfulness_ratio"] = row["colorfulness"] / truth_colorfulness
+        row.update(temperature=temperature, saturation=saturation)
+        row["qualifies"] = bool(
+            row["false_color_bound"] <= FALSE_COLOR_GOAL
+            and MIN_COLORFULNESS <= row["colorfulness_ratio"] <= 1.1
+            and row["auc_ab_pooled"] >= gray["auc_ab_pooled"]
+            and row["psnr"] >= gray["psnr"]
+        )
+        trials.append(row)
+        print(
+            f"T={temperature} s={saturation}: "
+            f"pooled rebal {row['rebalanced_auc_ab_pooled']:.4f}"
+            f" AuC {row['auc_ab_pooled']:.4f} (gray {gray['auc_ab_pooled']:.4f}) false "
+            f"{row['false_color_score_pooled']:.3f} (bound {row['false_color_bound']:.3f})"
+            f" colorful x{row['colorfulness_ratio']:.2f}"
+            f" PSNR {row['psnr']:.2f} (gray {gray['psnr']:.2f})"
+            f"{' *' if row['qualifies'] else ''}",
+            flush=True,
+        )
     for row in trials:
         row["gray"] = {k: gray[k] for k in ("auc_ab_pooled", "rebalanced_auc_ab_pooled", "psnr")}
     return trials
