@@ -341,8 +341,14 @@ class FeatureCache:
         for name, (handle, offset, row, shape) in self._files.items():
             batch = np.empty((len(indices), row), np.float16)
             for position, index in enumerate(indices):
-                handle.seek(offset + int(index) * row * 2)
-                handle.readinto(batch[position])
+                # A positional read: no shared file offset, so threads that prepare batches
+                # at the same time (CachedBatches' workers) cannot read each other's rows.
+                start = offset + int(index) * row * 2
+                if os.preadv(handle.fileno(), [batch[position]], start) != row * 2:
+                    raise ValueError(
+                        f"The feature cache file '{handle.name}' is shorter than its meta.json "
+                        f"says. Received: row={int(index)}"
+                    )
             out[name] = batch.reshape(len(indices), *shape)
         return {name: array.astype(dtype, copy=False) for name, array in out.items()}
 

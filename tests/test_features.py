@@ -326,3 +326,25 @@ def test_training_frees_its_caches_when_it_ends(tmp_path, photo_paths, random_en
     with pytest.raises(_StopAfterFirstEpoch):
         gt.train_guided(tmp_path / "s", folder, folder, config, verbose=0, callbacks=[Boom()])
     assert len(closed) == 2
+
+
+def test_threads_reading_a_cache_from_disk_get_their_own_rows(
+    tmp_path, photo_paths, random_encoder
+):
+    """CachedBatches prepares batches in two threads: reads from the files must not share a
+    file offset (a shared one once gave rows of other crops)."""
+    import concurrent.futures
+
+    folder = _build(tmp_path / "c", photo_paths, random_encoder)
+    on_disk, in_memory = (
+        features.FeatureCache(folder),
+        features.FeatureCache(folder, in_memory=True),
+    )
+    rng = np.random.default_rng(0)
+    picks = [rng.integers(0, on_disk.count, 7) for _ in range(400)]
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        read = list(pool.map(lambda rows: on_disk.read(rows, dtype="float16"), picks))
+    for rows, got in zip(picks, read, strict=True):
+        expected = in_memory.read(rows, dtype="float16")
+        for name in expected:
+            np.testing.assert_array_equal(got[name], expected[name])
