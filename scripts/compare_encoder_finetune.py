@@ -77,6 +77,9 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--learning-rate", type=float, default=1e-4)
     parser.add_argument("--steps", type=int, help="steps per epoch (default: the whole cache)")
+    parser.add_argument(
+        "--sample-stride", type=int, help="the loss's stride (default: the default recipe's)"
+    )
     parser.add_argument("--limit", type=int, help="first N val photos (default all)")
     parser.add_argument(
         "--recipe-stage",
@@ -101,15 +104,18 @@ def main(argv=None) -> int:
     print("start", rows[start], flush=True)
 
     recipe_run = args.work / "last_stage"
+    # The loss as the default recipe scores it (one cell per block), unless told otherwise;
+    # with --recipe-stage, as that run's stage was trained.
+    stride = args.sample_stride or recipes.get_recipe("default").model_kwargs["sample_stride"]
     if args.recipe_stage:
         saved = json.loads((recipe_run / "config.json").read_text())
         args.epochs, args.learning_rate = saved["epochs"], saved["learning_rate"]
+        stride = saved.get("sample_stride", 1)
     train = features.FeatureCache(args.work / "cache_train", in_memory=True)
-    # Every output cell scored, as when this study ran (MODEL_CARD.md quotes its JSON).
     config = guided_training.GuidedConfig(
         epochs=args.epochs,
         learning_rate=args.learning_rate,
-        sample_stride=1,
+        sample_stride=stride,
         **guided_training.FINETUNE_SETTINGS,
     )
     prior_weights = color.rebalancing_weights(np.load(args.work / "run" / "prior.npy"), lam=0.5)
@@ -129,6 +135,8 @@ def main(argv=None) -> int:
         decoder = keras.saving.load_model(decoder_path, compile=False)
         block = encoders.last_stage() if arm != "decoder only" else None
         model = decoder if block is None else guided.decoder_with_last_stage(decoder, block)
+        if stride > 1:  # the same weights, the loss on the sampled cells
+            model = guided.sampled_trainer(model, stride)
         model.compile(
             optimizer=keras.optimizers.Adam(
                 keras.optimizers.schedules.CosineDecay(
@@ -154,6 +162,7 @@ def main(argv=None) -> int:
         "epochs": args.epochs,
         "steps_per_epoch": steps,
         "learning_rate": args.learning_rate,
+        "sample_stride": stride,
         "train_seconds": seconds,
         "rows": rows,
         "seconds": round(time.time() - started, 1),

@@ -1,15 +1,19 @@
-"""The default-sampled recipe against the shipped default, on BSDS500 val.
+"""The sampled loss against every cell: the default recipe against default-dense, on BSDS500 val.
 
-    python scripts/compare_sampled_recipe.py --run runs/recipe-default-sampled
+    python scripts/compare_sampled_recipe.py \
+        --model default-dense=old_colorizer.keras --model default=runs/recipe-default
 
-The ``default-sampled`` recipe (``colorkit.recipes``) trains a leaner decoder whose loss scores
-one output cell per 4x4 block, so that a step on cached features costs a fraction of the
-default's (``make bench``). This script decodes the last epoch of its last stage and the
-shipped default alike over a grid of temperatures and saturations (no hints, 100 val photos,
-long side 256) and reports, for each, the pooled rebalanced AuC and false color and the false
-color's 99% bootstrap bound; and the best pooled rebalanced AuC among the settings whose bound
-is within the export's goal (``scripts/export_guided.py``); ``--also`` adds other runs of the
-same design. JSON: ``--output`` (default ``docs/figures/sampled_recipe.json``).
+The ``default`` recipe (``colorkit.recipes``) trains a lean decoder (width 64) whose loss scores
+one output cell per 4x4 block, so that a step on cached features costs a fraction of
+``default-dense``'s (width 128, every cell scored; ``make bench``). This script decodes each
+``--model LABEL=PATH`` alike over a grid of temperatures and saturations (no hints, 100 val
+photos, long side 256) and reports, for each, the pooled rebalanced AuC and false color and
+the false color's 99% bootstrap bound; and the best pooled rebalanced AuC among the settings
+whose bound is within the export's goal (``scripts/export_guided.py``). PATH is a recipe run
+(the last epoch of its last stage, built as the export builds it) or a shipped ``.keras`` file
+(e.g. an earlier release's ``colorkit/weights/colorizer.keras``, from the git history).
+``difference``: the second model's best minus the first's. JSON: ``--output`` (default
+``docs/figures/sampled_recipe.json``).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from export_guided import (  # noqa: E402
     decoded_grid,
 )
 
-from colorkit import atomic, data, infer, metrics, pretrained, recipes  # noqa: E402
+from colorkit import atomic, data, infer, metrics, recipes  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TEMPERATURES = (0.7, 1.0)
@@ -53,48 +57,59 @@ def frontier(model, truths, prior) -> dict:
     return {"trials": trials, "best_within_goal": best}
 
 
+def model_for(path: Path):
+    """A shipped ``.keras`` file, or a recipe run's last epoch of its last stage, and a name."""
+    if path.suffix == ".keras":
+        if not path.is_file():
+            raise FileNotFoundError(f"no model file at {path}")
+        return infer.load_model(path), path.name
+    checkpoints = sorted((path / "last_stage").glob("epoch_*.keras"))
+    if not checkpoints:
+        raise FileNotFoundError(
+            f"no epochs in {path / 'last_stage'}: run colorkit train --recipe default"
+        )
+    return build_shipped(checkpoints[-1]), f"last_stage/{checkpoints[-1].name}"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--run", type=Path, required=True, help="a default-sampled recipe run")
     parser.add_argument(
-        "--also",
+        "--model",
         action="append",
-        default=[],
-        metavar="LABEL=RUN",
-        help="another run of the recipe's design to decode alike (e.g. other stage settings)",
+        required=True,
+        metavar="LABEL=PATH",
+        help="a recipe run folder or a shipped .keras file (give two or more, baseline first)",
     )
     parser.add_argument(
         "--output", type=Path, default=REPO_ROOT / "docs" / "figures" / "sampled_recipe.json"
     )
     args = parser.parse_args(argv)
-    runs = {"default-sampled": args.run}
-    for item in args.also:
+    chosen = {}
+    for item in args.model:
         label, _, folder = item.partition("=")
         if not label or not folder:
-            parser.error(f"--also takes LABEL=RUN. Received: --also {item!r}")
-        runs[label] = Path(folder)
-    last = {}
-    for label, run in runs.items():
-        checkpoints = sorted((run / "last_stage").glob("epoch_*.keras"))
-        if not checkpoints:
-            parser.error(
-                f"no epochs in {run / 'last_stage'}: run colorkit train --recipe default-sampled"
-            )
-        last[label] = checkpoints[-1]
+            parser.error(f"--model takes LABEL=PATH. Received: --model {item!r}")
+        chosen[label] = Path(folder)
+    models = {}
+    for label, path in chosen.items():
+        try:
+            model, name = model_for(path)
+        except FileNotFoundError as error:
+            parser.error(str(error))
+        models[f"{label}, {name}"] = model
     paths = [str(p) for p in data.dataset_paths(*recipes.VAL_SOURCE)]
     truths = recipes.load_long_side(paths, 256)
     prior = recipes.pooled_prior(truths)
     result = {"photos": len(truths), "false_color_goal": FALSE_COLOR_GOAL, "models": {}}
-    result["models"]["default (shipped)"] = frontier(pretrained.load_pretrained(), truths, prior)
-    for label, checkpoint in last.items():
-        name = f"{label}, {checkpoint.parent.name}/{checkpoint.name}"
-        result["models"][name] = frontier(build_shipped(checkpoint), truths, prior)
+    for name, model in models.items():
+        result["models"][name] = frontier(model, truths, prior)
     best = [entry["best_within_goal"] for entry in result["models"].values()][:2]
-    if None not in best:
+    if len(best) == 2 and None not in best:
         result["difference"] = (
             best[1]["rebalanced_auc_ab_pooled"] - best[0]["rebalanced_auc_ab_pooled"]
         )
-        print(f"best within the goal: sampled - shipped = {result['difference']:+.4f}")
+        names = list(result["models"])
+        print(f"best within the goal: {names[1]} - {names[0]} = {result['difference']:+.4f}")
     atomic.write_json(args.output, result)
     print(f"wrote {args.output}")
     return 0

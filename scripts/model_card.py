@@ -723,6 +723,63 @@ def cifar_section(schedule) -> list[str]:
     return lines + ["", f"On one budget, {verdict} ({scope}).", ""]
 
 
+def sampled_section(study) -> list[str]:
+    """The sampled loss (the default recipe) against every cell scored (``default-dense``):
+    ``scripts/compare_sampled_recipe.py``'s ``sampled_recipe.json``."""
+    lines = ["## The decoder's width and the sampled loss (BSDS500 val)", ""]
+    if not study or len(study.get("models", {})) < 2:
+        return lines + ["Not run: `python scripts/compare_sampled_recipe.py` writes it.", ""]
+    default = recipes.get_recipe("default").model_kwargs
+    dense = recipes.get_recipe("default-dense").model_kwargs
+    lines += [
+        f"The `default` recipe's decoder has width {default['width']}, and its loss scores one "
+        f"1/4-resolution cell per {default['sample_stride']}x{default['sample_stride']} block "
+        "(a random phase per crop and step, with the simulated hints on those cells); "
+        f"`default-dense` (width {dense['width']}, every cell scored) is otherwise the same "
+        "recipe. A step on cached features costs a fraction as much (`make bench`, "
+        "`benchmarks/results.md`). `scripts/compare_sampled_recipe.py` decodes each model over "
+        f"the same grid of temperatures and saturations ({study['photos']} BSDS500 val photos, "
+        "long side 256, no hints) and keeps the best pooled rebalanced AuC among the settings "
+        f"whose pooled false color's 99% bootstrap bound is at most {study['false_color_goal']}.",
+        "",
+    ]
+    rows = []
+    for name, entry in study["models"].items():
+        best = entry["best_within_goal"]
+        if best is None:
+            rows.append([name, "none within the goal", "", "", "", ""])
+            continue
+        rows.append(
+            [
+                name,
+                f"T {best['temperature']}, s {best['saturation']}",
+                fmt(best["rebalanced_auc_ab_pooled"]),
+                fmt(best["auc_ab_pooled"]),
+                fmt(best["false_color_score_pooled"]),
+                fmt(best["false_color_bound"]),
+            ]
+        )
+    lines += markdown_table(
+        [
+            "model",
+            "best setting",
+            "rebalanced AuC (pooled)",
+            "AuC (pooled)",
+            "false color",
+            "99% bound",
+        ],
+        rows,
+    )
+    names = list(study["models"])
+    if "difference" in study:
+        lines += [
+            "",
+            f"*{names[1]}* minus *{names[0]}*: {study['difference']:+.4f} pooled rebalanced "
+            "AuC at their best settings within the goal (one training run of each).",
+        ]
+    return lines + [""]
+
+
 def comparison_section(comparison) -> list[str]:
     lines = ["## Random-init vs trained encoder, one budget (BSDS500 val)", ""]
     if not comparison or comparison.get("experiment") != "encoder-init":
@@ -942,6 +999,12 @@ def main(argv: list[str] | None = None) -> int:
         default=REPO_ROOT / "docs" / "figures" / "hint_spread.json",
         help="scripts/compare_hint_spread.py's result",
     )
+    parser.add_argument(
+        "--sampled-recipe",
+        type=Path,
+        default=REPO_ROOT / "docs" / "figures" / "sampled_recipe.json",
+        help="scripts/compare_sampled_recipe.py's result",
+    )
     parser.add_argument("--hat-photos", type=int, default=40)
     parser.add_argument("--scene-photos", type=int, default=40, help="BSDS500 val sky/grass")
     parser.add_argument("--semantic-train", type=int, default=5000)
@@ -1042,6 +1105,7 @@ def make_card(args) -> int:
         *model_section(loaded, files, summary, notes),
         *comparison_section(comparison),
         *cifar_section(schedule),
+        *sampled_section(read_json(args.sampled_recipe, required=False)),
         *encoder_finetune_section(read_json(args.encoder_finetune, required=False)),
         f"## Results on BSDS500 test ({len(truths)} photos, long side 256 px)",
         "",

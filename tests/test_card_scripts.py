@@ -189,9 +189,12 @@ def test_sampled_recipe_comparison(tmp_path, capsys, rng):
 
     compare = _script("compare_sampled_recipe")
     with pytest.raises(SystemExit) as raised:
-        compare.main(["--run", str(tmp_path), "--output", str(tmp_path / "out.json")])
+        compare.main(["--model", f"a={tmp_path}", "--output", str(tmp_path / "out.json")])
     assert raised.value.code == 2
-    assert "colorkit train --recipe default-sampled" in capsys.readouterr().err
+    assert "colorkit train --recipe default" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        compare.main(["--model", str(tmp_path)])
+    assert "--model takes LABEL=PATH" in capsys.readouterr().err
     spec = models.ModelSpec(
         "guided", "lab", guided.STRIDE, "distribution", color.NUM_BINS, 0.7, 0.75, 64, True
     )
@@ -208,3 +211,37 @@ def test_sampled_recipe_comparison(tmp_path, capsys, rng):
         )
     else:
         assert result["best_within_goal"] is None
+
+
+def test_sampled_section_renders_each_model_and_the_difference():
+    card = _script("model_card")
+    assert "Not run" in "\n".join(card.sampled_section(None))
+    best = {
+        "rebalanced_auc_ab_pooled": 0.7469,
+        "auc_ab_pooled": 0.9018,
+        "false_color_score_pooled": 0.0414,
+        "false_color_bound": 0.0777,
+        "temperature": 0.7,
+        "saturation": 0.75,
+    }
+    study = {
+        "photos": 100,
+        "false_color_goal": 0.08,
+        "models": {
+            "default-dense, colorizer.keras": {"best_within_goal": best},
+            "default, last_stage/epoch_002.keras": {"best_within_goal": None},
+        },
+    }
+    text = "\n".join(card.sampled_section(study))
+    assert (
+        "| default-dense, colorizer.keras | T 0.7, s 0.75 | 0.747 | 0.902 | 0.041 | 0.078 |" in text
+    )
+    assert "none within the goal" in text and "minus" not in text
+    study["models"]["default, last_stage/epoch_002.keras"]["best_within_goal"] = best
+    study["difference"] = 0.0006
+    text = "\n".join(card.sampled_section(study))
+    assert (
+        "*default, last_stage/epoch_002.keras* minus *default-dense, colorizer.keras*: +0.0006"
+        in text
+    )
+    assert "width 64" in text and "4x4 block" in text and "width 128" in text

@@ -76,7 +76,7 @@ def test_guided_recipe_with_too_many_stages_is_refused(tmp_path):
         recipes.run_recipe(longer, run_root=tmp_path)
 
 
-@pytest.mark.parametrize(("name", "shape"), [("default", (128, 1)), ("default-sampled", (64, 4))])
+@pytest.mark.parametrize(("name", "shape"), [("default-dense", (128, 1)), ("default", (64, 4))])
 def test_guided_recipes_give_every_stage_their_decoder_shape(monkeypatch, tmp_path, name, shape):
     seen = {}
 

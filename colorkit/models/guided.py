@@ -35,6 +35,7 @@ import numpy as np
 from keras import layers, ops
 
 from colorkit import color
+from colorkit._checks import check_int
 from colorkit.models import encoders, spec
 
 #: Encoder taps the decoder uses, coarse to fine after reversal: (name, stride, channels).
@@ -44,8 +45,13 @@ DECODER_TAPS = (("stage2", 8, 256), ("stage3", 16, 512), ("stage4", 32, 1024))
 STRIDE = 32
 #: Output stride (the distribution is predicted at 1/4 resolution).
 OUTPUT_STRIDE = 4
-#: The shipped decoder's width (channels at strides 32 and 16).
-DEFAULT_WIDTH = 128
+#: The shipped decoder's width (channels at strides 32 and 16; the ``default`` recipe's).
+DEFAULT_WIDTH = 64
+
+
+def _shrink(size: int | None, factor: int) -> int | None:
+    """A static spatial size divided by ``factor`` (``None`` stays unknown)."""
+    return None if size is None else size // factor
 
 
 @keras.saving.register_keras_serializable(package="colorkit")
@@ -70,9 +76,7 @@ class HintPool(keras.layers.Layer):
 
     def __init__(self, factor: int = OUTPUT_STRIDE, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(factor, bool) or not isinstance(factor, int) or factor < 1:
-            raise ValueError(f"factor must be an int >= 1. Received: factor={factor!r}")
-        self.factor = factor
+        self.factor = check_int("factor", factor)
 
     def call(self, inputs):
         hint_ab, hint_mask = inputs
@@ -84,14 +88,8 @@ class HintPool(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         (batch, height, width, _), _ = input_shape
-
-        def shrink(value):
-            return None if value is None else value // self.factor
-
-        return [
-            (batch, shrink(height), shrink(width), 2),
-            (batch, shrink(height), shrink(width), 1),
-        ]
+        height, width = _shrink(height, self.factor), _shrink(width, self.factor)
+        return [(batch, height, width, 2), (batch, height, width, 1)]
 
     def get_config(self):
         return {**super().get_config(), "factor": self.factor}
@@ -143,9 +141,7 @@ class PixelSample(keras.layers.Layer):
 
     def __init__(self, stride: int = 4, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(stride, bool) or not isinstance(stride, int) or stride < 1:
-            raise ValueError(f"stride must be an int >= 1. Received: stride={stride!r}")
-        self.stride = stride
+        self.stride = check_int("stride", stride)
 
     def call(self, inputs):
         x, phase = inputs
@@ -164,11 +160,7 @@ class PixelSample(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         (batch, height, width, channels), _ = input_shape
-
-        def shrink(value):
-            return None if value is None else value // self.stride
-
-        return (batch, shrink(height), shrink(width), channels)
+        return (batch, _shrink(height, self.stride), _shrink(width, self.stride), channels)
 
     def get_config(self):
         return {**super().get_config(), "stride": self.stride}
