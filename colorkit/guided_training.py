@@ -322,6 +322,7 @@ def train_guided(
     verbose: int = 2,
     callbacks: list | None = None,
     init_decoder: str | os.PathLike | None = None,
+    in_memory: bool = True,
 ) -> keras.Model:
     """Trains (or resumes) the guided decoder on cached features.
 
@@ -337,15 +338,21 @@ def train_guided(
         callbacks: Extra Keras callbacks (after the epoch checkpoint).
         init_decoder: A decoder ``.keras`` file whose layers start a fresh run (layers it
             lacks, e.g. spread blocks, keep their initialisation); ignored when resuming.
+        in_memory: Load both caches into RAM (about 235 kB per crop) or read each batch's
+            rows from disk (``FeatureCache(in_memory=False)``: a cache larger than memory; the
+            same batches and weights). A storage choice, not a setting of the run.
 
     Returns:
         The trained decoder (``guided_decoder``), compiled; with ``config.last_stage`` the
         decoder behind the trained last stage (``guided.decoder_with_last_stage``).
 
     Raises:
-        ValueError: If ``run_dir`` holds a run with other settings.
+        ValueError: If ``run_dir`` holds a run with other settings, or ``in_memory`` is not a
+            bool.
     """
     check_int("sample_stride", config.sample_stride)
+    if not isinstance(in_memory, bool):
+        raise ValueError(f"in_memory must be True or False. Received: in_memory={in_memory!r}")
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     config_path = run_dir / "config.json"
@@ -359,9 +366,9 @@ def train_guided(
             )
     else:
         atomic.write_json(config_path, config.to_dict())
-    train = features.FeatureCache(train_cache, in_memory=True)
+    train = features.FeatureCache(train_cache, in_memory=in_memory)
     val = features.FeatureCache(
-        val_cache, train.meta["encoder"], train.meta["crop_size"], in_memory=True
+        val_cache, train.meta["encoder"], train.meta["crop_size"], in_memory=in_memory
     )
     if config.last_stage and train.meta["encoder"] != "resnet50_1by2":
         raise ValueError(

@@ -121,6 +121,18 @@ def test_bad_plan_arguments():
         features.build_feature_cache("/tmp/never", [])
 
 
+def test_training_from_disk_equals_training_in_memory(tmp_path, photo_paths, random_encoder):
+    folder = _build(tmp_path / "c", photo_paths, random_encoder)
+    config = gt.GuidedConfig(epochs=1, batch_size=4, width=16, sample_stride=4)
+    ram = gt.train_guided(tmp_path / "ram", folder, folder, config, verbose=0)
+    disk = gt.train_guided(tmp_path / "disk", folder, folder, config, verbose=0, in_memory=False)
+    for a, b in zip(ram.get_weights(), disk.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="Received: in_memory='no'"):
+        gt.train_guided(tmp_path / "bad", folder, folder, config, in_memory="no")
+    assert not (tmp_path / "bad").exists()
+
+
 class _StopAfterFirstEpoch(Exception):
     pass
 
