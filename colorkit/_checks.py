@@ -36,6 +36,20 @@ def check_int(name: str, value: Any, minimum: int = 1, maximum: int | None = Non
     return int(value)
 
 
+def check_bool(name: str, value: Any) -> bool:
+    """True or False (no other truthy values), as a ``ValueError`` in the keras form.
+
+    Example:
+        >>> check_bool("in_memory", "no")
+        Traceback (most recent call last):
+        ...
+        ValueError: in_memory must be True or False. Received: in_memory='no'
+    """
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be True or False. Received: {name}={value!r}")
+    return value
+
+
 def check_number(
     name: str, value: Any, low: float = -math.inf, high: float = math.inf, *, open_low=False
 ) -> float:

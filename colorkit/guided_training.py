@@ -33,7 +33,7 @@ import keras
 import numpy as np
 
 from colorkit import atomic, color, data, features, losses
-from colorkit._checks import check_int
+from colorkit._checks import check_bool, check_int
 from colorkit.models import encoders, guided
 from colorkit.train import save_model_atomic
 
@@ -351,8 +351,7 @@ def train_guided(
             bool.
     """
     check_int("sample_stride", config.sample_stride)
-    if not isinstance(in_memory, bool):
-        raise ValueError(f"in_memory must be True or False. Received: in_memory={in_memory!r}")
+    check_bool("in_memory", in_memory)
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     config_path = run_dir / "config.json"
@@ -437,13 +436,22 @@ def _train_on_caches(run_dir, train, val, config, verbose, callbacks, init_decod
     return model
 
 
-def default_plan_sources(smoke: bool = False) -> tuple[list, list]:
+def default_plan_sources(smoke: bool = False, cifar_step: int = 3) -> tuple[list, list]:
     """The default recipe's photos as ``(paths, views per photo)`` for training and validation.
 
     Training: ImageNet-sample (grayscale photos left out) x 6 views, BSDS500 train x 8,
-    ``clothing/`` x 3 and every third CIFAR-10 photo (16,667, upscaled from 32 px) x 1;
+    ``clothing/`` x 3 and every ``cifar_step``-th CIFAR-10 photo (upscaled from 32 px) x 1;
     validation: BSDS500 val x 2. ``smoke`` takes a few photos of each for tests.
+
+    Args:
+        smoke: A few photos of each source (tests; ``cifar_step`` is then checked, not used).
+        cifar_step: Take every ``cifar_step``-th of CIFAR-10's 50,000 training photos: 3 (the
+            default recipe) gives 16,667, 1 all of them (``default-cifar50k``).
+
+    Raises:
+        ValueError: If ``cifar_step`` is not an int >= 1.
     """
+    cifar_step = check_int("cifar_step", cifar_step)
     imagenet = data.scan_images(data.dataset_paths("imagenet-sample")).paths
     bsds_train = data.dataset_paths("bsds500", "train")
     clothing = data.list_images(data.dataset_root("bsds500").parent / "clothing")
@@ -451,7 +459,7 @@ def default_plan_sources(smoke: bool = False) -> tuple[list, list]:
     if smoke:
         train = [(imagenet[:16], 2), (bsds_train[:8], 2), (clothing[:8], 1), (cifar[:32], 1)]
         return train, [(data.dataset_paths("bsds500", "val")[:16], 1)]
-    train = [(imagenet, 6), (bsds_train, 8), (clothing, 3), (cifar[::3], 1)]
+    train = [(imagenet, 6), (bsds_train, 8), (clothing, 3), (cifar[::cifar_step], 1)]
     return train, [(data.dataset_paths("bsds500", "val"), 2)]
 
 
@@ -461,6 +469,8 @@ def run_guided_recipe(
     smoke: bool = False,
     finetune: GuidedConfig | None = None,
     last_stage: GuidedConfig | None = None,
+    cifar_step: int = 3,
+    in_memory: bool = True,
 ) -> Path:
     """The whole default recipe, resumable at every step: caches, decoder, fine-tune, last stage.
 
@@ -474,13 +484,18 @@ def run_guided_recipe(
         last_stage: Settings (``last_stage=True``) of a third stage that starts from the
             second's last epoch and trains it with the encoder's last stage in
             ``last_stage/``; None: no third stage (it needs the second).
+        cifar_step: Which CIFAR-10 photos the training plan takes
+            (:func:`default_plan_sources`).
+        in_memory: Train from caches loaded into RAM, or read each batch from disk
+            (:func:`train_guided`; for a training cache larger than the memory goal).
 
     Returns:
         The last stage's run folder (its last ``epoch_NNN.keras`` is the trained decoder).
     """
+    check_bool("in_memory", in_memory)
     work = Path(work)
     start = time.time()
-    train_sources, val_sources = default_plan_sources(smoke)
+    train_sources, val_sources = default_plan_sources(smoke, cifar_step)
     train_plan = features.crop_plan(train_sources, seed=0)
     val_plan = features.crop_plan(val_sources, seed=1)
     print(f"plan: {len(train_plan)} training crops, {len(val_plan)} validation crops", flush=True)
@@ -512,7 +527,14 @@ def run_guided_recipe(
             seconds_key, peak_key, tick = f"{name}_seconds", f"{name}_peak_rss_gib", time.time()
         folder = work / name
         trains = _epochs_done(folder) < settings.epochs
-        train_guided(folder, work / "cache_train", work / "cache_val", settings, init_decoder=base)
+        train_guided(
+            folder,
+            work / "cache_train",
+            work / "cache_val",
+            settings,
+            init_decoder=base,
+            in_memory=in_memory,
+        )
         if trains:
             summary[seconds_key] = round(time.time() - tick, 1)
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20

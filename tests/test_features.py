@@ -285,6 +285,22 @@ def test_default_recipe_smoke_version(tmp_path):
     assert cache.count == 88
 
 
+@pytest.mark.data
+def test_plan_sources_take_every_cifar_step_th_photo():
+    default, val = gt.default_plan_sources()
+    every, same_val = gt.default_plan_sources(cifar_step=1)
+    assert every[:3] == default[:3] and same_val == val
+    assert len(every[3][0]) == 50_000 and every[3][0][::3] == default[3][0]
+    with pytest.raises(ValueError, match="Received: cifar_step=0"):
+        gt.default_plan_sources(cifar_step=0)
+
+
+def test_recipe_refuses_a_bad_in_memory_before_building_anything(tmp_path):
+    with pytest.raises(ValueError, match="Received: in_memory=1"):
+        gt.run_guided_recipe(tmp_path / "work", gt.GuidedConfig(), in_memory=1)
+    assert not (tmp_path / "work").exists()
+
+
 def test_recipe_peak_is_the_highest_of_its_stages_processes():
     summary = {"peak_rss_gib": 7.43, "finetune_peak_rss_gib": 7.31, "last_stage_peak_rss_gib": 7.46}
     assert gt.recipe_peak_rss_gib(summary) == 7.46

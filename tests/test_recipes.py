@@ -76,18 +76,30 @@ def test_guided_recipe_with_too_many_stages_is_refused(tmp_path):
         recipes.run_recipe(longer, run_root=tmp_path)
 
 
-@pytest.mark.parametrize(("name", "shape"), [("default-dense", (128, 1)), ("default", (64, 4))])
-def test_guided_recipes_give_every_stage_their_decoder_shape(monkeypatch, tmp_path, name, shape):
+@pytest.mark.parametrize(
+    ("name", "shape", "data"),
+    [
+        ("default-dense", (128, 1), {}),
+        ("default", (64, 4), {}),
+        ("default-cifar50k", (64, 4), {"cifar_step": 1, "in_memory": False}),
+    ],
+)
+def test_guided_recipes_give_every_stage_their_decoder_shape(
+    monkeypatch, tmp_path, name, shape, data
+):
     seen = {}
 
-    def fake_recipe(root, config, finetune=None, last_stage=None):
+    def fake_recipe(root, config, finetune=None, last_stage=None, **kwargs):
         seen.update(run=config, finetune=finetune, last_stage=last_stage)
+        seen_data.update(kwargs)
         folder = tmp_path / "last"
         folder.mkdir(exist_ok=True)
         (folder / "epoch_002.keras").write_text("")
         return folder
 
+    seen_data = {}
     monkeypatch.setattr(recipes.guided_training, "run_guided_recipe", fake_recipe)
     assert recipes.run_recipe(name, run_root=tmp_path / "r").name == "epoch_002.keras"
     assert [(c.width, c.sample_stride) for c in seen.values()] == [shape] * 3
     assert seen["finetune"].spread and seen["last_stage"].last_stage
+    assert seen_data == data
