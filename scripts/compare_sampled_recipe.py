@@ -1,11 +1,15 @@
-"""The sampled loss against every cell: the default recipe against default-dense, on BSDS500 val.
+"""Recipes decoded alike on BSDS500 val: the sampled loss against every cell, or more data.
 
     python scripts/compare_sampled_recipe.py \
         --model default-dense=old_colorizer.keras --model default=runs/recipe-default
+    python scripts/compare_sampled_recipe.py --output docs/figures/cifar_amount.json \
+        --model default=colorkit/weights/colorizer.keras \
+        --model default-cifar50k=runs/recipe-default-cifar50k
 
 The ``default`` recipe (``colorkit.recipes``) trains a lean decoder (width 64) whose loss scores
 one output cell per 4x4 block, so that a step on cached features costs a fraction of
-``default-dense``'s (width 128, every cell scored; ``make bench``). This script decodes each
+``default-dense``'s (width 128, every cell scored; ``make bench``); ``default-cifar50k`` is the
+``default`` recipe on all 50k CIFAR-10 photos instead of every third. This script decodes each
 ``--model LABEL=PATH`` alike over a grid of temperatures and saturations (no hints, 100 val
 photos, long side 256) and reports, for each, the pooled rebalanced AuC and false color and
 the false color's 99% bootstrap bound; and the best pooled rebalanced AuC among the settings
@@ -13,7 +17,7 @@ whose bound is within the export's goal (``scripts/export_guided.py``). PATH is 
 (the last epoch of its last stage, built as the export builds it) or a shipped ``.keras`` file
 (e.g. an earlier release's ``colorkit/weights/colorizer.keras``, from the git history).
 ``difference``: the second model's best minus the first's. JSON: ``--output`` (default
-``docs/figures/sampled_recipe.json``).
+``docs/figures/sampled_recipe.json``; the model card also reads ``cifar_amount.json``).
 """
 
 from __future__ import annotations

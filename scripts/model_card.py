@@ -723,26 +723,9 @@ def cifar_section(schedule) -> list[str]:
     return lines + ["", f"On one budget, {verdict} ({scope}).", ""]
 
 
-def sampled_section(study) -> list[str]:
-    """The sampled loss (the default recipe) against every cell scored (``default-dense``):
-    ``scripts/compare_sampled_recipe.py``'s ``sampled_recipe.json``."""
-    lines = ["## The decoder's width and the sampled loss (BSDS500 val)", ""]
-    if not study or len(study.get("models", {})) < 2:
-        return lines + ["Not run: `python scripts/compare_sampled_recipe.py` writes it.", ""]
-    default = recipes.get_recipe("default").model_kwargs
-    dense = recipes.get_recipe("default-dense").model_kwargs
-    lines += [
-        f"The `default` recipe's decoder has width {default['width']}, and its loss scores one "
-        f"1/4-resolution cell per {default['sample_stride']}x{default['sample_stride']} block "
-        "(a random phase per crop and step, with the simulated hints on those cells); "
-        f"`default-dense` (width {dense['width']}, every cell scored) is otherwise the same "
-        "recipe. A step on cached features costs a fraction as much (`make bench`, "
-        "`benchmarks/results.md`). `scripts/compare_sampled_recipe.py` decodes each model over "
-        f"the same grid of temperatures and saturations ({study['photos']} BSDS500 val photos, "
-        "long side 256, no hints) and keeps the best pooled rebalanced AuC among the settings "
-        f"whose pooled false color's 99% bootstrap bound is at most {study['false_color_goal']}.",
-        "",
-    ]
+def frontier_table(study) -> list[str]:
+    """Each model's best decoding within the false-color goal, and the second minus the first
+    (``scripts/compare_sampled_recipe.py``'s JSON)."""
     rows = []
     for name, entry in study["models"].items():
         best = entry["best_within_goal"]
@@ -759,7 +742,7 @@ def sampled_section(study) -> list[str]:
                 fmt(best["false_color_bound"]),
             ]
         )
-    lines += markdown_table(
+    lines = markdown_table(
         [
             "model",
             "best setting",
@@ -778,6 +761,61 @@ def sampled_section(study) -> list[str]:
             "AuC at their best settings within the goal (one training run of each).",
         ]
     return lines + [""]
+
+
+def frontier_method(study) -> str:
+    """How ``scripts/compare_sampled_recipe.py`` compares models (one sentence)."""
+    return (
+        "`scripts/compare_sampled_recipe.py` decodes each model over the same grid of "
+        f"temperatures and saturations ({study['photos']} BSDS500 val photos, long side 256, no "
+        "hints) and keeps the best pooled rebalanced AuC among the settings whose pooled false "
+        f"color's 99% bootstrap bound is at most {study['false_color_goal']}."
+    )
+
+
+def sampled_section(study) -> list[str]:
+    """The sampled loss (the default recipe) against every cell scored (``default-dense``):
+    ``scripts/compare_sampled_recipe.py``'s ``sampled_recipe.json``."""
+    lines = ["## The decoder's width and the sampled loss (BSDS500 val)", ""]
+    if not study or len(study.get("models", {})) < 2:
+        return lines + ["Not run: `python scripts/compare_sampled_recipe.py` writes it.", ""]
+    default = recipes.get_recipe("default").model_kwargs
+    dense = recipes.get_recipe("default-dense").model_kwargs
+    lines += [
+        f"The `default` recipe's decoder has width {default['width']}, and its loss scores one "
+        f"1/4-resolution cell per {default['sample_stride']}x{default['sample_stride']} block "
+        "(a random phase per crop and step, with the simulated hints on those cells); "
+        f"`default-dense` (width {dense['width']}, every cell scored) is otherwise the same "
+        "recipe. A step on cached features costs a fraction as much (`make bench`, "
+        f"`benchmarks/results.md`). {frontier_method(study)}",
+        "",
+    ]
+    return lines + frontier_table(study)
+
+
+def cifar_amount_section(study) -> list[str]:
+    """The default recipe on every third CIFAR-10 photo (shipped) against all of them
+    (``default-cifar50k``): ``compare_sampled_recipe.py``'s ``cifar_amount.json``."""
+    lines = ["## CIFAR-10: every third photo or all 50,000 (BSDS500 val)", ""]
+    if not study or len(study.get("models", {})) < 2:
+        command = (
+            "python scripts/compare_sampled_recipe.py --model default=colorkit/weights/"
+            "colorizer.keras --model default-cifar50k=RUN --output docs/figures/cifar_amount.json"
+        )
+        return lines + [f"Not run: `{command}` writes it.", ""]
+    default, study_recipe = recipes.get_recipe("default"), recipes.get_recipe("default-cifar50k")
+    epochs = " + ".join(str(stage.epochs) for stage in study_recipe.stages)
+    shipped_epochs = " + ".join(str(stage.epochs) for stage in default.stages)
+    lines += [
+        "More distinct photos against the decoder's memorising of its crops: `colorkit train "
+        "--recipe default-cifar50k` is the shipped recipe with all 50,000 CIFAR-10 photos instead "
+        "of every third (cifar_step "
+        f"{study_recipe.guided_kwargs['cifar_step']}; its cache is read from disk) and its "
+        f"stages shortened to {epochs} epochs (the shipped recipe: {shipped_epochs}) for about "
+        f"the same number of steps. {frontier_method(study)}",
+        "",
+    ]
+    return lines + frontier_table(study)
 
 
 def comparison_section(comparison) -> list[str]:
@@ -1005,6 +1043,12 @@ def main(argv: list[str] | None = None) -> int:
         default=REPO_ROOT / "docs" / "figures" / "sampled_recipe.json",
         help="scripts/compare_sampled_recipe.py's result",
     )
+    parser.add_argument(
+        "--cifar-amount",
+        type=Path,
+        default=REPO_ROOT / "docs" / "figures" / "cifar_amount.json",
+        help="scripts/compare_sampled_recipe.py's result for default vs default-cifar50k",
+    )
     parser.add_argument("--hat-photos", type=int, default=40)
     parser.add_argument("--scene-photos", type=int, default=40, help="BSDS500 val sky/grass")
     parser.add_argument("--semantic-train", type=int, default=5000)
@@ -1105,6 +1149,7 @@ def make_card(args) -> int:
         *model_section(loaded, files, summary, notes),
         *comparison_section(comparison),
         *cifar_section(schedule),
+        *cifar_amount_section(read_json(args.cifar_amount, required=False)),
         *sampled_section(read_json(args.sampled_recipe, required=False)),
         *encoder_finetune_section(read_json(args.encoder_finetune, required=False)),
         f"## Results on BSDS500 test ({len(truths)} photos, long side 256 px)",

@@ -245,3 +245,29 @@ def test_sampled_section_renders_each_model_and_the_difference():
         in text
     )
     assert "width 64" in text and "4x4 block" in text and "width 128" in text
+
+
+def test_cifar_amount_section_names_the_study_recipe_and_its_result():
+    card = _script("model_card")
+    assert "Not run" in "\n".join(card.cifar_amount_section(None))
+    best = {
+        "rebalanced_auc_ab_pooled": 0.7457,
+        "auc_ab_pooled": 0.8994,
+        "false_color_score_pooled": 0.0434,
+        "false_color_bound": 0.0752,
+        "temperature": 1.0,
+        "saturation": 0.7,
+    }
+    study = {
+        "photos": 100,
+        "false_color_goal": 0.08,
+        "models": {
+            "default, colorizer.keras": {"best_within_goal": best},
+            "default-cifar50k, last_stage/epoch_001.keras": {"best_within_goal": best},
+        },
+        "difference": 0.0032,
+    }
+    text = "\n".join(card.cifar_amount_section(study))
+    assert "--recipe default-cifar50k" in text and "4 + 1 + 1 epochs" in text
+    assert "(the shipped recipe: 10 + 3 + 2)" in text and "+0.0032" in text
+    assert "| default, colorizer.keras | T 1.0, s 0.7 | 0.746 | 0.899 | 0.043 | 0.075 |" in text
