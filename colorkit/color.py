@@ -1183,7 +1183,9 @@ def rebalancing_weights(prior, lam: float = 0.5, sigma: float = 5.0, bins=None) 
     mixture = (1.0 - lam) * smooth + lam / num_bins
     with np.errstate(divide="ignore"):
         weights = 1.0 / mixture
-    if not np.all(np.isfinite(weights.astype(np.float32))):
+    with np.errstate(over="ignore"):  # a weight beyond float32 is the error below
+        finite = np.all(np.isfinite(weights.astype(np.float32)))
+    if not finite:
         raise ValueError(
             "Invalid lam: the weights are infinite for bins with zero (smoothed) prior. "
             f"Use lam > 0 or sigma > 0. Received: lam={lam!r}, sigma={sigma!r}"
