@@ -88,6 +88,7 @@ def test_guided_recipes_give_every_stage_their_decoder_shape(
     monkeypatch, tmp_path, name, shape, data
 ):
     seen = {}
+    seen_data = {}
 
     def fake_recipe(root, config, finetune=None, last_stage=None, **kwargs):
         seen.update(run=config, finetune=finetune, last_stage=last_stage)
@@ -97,7 +98,6 @@ def test_guided_recipes_give_every_stage_their_decoder_shape(
         (folder / "epoch_002.keras").write_text("")
         return folder
 
-    seen_data = {}
     monkeypatch.setattr(recipes.guided_training, "run_guided_recipe", fake_recipe)
     assert recipes.run_recipe(name, run_root=tmp_path / "r").name == "epoch_002.keras"
     assert [(c.width, c.sample_stride) for c in seen.values()] == [shape] * 3
