@@ -1181,9 +1181,9 @@ def rebalancing_weights(prior, lam: float = 0.5, sigma: float = 5.0, bins=None) 
         smooth = (kernel @ prior) / kernel.sum(axis=1)
         smooth /= smooth.sum()
     mixture = (1.0 - lam) * smooth + lam / num_bins
-    with np.errstate(divide="ignore"):
+    # A zero mixture or a weight beyond float32 is the error below, not a NumPy warning.
+    with np.errstate(divide="ignore", over="ignore"):
         weights = 1.0 / mixture
-    with np.errstate(over="ignore"):  # a weight beyond float32 is the error below
         finite = np.all(np.isfinite(weights.astype(np.float32)))
     if not finite:
         raise ValueError(
