@@ -198,6 +198,41 @@ def test_rebalanced_auc_validates_prior_and_bins(random_rgb):
         metrics.rebalanced_auc_ab(random_rgb, random_rgb, bins=np.zeros((4, 3)))
 
 
+def test_auc_by_bin_splits_the_rebalanced_auc_into_equal_bins():
+    # The red row predicted gray is one bin, the gray rows predicted exactly another.
+    gray_lab, red_lab = [50.0, 0.0, 0.0], [50.0, 60.0, 40.0]
+    true = _solid(gray_lab, (10, 10))
+    true[0] = _solid(red_lab, (10,))
+    pred = _solid(gray_lab, (10, 10))
+    auc, counts = metrics.auc_ab_by_bin(pred, true)
+    occupied = np.flatnonzero(counts)
+    assert sorted(counts[occupied].tolist()) == [10, 90]
+    assert np.all(np.isnan(auc[counts == 0]))
+    gray_bin, red_bin = occupied[np.argsort(-counts[occupied])]
+    assert auc[gray_bin] == 1.0
+    assert auc[red_bin] == pytest.approx(metrics.auc_ab(pred[:1], true[:1]))
+    assert np.nanmean(auc) == pytest.approx(metrics.rebalanced_auc_ab(pred, true))
+
+
+@pytest.mark.parametrize("thresholds", [None, [0, 5, 30, 150], [10, 20]])
+def test_auc_by_bin_mean_is_the_rebalanced_auc(rng, thresholds):
+    true = rng.random((3, 12, 12, 3), dtype=np.float32)
+    for pred in (rng.random(true.shape, dtype=np.float32), true.mean(-1, keepdims=True) + 0 * true):
+        auc, counts = metrics.auc_ab_by_bin(pred, true, thresholds=thresholds)
+        assert counts.sum() == true.size // 3
+        expected = metrics.rebalanced_auc_ab(pred, true, thresholds=thresholds)
+        assert np.nanmean(auc) == pytest.approx(expected, abs=1e-12)
+
+
+def test_auc_by_bin_validates_its_arguments(random_rgb):
+    with pytest.raises(ValueError, match="bins must"):
+        metrics.auc_ab_by_bin(random_rgb, random_rgb, bins=np.zeros((4, 3)))
+    with pytest.raises(ValueError, match="thresholds"):
+        metrics.auc_ab_by_bin(random_rgb, random_rgb, thresholds=[5])
+    with pytest.raises(ValueError):
+        metrics.auc_ab_by_bin(random_rgb, random_rgb[:-1])
+
+
 @pytest.mark.parametrize("thresholds", [[5], [0, 0, 1], [-1, 5], [[0, 1]], [0, np.nan]])
 def test_auc_rejects_bad_thresholds(thresholds, random_rgb):
     with pytest.raises(ValueError, match="thresholds"):
