@@ -271,3 +271,96 @@ def test_cifar_amount_section_names_the_study_recipe_and_its_result():
     assert "--recipe default-cifar50k" in text and "4 + 1 + 1 epochs" in text
     assert "(the shipped recipe: 10 + 3 + 2)" in text and "+0.0032" in text
     assert "| default, colorizer.keras | T 1.0, s 0.7 | 0.746 | 0.899 | 0.043 | 0.075 |" in text
+
+
+def test_data_amount_subsets_are_nested_and_drawn_by_photo():
+    study = _script("compare_data_amount")
+    paths = [f"photo_{i // 3 if i < 30 else i}.jpg" for i in range(100)]  # 10 photos x 3 crops
+    small, large, everything = study.nested_subsets(paths, [0.25, 0.5, 1.0])
+    assert set(small) <= set(large) <= set(everything) and len(everything) == 100
+    for subset in (small, large):
+        chosen = {paths[i] for i in subset}
+        assert all((paths[i] in chosen) == (i in set(subset)) for i in range(100))
+    assert 0.15 < len({paths[i] for i in small}) / 80 < 0.35
+    with pytest.raises(ValueError, match="fraction=0"):
+        study.nested_subsets(paths, [0])
+
+
+def test_data_amount_reads_scores_off_at_equal_false_color():
+    study = _script("compare_data_amount")
+    assert study.value_at([0.06, 0.02, 0.04], [0.75, 0.73, 0.74], 0.05) == pytest.approx(0.745)
+    assert study.gain_per_doubling([100, 200, 400], [0.70, 0.71, 0.72]) == pytest.approx(0.01)
+
+
+def _data_amount_study(pooled: list[float]) -> dict:
+    arms = [
+        {
+            "fraction": fraction,
+            "photos": photos,
+            "crops": photos * 2,
+            "epochs": 128_000 / (photos * 2),
+            "at_reference_false_color": {
+                "rebalanced_auc_ab_pooled": score,
+                "rebalanced_auc_ab_mean": 0.83,
+                "auc_ab_pooled": 0.9,
+            },
+        }
+        for fraction, photos, score in zip(
+            (0.25, 0.5, 1.0), (1000, 2000, 4000), pooled, strict=True
+        )
+    ]
+    reference = {"file": "colorizer.keras", "temperature": 1.0, "saturation": 0.75}
+    reference["rebalanced_auc_ab_pooled"] = 0.742
+    return {
+        "steps": 2000,
+        "batch_size": 64,
+        "temperature": 1.0,
+        "val_photos": 100,
+        "reference": reference,
+        "false_color": 0.046,
+        "arms": arms,
+        "gain_per_doubling": {"rebalanced_auc_ab_pooled": 0.015, "rebalanced_auc_ab_mean": 0.0},
+    }
+
+
+def test_data_amount_section_extrapolates_the_last_doubling(tmp_path):
+    card = _script("model_card")
+    assert "Not run" in "\n".join(card.data_amount_section(None, 0.03, tmp_path))
+    text = "\n".join(
+        card.data_amount_section(_data_amount_study([0.70, 0.72, 0.73]), 0.03, tmp_path)
+    )
+    assert (tmp_path / "data_amount.png").is_file()
+    assert "| 1 | 4,000 | 8,000 | 16.0 | 0.730 | 0.830 | 0.900 |" in text
+    assert "+0.0150 pooled" in text and "+0.0200, +0.0100 (falling at every step)" in text
+    assert "3.0 more doublings: about 8x the 4,000 photos" in text
+    flat = "\n".join(
+        card.data_amount_section(_data_amount_study([0.70, 0.70, 0.71]), 0.03, tmp_path)
+    )
+    assert "falling" not in flat
+    stuck = "\n".join(
+        card.data_amount_section(_data_amount_study([0.70, 0.72, 0.71]), 0.03, tmp_path)
+    )
+    assert "did not raise the pooled score" in stuck and "doublings:" not in stuck
+
+
+def test_weight_by_chroma_is_the_pooled_rebalanced_auc_split_by_band(rng):
+    card = _script("model_card")
+    truths = [rng.random((12, 10, 3), dtype=np.float32), rng.random((8, 8, 3), dtype=np.float32)]
+    predictions = {
+        "gray": [np.repeat(t.mean(-1, keepdims=True), 3, -1) for t in truths],
+        "default": [rng.random(t.shape, dtype=np.float32) for t in truths],
+    }
+    result = card.weight_by_chroma(predictions, truths)
+    pooled = metrics.pooled_scores(predictions["default"], truths)["rebalanced_auc_ab_pooled"]
+    assert result["total"]["default"] == pytest.approx(pooled, abs=1e-9)
+    assert sum(band["bins"] for band in result["bands"]) == result["bins"]
+    assert sum(band["weight_share"] for band in result["bands"]) == pytest.approx(1.0)
+    assert sum(band["pixel_share"] for band in result["bands"]) == pytest.approx(1.0)
+    # Both oracles of a perfect prediction are the truth itself (up to the Lab round trip).
+    perfect = card.chroma_oracles(card.pooled_pixels(truths), card.pooled_pixels(truths))
+    for image in perfect.values():
+        np.testing.assert_allclose(image, card.pooled_pixels(truths), atol=1e-4)
+    text = "\n".join(card.weight_section(result))
+    assert f"gray + {card.POOLED_GOAL} = {result['total']['gray'] + card.POOLED_GOAL:.3f}" in text
+    relation = "above" if result["total"]["gray"] + 0.08 > result["total"]["hue_oracle"] else "at"
+    assert f"is {relation}" in text
