@@ -57,22 +57,28 @@ STUDY_DECODER = {"width": 128, "sample_stride": 1}
 
 
 class RowBatches(guided_training.CachedBatches):
-    """``steps`` training batches drawn (shuffled, reproducibly) from the given cache rows."""
+    """``steps`` training batches drawn (shuffled, reproducibly) from the given cache rows.
 
-    def __init__(self, cache, rows: np.ndarray, steps: int, seed: int):
-        config = guided_training.GuidedConfig(batch_size=BATCH, seed=SEED, **STUDY_DECODER)
+    ``config`` defaults to this study's decoder settings; the rows are permuted with
+    ``(SEED, seed)`` and repeated until ``steps`` batches of ``BATCH`` are filled.
+    """
+
+    def __init__(self, cache, rows: np.ndarray, steps: int, seed: int, config=None):
+        if config is None:
+            config = guided_training.GuidedConfig(batch_size=BATCH, seed=SEED, **STUDY_DECODER)
         super().__init__(cache, config, train=True, epoch=seed)
         rng = np.random.default_rng([SEED, seed])
         need = steps * BATCH
         repeats = -(-need // len(rows))
-        self._rows = np.concatenate([rng.permutation(rows) for _ in range(repeats)])[:need]
+        # Not ``_rows``: that is CachedBatches' count of validation rows (a read-only property).
+        self._chosen = np.concatenate([rng.permutation(rows) for _ in range(repeats)])[:need]
         self._steps = steps
 
     def __len__(self) -> int:
         return self._steps
 
     def _indices(self, index: int) -> np.ndarray:
-        return np.sort(self._rows[index * BATCH : (index + 1) * BATCH])
+        return np.sort(self._chosen[index * BATCH : (index + 1) * BATCH])
 
 
 def cifar_rows(smoke: bool = False) -> np.ndarray:

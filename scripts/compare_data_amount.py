@@ -31,6 +31,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from compare_cifar_schedule import BATCH, SEED, RowBatches  # noqa: E402
 from export_guided import FALSE_COLOR_QUANTILE, build_shipped, decoded_grid  # noqa: E402
 
 from colorkit import (  # noqa: E402
@@ -50,9 +51,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 FRACTIONS = (1 / 16, 1 / 8, 1 / 4, 1 / 2, 1.0)
 SATURATIONS = (0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
 TEMPERATURE = 1.0
-BATCH = 64
 LEARNING_RATE = 2e-3
-SEED = 0
 
 
 def nested_subsets(paths, fractions, seed: int = SEED) -> list[np.ndarray]:
@@ -92,24 +91,12 @@ def gain_per_doubling(photos, values) -> float:
     return float(np.polyfit(np.log2(np.asarray(photos, dtype=np.float64)), values, 1)[0])
 
 
-class SubsetBatches(guided_training.CachedBatches):
+class SubsetBatches(RowBatches):
     """``steps`` training batches drawn (shuffled, reproducibly) from ``rows`` of a cache, with
     fresh flips, sampling phases and hints every step."""
 
     def __init__(self, cache, config, rows: np.ndarray, steps: int):
-        super().__init__(cache, config, train=True, epoch=0)
-        rng = np.random.default_rng([SEED, len(rows)])
-        need = steps * config.batch_size
-        repeats = -(-need // len(rows))
-        self._chosen = np.concatenate([rng.permutation(rows) for _ in range(repeats)])[:need]
-        self._steps = steps
-
-    def __len__(self) -> int:
-        return self._steps
-
-    def _indices(self, index: int) -> np.ndarray:
-        size = self.config.batch_size
-        return np.sort(self._chosen[index * size : (index + 1) * size])
+        super().__init__(cache, rows, steps, seed=len(rows), config=config)
 
     def __getitem__(self, index: int):
         self.epoch = index  # seeds this step's flips, phases and hints
