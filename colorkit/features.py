@@ -110,6 +110,71 @@ def crop_plan(
     return plan
 
 
+@dataclasses.dataclass(frozen=True)
+class BalancedRows:
+    """Which cache rows an epoch trains on: a fixed quota of each source, drawn afresh.
+
+    A plan built from several sources holds each source's crops as one block of rows
+    (:func:`crop_plan` keeps source order). Every epoch takes ``min(quota, rows of the
+    source)`` rows of each block, drawn without replacement from ``(seed, epoch)``, and
+    shuffles them together: a large source (23,000 faces) gives an epoch no more than
+    ``quota`` crops, a different subset each epoch, and a small one all of its crops.
+
+    Attributes:
+        sizes: Rows of each source's block, in plan order (each >= 1).
+        quota: Most rows of one source per epoch (>= 1).
+        seed: Seed of the draws.
+
+    Example:
+        >>> rows = BalancedRows((5, 100), quota=10)
+        >>> len(rows)
+        15
+        >>> sorted(rows.epoch(0))[:5]
+        [0, 1, 2, 3, 4]
+    """
+
+    sizes: tuple[int, ...]
+    quota: int
+    seed: int = 0
+
+    def __post_init__(self):
+        if not self.sizes or any(
+            isinstance(size, bool) or not isinstance(size, int) or size < 1 for size in self.sizes
+        ):
+            raise ValueError(f"sizes must be ints >= 1. Received: sizes={self.sizes!r}")
+        if isinstance(self.quota, bool) or not isinstance(self.quota, int) or self.quota < 1:
+            raise ValueError(f"quota must be an int >= 1. Received: quota={self.quota!r}")
+
+    def __len__(self) -> int:
+        return sum(min(size, self.quota) for size in self.sizes)
+
+    @property
+    def count(self) -> int:
+        """Rows of the whole cache."""
+        return sum(self.sizes)
+
+    def epoch(self, epoch: int) -> np.ndarray:
+        """The epoch's rows (int64), shuffled; they depend only on ``(seed, epoch)``."""
+        rng = np.random.default_rng([self.seed, epoch, 1])
+        starts = np.cumsum((0, *self.sizes[:-1]))
+        chosen = [
+            start + (rng.permutation(size)[: self.quota] if size > self.quota else np.arange(size))
+            for start, size in zip(starts, self.sizes, strict=True)
+        ]
+        return rng.permutation(np.concatenate(chosen)).astype(np.int64)
+
+    def to_dict(self) -> dict:
+        return {"sizes": list(self.sizes), "quota": self.quota, "seed": self.seed}
+
+
+def source_sizes(sources: Sequence[tuple[Sequence[str] | str, int]]) -> tuple[int, ...]:
+    """Rows of each source's block in a plan built from ``sources`` (photos x views)."""
+    return tuple(
+        (1 if isinstance(paths, str | os.PathLike) else len(paths)) * views
+        for paths, views in sources
+    )
+
+
 def plan_digest(plan: Sequence[CropItem]) -> str:
     """SHA-256 of a plan (paths, views and crop numbers), to recognise its cache."""
     digest = hashlib.sha256()

@@ -34,6 +34,7 @@ import numpy as np
 
 from colorkit import atomic, color, data, features, losses
 from colorkit._checks import check_bool, check_int
+from colorkit.evaluation import sources
 from colorkit.models import encoders, guided
 from colorkit.train import save_model_atomic
 
@@ -156,9 +157,18 @@ class CachedBatches(keras.utils.PyDataset):
         train: Shuffle, flip and simulate hints (training) or read in order without hints
             (validation; the last partial batch is kept).
         epoch: The epoch these batches belong to (it seeds their order, flips and hints).
+        rows: Which rows each training epoch takes (``features.BalancedRows``: a quota per
+            source, drawn afresh every epoch); None: every row, shuffled.
     """
 
-    def __init__(self, cache, config: GuidedConfig, train: bool = True, epoch: int = 0):
+    def __init__(
+        self,
+        cache,
+        config: GuidedConfig,
+        train: bool = True,
+        epoch: int = 0,
+        rows: features.BalancedRows | None = None,
+    ):
         # Two threads prepare batches while the model trains (NumPy releases the GIL); the
         # batches stay in order and depend only on their index, so runs are reproducible.
         super().__init__(workers=2, use_multiprocessing=False, max_queue_size=4)
@@ -168,10 +178,17 @@ class CachedBatches(keras.utils.PyDataset):
         self.epoch = epoch
         self._order = None
         self._order_epoch = None
+        if rows is not None and rows.count != cache.count:
+            raise ValueError(
+                f"rows describes {rows.count} cache rows, the cache holds {cache.count}. "
+                f"Received: rows={rows.to_dict()}"
+            )
+        self.rows = rows
 
     def __len__(self) -> int:
         if self.train:
-            return self.cache.count // self.config.batch_size
+            total = len(self.rows) if self.rows is not None else self.cache.count
+            return total // self.config.batch_size
         return -(-self._rows // self.config.batch_size)
 
     @property
@@ -184,8 +201,11 @@ class CachedBatches(keras.utils.PyDataset):
         if not self.train:
             return np.arange(index * size, min((index + 1) * size, self._rows))
         if self._order_epoch != self.epoch:
-            rng = np.random.default_rng([self.config.seed, self.epoch])
-            self._order = rng.permutation(self.cache.count)
+            if self.rows is not None:
+                self._order = self.rows.epoch(self.epoch)
+            else:
+                rng = np.random.default_rng([self.config.seed, self.epoch])
+                self._order = rng.permutation(self.cache.count)
             self._order_epoch = self.epoch
         return np.sort(self._order[index * size : (index + 1) * size])
 
@@ -323,6 +343,7 @@ def train_guided(
     callbacks: list | None = None,
     init_decoder: str | os.PathLike | None = None,
     in_memory: bool = True,
+    rows: features.BalancedRows | None = None,
 ) -> keras.Model:
     """Trains (or resumes) the guided decoder on cached features.
 
@@ -341,6 +362,8 @@ def train_guided(
         in_memory: Load both caches into RAM (about 235 kB per crop) or read each batch's
             rows from disk (``FeatureCache(in_memory=False)``: a cache larger than memory; the
             same batches and weights). A storage choice, not a setting of the run.
+        rows: Which training rows each epoch takes (``features.BalancedRows``, recorded in
+            ``balance.json``; a resumed run must use the same), or None for every row.
 
     Returns:
         The trained decoder (``guided_decoder``), compiled; with ``config.last_stage`` the
@@ -365,6 +388,14 @@ def train_guided(
             )
     else:
         atomic.write_json(config_path, config.to_dict())
+    balance_path = run_dir / "balance.json"
+    balance = rows.to_dict() if rows is not None else None
+    if balance_path.exists() and json.loads(balance_path.read_text()) != balance:
+        raise ValueError(
+            f"'{run_dir}' holds a run with other rows per epoch: {balance_path.read_text()}. "
+            f"Received: rows={balance}"
+        )
+    atomic.write_json(balance_path, balance)
     train = features.FeatureCache(train_cache, in_memory=in_memory)
     val = features.FeatureCache(
         val_cache, train.meta["encoder"], train.meta["crop_size"], in_memory=in_memory
@@ -378,13 +409,13 @@ def train_guided(
     # The caches hold several GB in RAM: free them when this stage ends, so that the next
     # stage of a recipe in the same process does not hold two copies.
     try:
-        return _train_on_caches(run_dir, train, val, config, verbose, callbacks, init_decoder)
+        return _train_on_caches(run_dir, train, val, config, verbose, callbacks, init_decoder, rows)
     finally:
         train.close()
         val.close()
 
 
-def _train_on_caches(run_dir, train, val, config, verbose, callbacks, init_decoder):
+def _train_on_caches(run_dir, train, val, config, verbose, callbacks, init_decoder, rows=None):
     """``train_guided`` once its caches are open."""
     prior_path = run_dir / "prior.npy"
     if not prior_path.exists():
@@ -400,7 +431,8 @@ def _train_on_caches(run_dir, train, val, config, verbose, callbacks, init_decod
             _copy_matching_weights(model, keras.saving.load_model(init_decoder, compile=False))
         if config.last_stage:
             model = guided.decoder_with_last_stage(model, encoders.last_stage())
-        steps = config.epochs * (train.count // config.batch_size)
+        per_epoch = len(rows) if rows is not None else train.count
+        steps = config.epochs * (per_epoch // config.batch_size)
         schedule = keras.optimizers.schedules.CosineDecay(
             config.learning_rate, decay_steps=steps, alpha=0.05
         )
@@ -424,7 +456,7 @@ def _train_on_caches(run_dir, train, val, config, verbose, callbacks, init_decod
     checkpoint_callback = _EpochCheckpoint(run_dir, model)
     for epoch in range(initial_epoch, config.epochs):
         trainer.fit(
-            CachedBatches(train, config, train=True, epoch=epoch),
+            CachedBatches(train, config, train=True, epoch=epoch, rows=rows),
             validation_data=validation,
             epochs=epoch + 1,
             initial_epoch=epoch,
@@ -463,6 +495,42 @@ def default_plan_sources(smoke: bool = False, cifar_step: int = 3) -> tuple[list
     return train, [(data.dataset_paths("bsds500", "val"), 2)]
 
 
+#: The collections held out by photo (``data.hashed_split``) that the real-photo plan adds.
+REAL_COLLECTIONS = ("imagenette", "imagewoof", "caltech101", "intel-scenes", "utkface")
+
+
+def real_plan_sources(smoke: bool = False, val_per_source: int = 100) -> tuple[list, list]:
+    """The real-photo recipe's photos as ``(paths, views per photo)``, one entry per source.
+
+    Training: the default recipe's real photos (ImageNet-sample x 6 views, BSDS500 train x 8,
+    ``clothing/`` x 3; no CIFAR-10) and the ``train`` split of every collection of
+    :data:`REAL_COLLECTIONS` x 1. Validation: BSDS500 val x 2 and ``val_per_source`` photos of
+    each collection's ``val`` split (``colorkit.evaluation.sources.source_photos``), so that
+    the epoch is chosen on photos that look like the world, not like BSDS500 alone.
+
+    Args:
+        smoke: A few photos of each source (tests).
+        val_per_source: Validation photos per collection.
+    """
+    imagenet = data.scan_images(data.dataset_paths("imagenet-sample")).paths
+    bsds_train = data.dataset_paths("bsds500", "train")
+    clothing = data.list_images(data.dataset_root("bsds500").parent / "clothing")
+    collections = [data.dataset_paths(name, "train") for name in REAL_COLLECTIONS]
+    held_out = sources.source_photos("val", val_per_source, REAL_COLLECTIONS)
+    val = [(data.dataset_paths("bsds500", "val"), 2)]
+    val += [(held_out[name], 1) for name in REAL_COLLECTIONS]
+    if smoke:
+        train = [(imagenet[:8], 2), (bsds_train[:4], 2), (clothing[:4], 1)]
+        train += [(paths[:8], 1) for paths in collections]
+        return train, [(paths[:4], views) for paths, views in val]
+    train = [(imagenet, 6), (bsds_train, 8), (clothing, 3)]
+    train += [(paths, 1) for paths in collections]
+    return train, val
+
+
+_PLANS = {"default": default_plan_sources, "real": real_plan_sources}
+
+
 def run_guided_recipe(
     work: str | os.PathLike,
     config: GuidedConfig,
@@ -471,6 +539,8 @@ def run_guided_recipe(
     last_stage: GuidedConfig | None = None,
     cifar_step: int = 3,
     in_memory: bool = True,
+    plan: str = "default",
+    quota: int | None = None,
 ) -> Path:
     """The whole default recipe, resumable at every step: caches, decoder, fine-tune, last stage.
 
@@ -488,14 +558,33 @@ def run_guided_recipe(
             (:func:`default_plan_sources`).
         in_memory: Train from caches loaded into RAM, or read each batch from disk
             (:func:`train_guided`; for a training cache larger than the memory goal).
+        plan: Which photos: ``"default"`` (:func:`default_plan_sources`) or ``"real"``
+            (:func:`real_plan_sources`; ``cifar_step`` must then stay 3, its default).
+        quota: Most crops of one source per epoch (``features.BalancedRows``, drawn afresh
+            every epoch), or None for every crop every epoch.
 
     Returns:
         The last stage's run folder (its last ``epoch_NNN.keras`` is the trained decoder).
+
+    Raises:
+        ValueError: For an unknown plan, or ``cifar_step`` given to the real-photo plan.
     """
     check_bool("in_memory", in_memory)
+    if plan not in _PLANS:
+        raise ValueError(f"plan must be one of {sorted(_PLANS)}. Received: plan={plan!r}")
+    if plan == "real" and cifar_step != 3:
+        raise ValueError(
+            f"The real-photo plan takes no CIFAR-10 photos. Received: cifar_step={cifar_step!r}"
+        )
     work = Path(work)
     start = time.time()
-    train_sources, val_sources = default_plan_sources(smoke, cifar_step)
+    if plan == "default":
+        train_sources, val_sources = default_plan_sources(smoke, cifar_step)
+    else:
+        train_sources, val_sources = real_plan_sources(smoke)
+    rows = None
+    if quota is not None:
+        rows = features.BalancedRows(features.source_sizes(train_sources), quota, config.seed)
     train_plan = features.crop_plan(train_sources, seed=0)
     val_plan = features.crop_plan(val_sources, seed=1)
     print(f"plan: {len(train_plan)} training crops, {len(val_plan)} validation crops", flush=True)
@@ -534,6 +623,7 @@ def run_guided_recipe(
             settings,
             init_decoder=base,
             in_memory=in_memory,
+            rows=rows,
         )
         if trains:
             summary[seconds_key] = round(time.time() - tick, 1)

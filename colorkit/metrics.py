@@ -54,6 +54,9 @@ __all__ = [
     "FALSE_COLOR_LIMITS",
     "evaluate_batch",
     "pooled_scores",
+    "psnr_gain_over_gray",
+    "harm_rate",
+    "HARM_THRESHOLD_DB",
     "metrics_table",
     "distribution_entropy",
     "count_modes",
@@ -71,6 +74,8 @@ FALSE_COLOR_LIMITS = (10.0, 25.0)
 #: Default reference ab spread (Lab units) of :func:`sludge_score` when no truth is given:
 #: about the pooled spread of a varied set of natural photos.
 SLUDGE_REFERENCE_SPREAD = 20.0
+#: A colorization "harms" a photo when its PSNR is this many dB below the gray input's.
+HARM_THRESHOLD_DB = 3.0
 
 _GRAY_CHROMA = 0.01  # mean chroma (Lab units) below which a truth counts as gray
 _SSIM_SIGMA = 1.5
@@ -920,6 +925,68 @@ def pooled_scores(predictions, truths, prior=None) -> dict:
         "rebalanced_auc_ab_pooled": rebalanced_auc_ab(pred, true, prior=prior),
         "false_color_score_pooled": false_color_score(pred, true),
     }
+
+
+def psnr_gain_over_gray(predictions, truths) -> np.ndarray:
+    """Per photo, the PSNR of a colorization minus the PSNR of its gray input (dB).
+
+    The gray input is the truth's Lab lightness with a = b = 0 (``color.desaturate(truth,
+    "lab")``), what a colorizer is given; a negative gain means the colors made the photo
+    further from the truth than leaving it gray.
+
+    Args:
+        predictions: List of float32 RGB ``(H_i, W_i, 3)`` in [0, 1].
+        truths: List of the true images, same shapes.
+
+    Returns:
+        float64 ``(N,)`` gains in dB (inf where the prediction is exact and gray is not).
+
+    Raises:
+        ValueError: For empty or mismatched lists, or invalid images.
+
+    Example:
+        >>> import numpy as np
+        >>> truth = np.random.default_rng(0).random((8, 8, 3), dtype=np.float32)
+        >>> gray = color.desaturate(truth, method="lab")
+        >>> psnr_gain_over_gray([gray], [truth]).tolist()
+        [0.0]
+    """
+    if len(predictions) != len(truths) or not truths:
+        raise ValueError(
+            "predictions and truths must be non-empty lists of the same length. "
+            f"Received: len(predictions)={len(predictions)}, len(truths)={len(truths)}"
+        )
+    gains = []
+    for predicted, truth in zip(predictions, truths, strict=True):
+        gray = color.desaturate(np.asarray(truth, np.float32), method="lab")
+        gains.append(float(psnr(predicted, truth)) - float(psnr(gray, truth)))
+    return np.asarray(gains, np.float64)
+
+
+def harm_rate(gains, threshold_db: float = HARM_THRESHOLD_DB) -> float:
+    """Share of photos a colorization made more than ``threshold_db`` worse than gray.
+
+    Args:
+        gains: Per-photo PSNR gains over the gray input (:func:`psnr_gain_over_gray`), dB.
+        threshold_db: Harm threshold in dB, >= 0.
+
+    Returns:
+        The share in [0, 1].
+
+    Raises:
+        ValueError: For an empty or non-finite-threshold input.
+
+    Example:
+        >>> harm_rate([1.0, -0.5, -3.5, -4.0])
+        0.5
+    """
+    threshold_db = _checks.check_number("threshold_db", threshold_db, low=0.0)
+    gains = np.asarray(gains, np.float64).reshape(-1)
+    if not gains.size or np.isnan(gains).any():
+        raise ValueError(
+            f"gains must be a non-empty sequence of numbers. Received: gains.shape={gains.shape}"
+        )
+    return float(np.mean(gains < -threshold_db))
 
 
 def metrics_table(rows: Mapping[str, Mapping[str, object]], precision: int = 3) -> str:

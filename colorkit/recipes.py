@@ -209,6 +209,30 @@ RECIPES["default-cifar50k"] = dataclasses.replace(
     ),
     guided_kwargs={"cifar_step": 1, "in_memory": False},
 )
+#: The real-photo recipe (issue 28): the default's design on about 70,000 real photos of eight
+#: sources (``guided_training.real_plan_sources``: the default's real photos plus the train
+#: splits of Imagenette, Imagewoof, Caltech-101, Intel scenes and UTKFace, exported by
+#: ``scripts/export_snapshot.py``; no CIFAR-10), at most 6,000 crops of one source per epoch
+#: drawn afresh every epoch (``features.BalancedRows``: faces and dogs do not dominate), its
+#: epoch chosen on the multi-source val. About 610 steps per epoch, so 7 + 2 + 1 epochs are
+#: about the default's steps. The cache (about 75,000 crops, 18 GB) is read from disk.
+RECIPES["default-real"] = dataclasses.replace(
+    RECIPES["default"],
+    name="default-real",
+    description="The default recipe on about 70,000 real photos of eight sources, balanced "
+    "by source",
+    stages=tuple(
+        dataclasses.replace(stage, epochs=epochs)
+        for stage, epochs in zip(RECIPES["default"].stages, (7, 2, 1), strict=True)
+    ),
+    train_sources=(
+        ("imagenet-sample", None),
+        ("bsds500", "train"),
+        ("clothing", None),
+        *((name, "train") for name in guided_training.REAL_COLLECTIONS),
+    ),
+    guided_kwargs={"plan": "real", "quota": 6000, "in_memory": False},
+)
 #: Dahl's model as he built it: the residual decoder on HED's trained, frozen VGG16.
 RECIPES["dahl-hed"] = Recipe(
     "dahl-hed",

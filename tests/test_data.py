@@ -380,7 +380,9 @@ def test_split_paths_validates():
 
 
 def test_registry_entries():
-    assert data.available_datasets() == ["bsds500", "cifar10", "imagenet-sample", "samples"]
+    assert {"bsds500", "cifar10", "imagenet-sample", "samples", "utkface"} <= set(
+        data.available_datasets()
+    )
     for info in data.DATASETS.values():
         assert info.licence and info.description
     assert data.DATASETS["cifar10"].sha256 and data.DATASETS["imagenet-sample"].url is None
@@ -402,6 +404,30 @@ def test_registry_errors(monkeypatch, tmp_path):
         data.dataset_root("nowhere")
     assert str(tmp_path / "nowhere-x") in str(info.value)
     assert "no public download" in str(info.value)
+
+
+def test_hashed_splits_are_stable_and_held_out(monkeypatch, tmp_path):
+    from colorkit.data import datasets
+
+    folder = tmp_path / "imagenette" / "train" / "n01"
+    folder.mkdir(parents=True)
+    for index in range(60):
+        _save(folder / f"{index}.jpg", _photo())
+    monkeypatch.setenv("COLORKIT_DATA", str(tmp_path))
+    splits = {split: data.dataset_paths("imagenette", split) for split in ("train", "val", "test")}
+    every = data.dataset_paths("imagenette")
+    assert sorted(sum(splits.values(), [])) == sorted(every) and len(every) == 60
+    assert not set(splits["val"]) & set(splits["test"])
+    # A photo's split depends on its own name: adding photos moves none of the others.
+    for index in range(60, 120):
+        _save(folder / f"{index}.jpg", _photo())
+    again = data.dataset_paths("imagenette", "val")
+    assert set(splits["val"]) <= set(again)
+    fractions = [datasets.hashed_split(f"a/{i}.jpg") for i in range(20000)]
+    assert abs(fractions.count("val") / 20000 - 0.025) < 0.005
+    assert abs(fractions.count("test") / 20000 - 0.025) < 0.005
+    with pytest.raises(ValueError, match="Received: held_out="):
+        datasets.hashed_split("a.jpg", (0.7, 0.6))
 
 
 def test_dataset_root_prefers_colorkit_data(monkeypatch, tmp_path):

@@ -376,3 +376,62 @@ def test_threads_reading_a_cache_from_disk_get_their_own_rows(
         expected = in_memory.read(rows, dtype="float16")
         for name in expected:
             np.testing.assert_array_equal(got[name], expected[name])
+
+
+def test_balanced_rows_take_a_fresh_quota_of_each_source():
+    rows = features.BalancedRows((5, 100, 30), quota=20, seed=3)
+    assert len(rows) == 5 + 20 + 20 and rows.count == 135
+    first, second = rows.epoch(0), rows.epoch(1)
+    for drawn in (first, second):
+        assert len(drawn) == len(set(drawn.tolist())) == 45
+        assert set(range(5)) <= set(drawn.tolist())  # a small source gives every row
+        assert sum(5 <= r < 105 for r in drawn) == 20 and sum(r >= 105 for r in drawn) == 20
+    assert set(first.tolist()) != set(second.tolist())  # another subset each epoch
+    np.testing.assert_array_equal(first, features.BalancedRows((5, 100, 30), 20, 3).epoch(0))
+    assert features.source_sizes([(["a", "b"], 3), ("c", 2)]) == (6, 2)
+    with pytest.raises(ValueError, match="Received: quota=0"):
+        features.BalancedRows((5,), quota=0)
+    with pytest.raises(ValueError, match="Received: sizes=()"):
+        features.BalancedRows((), quota=3)
+
+
+def test_training_with_balanced_rows_uses_the_quota_and_resumes_only_with_it(
+    tmp_path, photo_paths, random_encoder
+):
+    folder = _build(tmp_path / "c", photo_paths, random_encoder)  # 6 photos x 2 views
+    rows = features.BalancedRows((8, 4), quota=4, seed=0)
+    config = gt.GuidedConfig(epochs=1, batch_size=4, width=16, sample_stride=4)
+    cache = features.FeatureCache(folder)
+    batches = gt.CachedBatches(cache, config, train=True, epoch=0, rows=rows)
+    assert len(batches) == 2  # 8 rows of the quota, not the cache's 12
+    assert set(batches._indices(0)) | set(batches._indices(1)) == set(rows.epoch(0).tolist())
+    with pytest.raises(ValueError, match="rows describes 5 cache rows"):
+        gt.CachedBatches(cache, config, rows=features.BalancedRows((5,), 2))
+    gt.train_guided(tmp_path / "run", folder, folder, config, verbose=0, rows=rows)
+    assert json.loads((tmp_path / "run" / "balance.json").read_text())["quota"] == 4
+    with pytest.raises(ValueError, match="other rows per epoch"):
+        gt.train_guided(tmp_path / "run", folder, folder, config, verbose=0)
+
+
+def test_real_photo_plan_holds_every_source_and_no_held_out_photo(tmp_path, monkeypatch):
+    from colorkit import data
+
+    rng = np.random.default_rng(0)
+    folders = ["imagenet-sample", "bsds500/train", "bsds500/val", "clothing/hat"]
+    folders += [f"{name}/train/x" for name in gt.REAL_COLLECTIONS]
+    for folder in folders:
+        (tmp_path / folder).mkdir(parents=True)
+        for index in range(40):
+            image = rng.random((40, 48, 3)).astype("float32")
+            data.save_image(image, tmp_path / folder / f"{index}.png")
+    monkeypatch.setenv("COLORKIT_DATA", str(tmp_path))
+    train, val = gt.real_plan_sources(val_per_source=3)
+    assert [views for _, views in train] == [6, 8, 3, 1, 1, 1, 1, 1]
+    training = {path for paths, _ in train for path in paths}
+    held_out = {path for paths, _ in val[1:] for path in paths}
+    assert held_out and not training & held_out
+    assert all(len(paths) <= 3 for paths, _ in val[1:])
+    with pytest.raises(ValueError, match="Received: cifar_step=1"):
+        gt.run_guided_recipe(tmp_path / "w", gt.GuidedConfig(), plan="real", cifar_step=1)
+    with pytest.raises(ValueError, match="Received: plan='cifar'"):
+        gt.run_guided_recipe(tmp_path / "w", gt.GuidedConfig(), plan="cifar")

@@ -349,6 +349,9 @@ class DatasetInfo:
             when the dataset has no splits.
         extractor: how :func:`download_dataset` unpacks the download (``"bsds500"``,
             ``"cifar10-python"``) or None.
+        held_out: ``(val, test)`` fractions of a folder without split folders: each photo's
+            split is decided by a hash of its path inside the folder
+            (:func:`hashed_split`), so it never depends on which other photos exist.
     """
 
     name: str
@@ -360,6 +363,7 @@ class DatasetInfo:
     archive: str | None = None
     splits: Mapping[str, str] = dataclasses.field(default_factory=dict)
     extractor: str | None = None
+    held_out: tuple[float, float] | None = None
 
 
 DATASETS: dict[str, DatasetInfo] = {
@@ -395,6 +399,43 @@ DATASETS: dict[str, DatasetInfo] = {
         splits={"train": "train/"},
         extractor="cifar10-python",
     ),
+    **{
+        name: DatasetInfo(
+            name=name,
+            description=description,
+            licence=licence,
+            folder=name,
+            splits={"train": "", "val": "", "test": ""},
+            held_out=(0.025, 0.025),
+        )
+        for name, description, licence in (
+            (
+                "imagenette",
+                "Imagenette: 13,394 ImageNet photos of 10 classes, 224x224 (GitHub snapshot)",
+                "ImageNet terms of access (non-commercial research and education)",
+            ),
+            (
+                "imagewoof",
+                "Imagewoof: 12,954 ImageNet photos of 10 dog breeds, short side 320",
+                "ImageNet terms of access (non-commercial research and education)",
+            ),
+            (
+                "caltech101",
+                "Caltech-101: about 8,700 photos of 101 object classes, about 300x200",
+                "Caltech-101 terms (research)",
+            ),
+            (
+                "intel-scenes",
+                "Intel scenes: about 13,900 photos of 6 scene classes, 150x150",
+                "Intel Image Classification terms (research)",
+            ),
+            (
+                "utkface",
+                "UTKFace: 23,708 aligned faces of all ages, 200x200",
+                "UTKFace terms: non-commercial research only",
+            ),
+        )
+    },
     "samples": DatasetInfo(
         name="samples",
         description="color photos shipped inside scikit-image, scikit-learn and matplotlib",
@@ -425,8 +466,9 @@ def available_datasets() -> list[str]:
         Sorted list of str.
 
     Example:
-        >>> available_datasets()
-        ['bsds500', 'cifar10', 'imagenet-sample', 'samples']
+        >>> available_datasets()  # doctest: +NORMALIZE_WHITESPACE
+        ['bsds500', 'caltech101', 'cifar10', 'imagenet-sample', 'imagenette', 'imagewoof',
+         'intel-scenes', 'samples', 'utkface']
     """
     return sorted(DATASETS)
 
@@ -444,6 +486,8 @@ def _data_root_candidates() -> list[Path]:
     if os.environ.get(_ENV_DATA):
         candidates.append(Path(os.environ[_ENV_DATA]).expanduser())
     candidates += [_REPO_ROOT / "data", _REPO_ROOT.parent / "shared" / "data"]
+    # Photo folders exported from git snapshots (scripts/export_snapshot.py) beside the checkout.
+    candidates.append(_REPO_ROOT.parent / "photos")
     candidates.append(Path.cwd().parent / "shared" / "data")
     unique = []
     for candidate in candidates:
@@ -529,7 +573,45 @@ def dataset_paths(name: str, split: str | None = None) -> list[str]:
         return list_images(f"{folder / info.archive}{ARCHIVE_SEPARATOR}{prefix}")
     if split is None:
         return list_images(folder)
+    if info.held_out is not None:
+        paths = list_images(folder)
+        held_out = info.held_out
+        return [p for p in paths if hashed_split(os.path.relpath(p, folder), held_out) == split]
     return list_images(folder / info.splits[split])
+
+
+def hashed_split(name: str, held_out: Sequence[float] = (0.025, 0.025)) -> str:
+    """The split of one photo, from a hash of its name: ``"train"``, ``"val"`` or ``"test"``.
+
+    The first 8 bytes of the SHA-256 of the name, as a fraction of 2**64, fall in
+    ``[0, val)`` (val), ``[val, val + test)`` (test) or above (train). A photo's split depends
+    on its own name only, so adding photos to a folder never moves another photo between splits.
+
+    Args:
+        name: The photo's path relative to its collection's folder (``/`` separated).
+        held_out: ``(val, test)`` fractions, each in [0, 1], summing to at most 1.
+
+    Returns:
+        The split's name.
+
+    Raises:
+        ValueError: For fractions out of range.
+
+    Example:
+        >>> [hashed_split(f"{i}.jpg", (0.5, 0.5)) for i in range(4)]
+        ['val', 'val', 'test', 'test']
+    """
+    val, test = (float(value) for value in held_out)
+    if not (0 <= val <= 1 and 0 <= test <= 1 and val + test <= 1):
+        raise ValueError(
+            f"held_out must be two fractions in [0, 1] summing to at most 1. "
+            f"Received: held_out={held_out!r}"
+        )
+    digest = hashlib.sha256(name.replace(os.sep, "/").encode()).digest()
+    position = int.from_bytes(digest[:8], "big") / 2**64
+    if position < val:
+        return "val"
+    return "test" if position < val + test else "train"
 
 
 def resolve_source(

@@ -1,0 +1,167 @@
+"""Validation and test sets that look like the world: held-out photos of every collection.
+
+The multi-source sets take, for each collection of :data:`MULTI_SOURCE`, its held-out ``val`` or
+``test`` photos (BSDS500's own split folders; the snapshot collections' hashed splits, see
+``colorkit.data.datasets.hashed_split``), optionally a fixed number per collection so that no
+collection dominates. :func:`score_by_source` scores predictions per collection and pooled over
+all of them, with the harm rate (photos made more than 3 dB worse than the gray input).
+
+Example:
+    >>> MULTI_SOURCE[0]
+    'bsds500'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+from PIL import Image
+
+from colorkit import _checks, color, data, metrics
+
+#: The collections of the multi-source validation and test sets.
+MULTI_SOURCE = ("bsds500", "imagenette", "imagewoof", "caltech101", "intel-scenes", "utkface")
+SPLITS = ("val", "test")
+
+
+def _stable_order(paths: Sequence[str]) -> list[str]:
+    return sorted(paths, key=lambda path: hashlib.sha256(path.encode()).hexdigest())
+
+
+def source_photos(
+    split: str, per_source: int | None = None, sources: Sequence[str] = MULTI_SOURCE
+) -> dict[str, list[str]]:
+    """The held-out photos of each collection.
+
+    Args:
+        split: ``"val"`` (tuning) or ``"test"`` (reporting only).
+        per_source: At most this many photos per collection (a fixed pseudo-random subset,
+            by a hash of each path), or None for all.
+        sources: Collection names (registered datasets with a held-out split).
+
+    Returns:
+        ``{collection: sorted photo paths}``.
+
+    Raises:
+        ValueError: For an unknown split or a bad ``per_source``.
+        FileNotFoundError: If a collection is not on disk.
+    """
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}. Received: split={split!r}")
+    if per_source is not None:
+        per_source = _checks.check_int("per_source", per_source)
+    result = {}
+    for name in sources:
+        paths = data.dataset_paths(name, split)
+        if per_source is not None:
+            paths = _stable_order(paths)[:per_source]
+        result[name] = sorted(paths)
+    return result
+
+
+def load_long_side(path: str, long_side: int = 256) -> np.ndarray:
+    """One photo resized so that its long side is ``long_side`` (aspect kept, bicubic).
+
+    Returns:
+        float32 ``(H, W, 3)`` sRGB in [0, 1].
+    """
+    image = data.read_image(path)
+    height, width = image.shape[:2]
+    scale = long_side / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    pil = Image.fromarray(np.round(image * 255).astype(np.uint8))
+    resized = pil.resize(size, Image.Resampling.BICUBIC, reducing_gap=3.0)
+    return np.asarray(resized, np.float32) / 255.0
+
+
+@dataclasses.dataclass
+class SourceScores:
+    """Scores of one colorizer on a multi-source set.
+
+    Attributes:
+        rows: ``{collection or "all": {metric: value}}``; metrics: ``photos``,
+            ``auc_ab_pooled``, ``rebalanced_auc_ab_pooled``, ``false_color_score_pooled``,
+            ``false_color_per_photo``, ``psnr``, ``psnr_gain``, ``harm_rate``,
+            ``colorfulness_ratio``.
+        gains: ``{path: PSNR gain over the gray input, dB}`` of every photo.
+    """
+
+    rows: dict[str, dict[str, float]]
+    gains: dict[str, float]
+
+    def worst(self, count: int = 12) -> list[str]:
+        """The paths of the ``count`` photos with the lowest gain over gray, worst first."""
+        return sorted(self.gains, key=self.gains.get)[:count]
+
+
+def _row(predictions, truths, prior) -> dict[str, float]:
+    gains = metrics.psnr_gain_over_gray(predictions, truths)
+    pooled = metrics.pooled_scores(predictions, truths, prior=prior)
+    pairs = list(zip(predictions, truths, strict=True))
+    per_photo_false = [metrics.false_color_score(p, t) for p, t in pairs]
+    vivid = np.mean([metrics.colorfulness(p) for p in predictions])
+    vivid_true = np.mean([metrics.colorfulness(t) for t in truths])
+    psnr = [float(metrics.psnr(p, t)) for p, t in pairs]
+    return {
+        "photos": len(truths),
+        **pooled,
+        "false_color_per_photo": float(np.mean(per_photo_false)),
+        "psnr": float(np.mean(psnr)),
+        "psnr_gain": float(np.mean(gains)),
+        "harm_rate": metrics.harm_rate(gains),
+        "colorfulness_ratio": float(vivid / max(vivid_true, 1e-6)),
+    }
+
+
+def score_by_source(
+    colorize: Callable[[list[np.ndarray]], list[np.ndarray]],
+    photos: Mapping[str, Sequence[str]],
+    long_side: int = 256,
+    truths: Mapping[str, list[np.ndarray]] | None = None,
+) -> SourceScores:
+    """Colorizes every collection's photos and scores them per collection and pooled.
+
+    The rebalanced AuC of every row uses one ab prior, that of all the set's true pixels, so
+    the rows are comparable and "all" weighs every color bin of the whole set equally.
+
+    Args:
+        colorize: Takes a list of float32 RGB ``(H, W, 3)`` truths (only their lightness may
+            be used) and returns the colorized images, same shapes.
+        photos: ``{collection: paths}`` (:func:`source_photos`).
+        long_side: Photos are scored at this long side.
+        truths: Already loaded truths per collection (skips reading the photos again).
+
+    Returns:
+        A :class:`SourceScores`.
+
+    Raises:
+        ValueError: If there are no photos.
+    """
+    if not photos or not any(photos.values()):
+        raise ValueError(f"No photos to score. Received: photos={dict(photos)!r}")
+    loaded = dict(truths or {})
+    for name, paths in photos.items():
+        if name not in loaded:
+            loaded[name] = [load_long_side(path, long_side) for path in paths]
+    every_truth = [image for name in photos for image in loaded[name]]
+    prior = metrics_prior(every_truth)
+    predictions = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for name in photos:
+            predictions[name] = colorize(loaded[name])
+        rows = {name: _row(predictions[name], loaded[name], prior) for name in photos}
+        every_prediction = [image for name in photos for image in predictions[name]]
+        rows["all"] = _row(every_prediction, every_truth, prior)
+    every_path = [path for name in photos for path in photos[name]]
+    gains = metrics.psnr_gain_over_gray(every_prediction, every_truth)
+    return SourceScores(rows, dict(zip(every_path, map(float, gains), strict=True)))
+
+
+def metrics_prior(truths: Sequence[np.ndarray]) -> np.ndarray:
+    """The ab prior ``(Q,)`` of all pixels of a list of RGB images of different sizes."""
+    return color.ab_prior(np.concatenate([image.reshape(-1, 3) for image in truths])[None])
