@@ -18,7 +18,7 @@ _SUBMODULES = (
     "models",
     "losses",
     "metrics",
-    "train",
+    "training",
     "infer",
     "viz",
     "widgets",

@@ -76,9 +76,9 @@ from colorkit import (
     pretrained,
     recipes,
     scale,
+    training,
     video,
 )
-from colorkit import train as training
 
 #: Exit status for failures at run time, and for invalid arguments (as argparse).
 EXIT_FAILURE = 1
@@ -157,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.required = True
 
     train = commands.add_parser("train", help="train a model (records a run directory)")
-    train.add_argument("--recipe", help="start from a named recipe (colorkit.recipes)")
+    train.add_argument("--recipe", help="start from a named recipe (colorkit.training.recipes)")
     train.add_argument("--model", help="model family: unet, dahl or zhang (default unet)")
     train.add_argument("--model-kwargs", type=_json_dict, help="builder arguments as JSON")
     train.add_argument("--loss", help="loss name (default: l2, or soft_ce for zhang)")
@@ -274,7 +274,9 @@ def build_parser() -> argparse.ArgumentParser:
     clip.add_argument("--no-audio", action="store_true", help="do not carry the audio over")
     clip.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     clip.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    model_list = commands.add_parser("models", help="table of models: parameters and FLOPs")
+    model_list = commands.add_parser(
+        "models", help="every model family (parameters, FLOPs) and its pretrained names"
+    )
     model_list.add_argument("--image-size", type=_positive_int, default=128)
     return parser
 
@@ -603,7 +605,10 @@ def _run_evaluate(args) -> int:
 
 
 def _run_models(args) -> int:
-    print(models.summary_table(image_size=args.image_size), end="\n")
+    names: dict[str, list[str]] = {}
+    for name in pretrained.available_pretrained():
+        names.setdefault(pretrained.pretrained_info(name)["family"], []).append(name)
+    print(models.summary_table(image_size=args.image_size, pretrained=names), end="\n")
     return 0
 
 

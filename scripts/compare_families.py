@@ -5,7 +5,7 @@ Usage: python scripts/compare_families.py [--runs runs] [--families unet dahl zh
 Runs the ``compare-<family>`` recipes (resumable), evaluates each final model on BSDS500 val
 (100 photos, long side 256) with the same metrics as the model card, and writes
 ``<runs>/compare/results.json`` and ``results.md``. The shipped model's family
-(``colorkit.recipes.DEFAULT_FAMILY``) is chosen from this table: best class-rebalanced AuC and
+(``colorkit.training.recipes.DEFAULT_FAMILY``) is chosen from this table: best class-rebalanced AuC and
 colorfulness without losing plain AuC.
 """
 

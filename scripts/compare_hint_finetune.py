@@ -2,7 +2,7 @@
 
     python scripts/compare_hint_finetune.py [--work runs/recipe-default]
 
-The default recipe's second stage (``colorkit.guided_training.FINETUNE_SETTINGS``) fine-tunes
+The default recipe's second stage (``colorkit.training.cached.FINETUNE_SETTINGS``) fine-tunes
 the first stage's best epoch with spread blocks and more simulated hints. This script shows
 what that bought, on the 100 BSDS500 val photos (long side 256): PSNR with 0 and with 10
 random ground-truth hints (``colorkit.hint_curves.draw_photo_hints``, seed 0: uniform

@@ -6,7 +6,7 @@
         --model default=colorkit/weights/colorizer.keras \
         --model default-cifar50k=runs/recipe-default-cifar50k
 
-The ``default`` recipe (``colorkit.recipes``) trains a lean decoder (width 64) whose loss scores
+The ``default`` recipe (``colorkit.training.recipes``) trains a lean decoder (width 64) whose loss scores
 one output cell per 4x4 block, so that a step on cached features costs a fraction of
 ``default-dense``'s (width 128, every cell scored; ``make bench``); ``default-cifar50k`` is the
 ``default`` recipe on all 50k CIFAR-10 photos instead of every third. This script decodes each

@@ -497,7 +497,7 @@ def predicted_distributions(model, image: np.ndarray):
         model,
         lightness,
         size=settings.get("size", infer.DEFAULT_SIZE),
-        temperature=settings.get("temperature", infer.DEFAULT_TEMPERATURE),
+        temperature=settings.get("temperature", color.DEFAULT_TEMPERATURE),
     )
     work_h, work_w = output.prepared.shape
     height, width = work_h // guided.OUTPUT_STRIDE, work_w // guided.OUTPUT_STRIDE

@@ -13,7 +13,7 @@ import argparse
 import json
 from pathlib import Path
 
-from colorkit import guided_training as gt
+from colorkit.training import cached as gt
 
 
 def main(argv=None) -> int:

@@ -1,4 +1,4 @@
-"""Tests for colorkit.recipes: recipe registry, curriculum configs, runs and evaluation."""
+"""Tests for colorkit.training.recipes: recipe registry, curriculum configs, runs and evaluation."""
 
 from __future__ import annotations
 

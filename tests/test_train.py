@@ -17,9 +17,9 @@ import keras
 import numpy as np
 import pytest
 
-from colorkit import train as training
+from colorkit import training
 from colorkit.models import saving
-from colorkit.train import loop
+from colorkit.training import loop
 
 TINY_UNET = {"base_filters": 4, "depth": 1}
 
@@ -212,8 +212,8 @@ _TRAIN_SCRIPT = textwrap.dedent(
         tf.config.set_logical_device_configuration(
             cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()]
         )
-    from colorkit import train
-    history = train.train(train.TrainConfig(**config), resume=len(sys.argv) > 3)
+    from colorkit import training
+    history = training.train(training.TrainConfig(**config), resume=len(sys.argv) > 3)
     print("EPOCHS", len(history.history["loss"]))
     """
 )
@@ -337,7 +337,7 @@ def test_resumed_run_equals_an_uninterrupted_one(tmp_path, photos, backend):
 
 def test_corrupt_last_checkpoint_falls_back_naming_the_cause(tmp_path):
     from colorkit import models
-    from colorkit.train import run_folder
+    from colorkit.training import run_folder
 
     model = models.build_model("unet", **TINY_UNET)
     model.compile(optimizer="adam", loss="mse")

@@ -12,7 +12,7 @@ import pytest
 from matplotlib.figure import Figure
 from PIL import Image
 
-from colorkit import color, infer, metrics, models, train, widgets
+from colorkit import color, infer, metrics, models, training, widgets
 
 SIZE = 32
 #: Three bins and their probabilities: the mode (50, 50) is vivid, the mean is much duller.
@@ -304,7 +304,7 @@ def fake_run(tmp_path):
     run_dir = tmp_path / "run"
     previews = run_dir / "previews"
     previews.mkdir(parents=True)
-    config = train.TrainConfig(run_dir=str(run_dir), epochs=2)
+    config = training.TrainConfig(run_dir=str(run_dir), epochs=2)
     (run_dir / "config.json").write_text(json.dumps(config.to_dict()))
     (run_dir / "log.csv").write_text("epoch,loss,val_loss\n0,0.9,1.1\n1,0.5,0.7\n")
     rng = np.random.default_rng(0)

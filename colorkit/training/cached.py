@@ -1,4 +1,10 @@
-"""Training the guided decoder on cached encoder features, with simulated user hints.
+"""Cached-feature training: the guided decoder trained on encoder features, with simulated hints.
+
+This is the training engine's second data source. :class:`CachedBatches` (the data source)
+and :func:`training_model` (the step function: the decoder, or its cell-sampling wrapper) run
+behind the same run folder as photo training (``colorkit.training.run_folder``: the same
+checkpoints, best/last, ``log.csv``, ``config.json``, ``summary.json`` and resume);
+:func:`run_guided_recipe` chains the default recipe's three stages on one pair of caches.
 
 The encoder is frozen, so its features come from a ``colorkit.features`` cache and only the
 decoder (``colorkit.models.guided.guided_decoder``) trains. Each step reads a batch of cached
@@ -21,11 +27,8 @@ the same weights as a run that was never killed.
 
 from __future__ import annotations
 
-import csv
-import dataclasses
 import json
 import os
-import resource
 import time
 from pathlib import Path
 
@@ -34,50 +37,10 @@ import numpy as np
 
 from colorkit import atomic, color, data, features, losses
 from colorkit._checks import check_bool, check_int
-from colorkit.models import encoders, guided
-from colorkit.train import save_model_atomic
-
-
-@dataclasses.dataclass(frozen=True)
-class GuidedConfig:
-    """Settings of a cached-feature decoder run.
-
-    Attributes:
-        epochs: Passes over the training cache.
-        batch_size: Crops per step.
-        learning_rate: Peak Adam learning rate (cosine decay to 5% over the run).
-        width: Decoder width (``guided_decoder(width=...)``).
-        lam: Rebalancing strength (Zhang's lambda; 0 = no rebalancing, 1 = uniform).
-        p_no_hints: Share of crops trained without any hint.
-        mean_hints: Mean number of hints on crops that get hints (geometric distribution).
-        max_hints: Cap on the number of hints per crop.
-        seed: Seed of the batch order, flips and hints.
-        spread: Build the decoder with its zero-initialised spread blocks
-            (``guided_decoder(spread=True)``; the hint fine-tune).
-        last_stage: Train the encoder's last stage with the decoder: ``stage4`` is computed
-            from the cached ``stage3`` by ``encoders.last_stage()`` instead of read from the
-            cache (``guided.decoder_with_last_stage``; the recipe's third stage).
-        sample_stride: The loss sees one cell per ``sample_stride`` x ``sample_stride`` block
-            of the 1/4-resolution output, at a random phase per crop and step
-            (``guided.sampled_trainer``); 1 scores every cell.
-    """
-
-    epochs: int = 12
-    batch_size: int = 64
-    learning_rate: float = 2e-3
-    width: int = guided.DEFAULT_WIDTH
-    lam: float = 0.5
-    p_no_hints: float = 0.5
-    mean_hints: float = 8.0
-    max_hints: int = 64
-    seed: int = 0
-    spread: bool = False
-    last_stage: bool = False
-    sample_stride: int = 1
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
+from colorkit.models import encoders, guided, saving
+from colorkit.training import run_folder
+from colorkit.training.callbacks import RunCheckpoint, StepTimer
+from colorkit.training.config import GuidedConfig, config_to_dict
 
 #: The default recipe's second stage: the best epoch of the first is fine-tuned with spread
 #: blocks and more hints (fewer crops without any), so that a click reaches further; its
@@ -237,73 +200,40 @@ def cache_prior(cache, max_rows: int = 4000, seed: int = 0) -> np.ndarray:
     return color.ab_prior(ab.reshape(-1, 2) * color.AB_SCALE)
 
 
-class _EpochCheckpoint(keras.callbacks.Callback):
-    """Saves ``saved`` (the decoder, compiled with the optimizer the training model uses, so
-    its state is in the file) after every epoch and appends the epoch's logs to ``log.csv``."""
-
-    def __init__(self, run_dir: Path, saved: keras.Model):
-        super().__init__()
-        self.run_dir = run_dir
-        self.saved = saved
-
-    def on_epoch_end(self, epoch, logs=None):
-        save_model_atomic(self.saved, self.run_dir / f"epoch_{epoch + 1:03d}.keras")
-        log_path = self.run_dir / "log.csv"
-        row = {"epoch": epoch + 1, **{k: float(v) for k, v in (logs or {}).items()}}
-        new = not log_path.exists()
-        with open(log_path, "a", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(row))
-            if new:
-                writer.writeheader()
-            writer.writerow(row)
-
-
-def _epoch_number(path: Path) -> int:
-    return int(path.stem.split("_")[1])
-
-
-def _epochs_done(run_dir: Path) -> int:
-    """The highest epoch number among a run folder's ``epoch_NNN.keras`` files (0: none)."""
-    return max(map(_epoch_number, run_dir.glob("epoch_*.keras")), default=0)
-
-
-def _last_checkpoint(run_dir: Path) -> tuple[int, Path | None]:
-    checkpoints = sorted(run_dir.glob("epoch_*.keras"))
-    for path in reversed(checkpoints):
-        try:
-            keras.saving.load_model(path, compile=True)
-        except Exception as error:  # a damaged checkpoint: fall back to the previous epoch
-            print(f"warning: checkpoint {path} cannot be loaded ({error}); using an earlier one")
-            continue
-        return _epoch_number(path), path
-    return 0, None
-
-
-def best_checkpoint(run_dir: str | os.PathLike, checkpoints=None) -> Path:
-    """The epoch of a run with the lowest validation loss (``log.csv``).
+def best_checkpoint(run_dir: str | os.PathLike) -> Path:
+    """The checkpoint of a run's epoch with the lowest validation loss (``log.csv``).
 
     The decoder memorises its cached crops: after a few epochs its validation loss rises while
     the training loss keeps falling, so the first stage is stopped early on BSDS500 val.
 
     Args:
-        run_dir: A ``train_guided`` run folder.
-        checkpoints: Folder of the ``epoch_NNN.keras`` files (default ``run_dir``).
+        run_dir: A run folder (``checkpoints/epoch_NNN.keras`` and ``log.csv``).
 
     Returns:
-        Path of that epoch's ``epoch_NNN.keras``.
+        Path of that epoch's ``checkpoints/epoch_NNN.keras``.
 
     Raises:
         FileNotFoundError: If no epoch listed in ``log.csv`` has its checkpoint.
     """
     run_dir = Path(run_dir)
-    folder = Path(checkpoints) if checkpoints is not None else run_dir
-    with open(run_dir / "log.csv", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    for row in sorted(rows, key=lambda r: float(r["val_loss"])):
-        path = folder / f"epoch_{int(row['epoch']):03d}.keras"
-        if path.is_file():
-            return path
-    raise FileNotFoundError(f"No checkpoint listed in '{run_dir / 'log.csv'}' exists in '{folder}'")
+    best = run_folder.best_epoch(run_dir)
+    if best is None:
+        raise FileNotFoundError(
+            f"No checkpoint listed in '{run_dir / 'log.csv'}' exists in '{run_dir / 'checkpoints'}'"
+        )
+    return run_folder.epoch_checkpoints(run_dir)[best]
+
+
+def last_checkpoint(run_dir: str | os.PathLike) -> Path:
+    """The checkpoint of a run's last epoch (``checkpoints/epoch_NNN.keras``).
+
+    Raises:
+        FileNotFoundError: If the run has no checkpoint.
+    """
+    checkpoints = run_folder.epoch_checkpoints(Path(run_dir))
+    if not checkpoints:
+        raise FileNotFoundError(f"No checkpoint in '{Path(run_dir) / 'checkpoints'}'")
+    return checkpoints[max(checkpoints)]
 
 
 def _copy_matching_weights(model: keras.Model, source: keras.Model) -> None:
@@ -318,53 +248,53 @@ def train_guided(
     run_dir: str | os.PathLike,
     train_cache: str | os.PathLike,
     val_cache: str | os.PathLike,
-    config: GuidedConfig = GuidedConfig(),
+    config: GuidedConfig | None = None,
     verbose: int = 2,
     callbacks: list | None = None,
     init_decoder: str | os.PathLike | None = None,
     in_memory: bool = True,
+    resume: bool = False,
 ) -> keras.Model:
-    """Trains (or resumes) the guided decoder on cached features.
+    """Trains (or resumes) the guided decoder on cached features, in a training run folder.
+
+    The run folder has the layout of every colorkit run (``colorkit.training.run_folder``):
+    ``config.json`` (the ``GuidedConfig``, ``"kind": "cached_features"``), ``ab_prior.npy``
+    and ``rebalancing_weights.npy``, ``checkpoints/epoch_NNN.keras`` (the compiled decoder
+    with its optimizer state, every epoch: the export takes the best or the last, the learning
+    curve and the epoch replay use them all), ``best.keras``, ``last.keras``, ``log.csv``
+    (epochs counted from 0, as Keras does) and ``summary.json``.
 
     Args:
-        run_dir: Run folder: ``config.json``, ``prior.npy``, ``epoch_NNN.keras`` (the compiled
-            decoder with its optimizer state, every epoch: 7 MB each; the export picks the
-            epoch with the best validation loss, the learning curve and the epoch replay use
-            them all) and ``log.csv``.
+        run_dir: The run folder.
         train_cache: Training feature cache folder.
         val_cache: Validation feature cache folder (same encoder and crop size).
-        config: Run settings; a resumed run must use the same.
+        config: Run settings (default ``GuidedConfig()``); a resumed run must use the same.
         verbose: Keras ``fit`` verbosity.
-        callbacks: Extra Keras callbacks (after the epoch checkpoint).
+        callbacks: Extra Keras callbacks (after the run's own).
         init_decoder: A decoder ``.keras`` file whose layers start a fresh run (layers it
             lacks, e.g. spread blocks, keep their initialisation); ignored when resuming.
         in_memory: Load both caches into RAM (about 235 kB per crop) or read each batch's
             rows from disk (``FeatureCache(in_memory=False)``: a cache larger than memory; the
             same batches and weights). A storage choice, not a setting of the run.
+        resume: Continue the run in ``run_dir`` from its last loadable checkpoint.
 
     Returns:
         The trained decoder (``guided_decoder``), compiled; with ``config.last_stage`` the
         decoder behind the trained last stage (``guided.decoder_with_last_stage``).
 
     Raises:
-        ValueError: If ``run_dir`` holds a run with other settings, or ``in_memory`` is not a
-            bool.
+        TypeError: If ``in_memory`` or ``resume`` is not a bool.
+        FileExistsError: If ``run_dir`` holds checkpoints and ``resume`` is False.
+        ValueError: If ``run_dir`` holds a run with other settings.
     """
+    config = GuidedConfig() if config is None else config
     check_int("sample_stride", config.sample_stride)
     check_bool("in_memory", in_memory)
+    check_bool("resume", resume)
     run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    config_path = run_dir / "config.json"
-    if config_path.exists():
-        # Settings added since a run was started take their defaults.
-        found = {**GuidedConfig().to_dict(), **json.loads(config_path.read_text())}
-        if found != config.to_dict():
-            raise ValueError(
-                f"'{run_dir}' holds a run with other settings: {found}. "
-                f"Received: config={config.to_dict()}"
-            )
-    else:
-        atomic.write_json(config_path, config.to_dict())
+    _check_same_settings(run_dir, config)
+    checkpoints = run_folder.prepare_run_dir(run_dir, resume)
+    run_folder.write_json(run_dir / "config.json", config_to_dict(config))
     train = features.FeatureCache(train_cache, in_memory=in_memory)
     val = features.FeatureCache(
         val_cache, train.meta["encoder"], train.meta["crop_size"], in_memory=in_memory
@@ -378,50 +308,85 @@ def train_guided(
     # The caches hold several GB in RAM: free them when this stage ends, so that the next
     # stage of a recipe in the same process does not hold two copies.
     try:
-        return _train_on_caches(run_dir, train, val, config, verbose, callbacks, init_decoder)
+        model, initial_epoch = _build_or_resume(run_dir, train, config, checkpoints, init_decoder)
+        return _fit(run_dir, model, initial_epoch, train, val, config, verbose, callbacks)
     finally:
         train.close()
         val.close()
 
 
-def _train_on_caches(run_dir, train, val, config, verbose, callbacks, init_decoder):
-    """``train_guided`` once its caches are open."""
-    prior_path = run_dir / "prior.npy"
+def _check_same_settings(run_dir: Path, config: GuidedConfig) -> None:
+    """Refuse to continue a run with other settings (added settings take their defaults)."""
+    path = run_dir / "config.json"
+    if not path.exists():
+        return
+    found = {**GuidedConfig().to_dict(), **json.loads(path.read_text())}
+    found.pop("kind", None)
+    if found != config.to_dict():
+        raise ValueError(
+            f"'{run_dir}' holds a run with other settings: {found}. "
+            f"Received: config={config.to_dict()}"
+        )
+
+
+def _build_or_resume(run_dir, train, config, checkpoints, init_decoder):
+    """``(compiled decoder, initial epoch)``: the latest checkpoint, or a new decoder."""
+    prior_path = run_dir / "ab_prior.npy"
     if not prior_path.exists():
-        np.save(prior_path, cache_prior(train, seed=config.seed))
-    prior = np.load(prior_path)
-    initial_epoch, checkpoint = _last_checkpoint(run_dir)
-    if checkpoint is not None:
-        model = keras.saving.load_model(checkpoint, compile=True)
-    else:
-        keras.utils.set_random_seed(config.seed)
-        model = guided.guided_decoder(width=config.width, spread=config.spread)
-        if init_decoder is not None:
-            _copy_matching_weights(model, keras.saving.load_model(init_decoder, compile=False))
-        if config.last_stage:
-            model = guided.decoder_with_last_stage(model, encoders.last_stage())
+        run_folder.save_npy_atomic(prior_path, cache_prior(train, seed=config.seed))
+    weights = np.asarray(color.rebalancing_weights(np.load(prior_path), lam=config.lam))
+    run_folder.save_npy_atomic(run_dir / "rebalancing_weights.npy", weights.astype(np.float32))
+    if checkpoints:
+        return run_folder.load_latest_checkpoint(run_dir, checkpoints)
+    keras.utils.set_random_seed(config.seed)
+    model = guided.guided_decoder(width=config.width, spread=config.spread)
+    if init_decoder is not None:
+        _copy_matching_weights(model, keras.saving.load_model(init_decoder, compile=False))
+    if config.last_stage:
+        model = guided.decoder_with_last_stage(model, encoders.last_stage())
+    learning_rate = config.learning_rate
+    if config.lr_schedule == "cosine":
         steps = config.epochs * (train.count // config.batch_size)
-        schedule = keras.optimizers.schedules.CosineDecay(
+        learning_rate = keras.optimizers.schedules.CosineDecay(
             config.learning_rate, decay_steps=steps, alpha=0.05
         )
-        weights = color.rebalancing_weights(prior, lam=config.lam)
-        optimizer = keras.optimizers.Adam(schedule)
-        # Built on the decoder's own variables, which the sampled training model shares: the
-        # saved decoder carries the optimizer's state, and a resumed run continues it.
-        optimizer.build(model.trainable_variables)
-        model.compile(
-            optimizer=optimizer, loss=losses.SoftEncodedCrossEntropy(prior_weights=weights)
-        )
+    optimizer = keras.optimizers.Adam(learning_rate)
+    # Built on the decoder's own variables, which the sampled training model shares: the
+    # saved decoder carries the optimizer's state, and a resumed run continues it.
+    optimizer.build(model.trainable_variables)
+    model.compile(optimizer=optimizer, loss=losses.SoftEncodedCrossEntropy(prior_weights=weights))
+    return model, 0
+
+
+def training_model(decoder: keras.Model, config: GuidedConfig) -> keras.Model:
+    """The step function of a cached-feature run: the model ``fit`` trains.
+
+    The decoder itself, or with ``sample_stride`` > 1 the sampling wrapper that runs the
+    313-bin layer, softmax and loss on one cell per block (``guided.sampled_trainer``),
+    compiled with the decoder's own optimizer and loss (so the saved decoder holds its state).
+    """
+    if config.sample_stride == 1:
+        return decoder
+    trainer = guided.sampled_trainer(decoder, config.sample_stride)
+    trainer.compile(optimizer=decoder.optimizer, loss=decoder.loss)
+    return trainer
+
+
+def _fit(run_dir, model, initial_epoch, train, val, config, verbose, callbacks):
+    """Train ``model`` from ``initial_epoch`` to ``config.epochs``, recording the run folder."""
+    state = {"best": run_folder.resume_run(run_dir, initial_epoch)}
     if initial_epoch >= config.epochs:
         return model
-    trainer = model
-    if config.sample_stride > 1:
-        trainer = guided.sampled_trainer(model, config.sample_stride)
-        trainer.compile(optimizer=model.optimizer, loss=model.loss)
+    started = time.time()
+    trainer = training_model(model, config)
+    validation = CachedBatches(val, config, train=False)
+    own = [
+        StepTimer(),
+        keras.callbacks.CSVLogger(str(run_dir / "log.csv"), append=True),
+        RunCheckpoint(run_dir, state, saved=model),
+    ]
     # One fit call per epoch: each epoch's batches are built for that epoch number, so the
     # order never depends on when Keras calls a dataset's on_epoch_end (it prefetches).
-    validation = CachedBatches(val, config, train=False)
-    checkpoint_callback = _EpochCheckpoint(run_dir, model)
     for epoch in range(initial_epoch, config.epochs):
         trainer.fit(
             CachedBatches(train, config, train=True, epoch=epoch),
@@ -430,10 +395,78 @@ def _train_on_caches(run_dir, train, val, config, verbose, callbacks, init_decod
             initial_epoch=epoch,
             shuffle=False,  # the batches are already shuffled by (seed, epoch); Keras' own
             # shuffle of a PyDataset's batch order uses Python's global random state
-            callbacks=[checkpoint_callback, *(callbacks or [])],
+            callbacks=[*own, *(callbacks or [])],
             verbose=verbose,
         )
+    run_folder.write_summary(run_dir, time.time() - started)
     return model
+
+
+#: The photos a cached-feature recipe can train on, ``(dataset, split)`` -> ``(views per photo,
+#: photos in a smoke run, views in a smoke run)``: a source not listed here is refused.
+SOURCE_VIEWS = {
+    ("imagenet-sample", None): (6, 16, 2),
+    ("bsds500", "train"): (8, 8, 2),
+    ("clothing", None): (3, 8, 1),
+    ("cifar10", None): (1, 32, 1),
+}
+#: Validation photos of a cached-feature recipe and their views (full run, smoke photos, smoke).
+VAL_VIEWS = {("bsds500", "val"): (2, 16, 1)}
+#: The default recipe's training photos (``SOURCE_VIEWS`` order).
+DEFAULT_TRAIN_SOURCES = tuple(SOURCE_VIEWS)
+
+
+def _source_photos(source: tuple, cifar_step: int) -> list:
+    """The photo paths of one ``(dataset, split)`` of ``SOURCE_VIEWS`` or ``VAL_VIEWS``."""
+    name, split = source
+    if source == ("imagenet-sample", None):  # its grayscale photos are left out
+        return data.scan_images(data.dataset_paths(name)).paths
+    if source == ("clothing", None):  # a folder beside the registered datasets
+        return data.list_images(data.dataset_root("bsds500").parent / "clothing")
+    paths = data.dataset_paths(name, split)
+    return paths[::cifar_step] if source == ("cifar10", None) else paths
+
+
+def plan_sources(
+    train_sources=DEFAULT_TRAIN_SOURCES,
+    val_source=("bsds500", "val"),
+    smoke: bool = False,
+    cifar_step: int = 3,
+) -> tuple[list, list]:
+    """A cached-feature recipe's photos as ``(paths, views per photo)`` lists.
+
+    Args:
+        train_sources: ``(dataset, split)`` pairs, each a key of ``SOURCE_VIEWS``.
+        val_source: ``(dataset, split)``, a key of ``VAL_VIEWS``.
+        smoke: A few photos of each source (tests; ``cifar_step`` is then checked, not used).
+        cifar_step: Take every ``cifar_step``-th of CIFAR-10's 50,000 training photos.
+
+    Returns:
+        ``(train, val)``: lists of ``(paths, views)`` for ``features.crop_plan``.
+
+    Raises:
+        ValueError: For a source without views in ``SOURCE_VIEWS`` / ``VAL_VIEWS`` (the
+            message names the field), or a ``cifar_step`` that is not an int >= 1.
+    """
+    cifar_step = check_int("cifar_step", cifar_step)
+    plans = []
+    for field, sources, table in (
+        ("train_sources", tuple(map(tuple, train_sources)), SOURCE_VIEWS),
+        ("val_source", (tuple(val_source),), VAL_VIEWS),
+    ):
+        unknown = [source for source in sources if source not in table]
+        if unknown:
+            raise ValueError(
+                f"A cached-feature recipe's {field} must come from {list(table)}. "
+                f"Received: {field}={unknown}"
+            )
+        plan = []
+        for source in sources:
+            views, smoke_photos, smoke_views = table[source]
+            photos = _source_photos(source, 1 if smoke else cifar_step)
+            plan.append((photos[:smoke_photos], smoke_views) if smoke else (photos, views))
+        plans.append(plan)
+    return plans[0], plans[1]
 
 
 def default_plan_sources(smoke: bool = False, cifar_step: int = 3) -> tuple[list, list]:
@@ -441,26 +474,30 @@ def default_plan_sources(smoke: bool = False, cifar_step: int = 3) -> tuple[list
 
     Training: ImageNet-sample (grayscale photos left out) x 6 views, BSDS500 train x 8,
     ``clothing/`` x 3 and every ``cifar_step``-th CIFAR-10 photo (upscaled from 32 px) x 1;
-    validation: BSDS500 val x 2. ``smoke`` takes a few photos of each for tests.
-
-    Args:
-        smoke: A few photos of each source (tests; ``cifar_step`` is then checked, not used).
-        cifar_step: Take every ``cifar_step``-th of CIFAR-10's 50,000 training photos: 3 (the
-            default recipe) gives 16,667, 1 all of them (``default-cifar50k``).
+    validation: BSDS500 val x 2. ``smoke`` takes a few photos of each for tests
+    (:func:`plan_sources` with the default sources).
 
     Raises:
         ValueError: If ``cifar_step`` is not an int >= 1.
     """
-    cifar_step = check_int("cifar_step", cifar_step)
-    imagenet = data.scan_images(data.dataset_paths("imagenet-sample")).paths
-    bsds_train = data.dataset_paths("bsds500", "train")
-    clothing = data.list_images(data.dataset_root("bsds500").parent / "clothing")
-    cifar = data.dataset_paths("cifar10")
-    if smoke:
-        train = [(imagenet[:16], 2), (bsds_train[:8], 2), (clothing[:8], 1), (cifar[:32], 1)]
-        return train, [(data.dataset_paths("bsds500", "val")[:16], 1)]
-    train = [(imagenet, 6), (bsds_train, 8), (clothing, 3), (cifar[::cifar_step], 1)]
-    return train, [(data.dataset_paths("bsds500", "val"), 2)]
+    return plan_sources(smoke=smoke, cifar_step=cifar_step)
+
+
+def _build_caches(work: Path, train_sources, val_source, smoke, cifar_step, crop_size) -> dict:
+    """Build (or resume) ``cache_train/`` and ``cache_val/``; what the recipe summary records."""
+    train_plan, val_plan = plan_sources(train_sources, val_source, smoke, cifar_step)
+    train_plan = features.crop_plan(train_plan, seed=0)
+    val_plan = features.crop_plan(val_plan, seed=1)
+    print(f"plan: {len(train_plan)} training crops, {len(val_plan)} validation crops", flush=True)
+    features.build_feature_cache(work / "cache_val", val_plan, crop_size=crop_size)
+    features.build_feature_cache(work / "cache_train", train_plan, crop_size=crop_size)
+    # What building the caches took, whichever process built them (None: not recorded).
+    parts = [features.build_seconds(work / name) for name in ("cache_val", "cache_train")]
+    return {
+        "train_crops": len(train_plan),
+        "val_crops": len(val_plan),
+        "cache_build_seconds": None if None in parts else round(sum(parts), 1),
+    }
 
 
 def run_guided_recipe(
@@ -471,12 +508,17 @@ def run_guided_recipe(
     last_stage: GuidedConfig | None = None,
     cifar_step: int = 3,
     in_memory: bool = True,
+    resume: bool = True,
+    crop_size: int = 128,
+    train_sources=DEFAULT_TRAIN_SOURCES,
+    val_source=("bsds500", "val"),
 ) -> Path:
     """The whole default recipe, resumable at every step: caches, decoder, fine-tune, last stage.
 
     Args:
-        work: Folder for ``cache_train/``, ``cache_val/``, ``run/``, ``finetune/``,
-            ``last_stage/`` and ``summary.json``.
+        work: Folder for ``cache_train/``, ``cache_val/``, the run folders ``run/``,
+            ``finetune/`` and ``last_stage/`` (``colorkit.training.run_folder`` layout) and
+            the recipe's ``summary.json``.
         config: The decoder's training settings.
         smoke: A seconds-long version on a few photos (tests).
         finetune: Settings of a second stage that starts from the first stage's best epoch
@@ -484,33 +526,29 @@ def run_guided_recipe(
         last_stage: Settings (``last_stage=True``) of a third stage that starts from the
             second's last epoch and trains it with the encoder's last stage in
             ``last_stage/``; None: no third stage (it needs the second).
-        cifar_step: Which CIFAR-10 photos the training plan takes
-            (:func:`default_plan_sources`).
+        cifar_step: Which CIFAR-10 photos the training plan takes (:func:`plan_sources`).
         in_memory: Train from caches loaded into RAM, or read each batch from disk
             (:func:`train_guided`; for a training cache larger than the memory goal).
+        resume: Continue stages that have checkpoints (False: such a stage is refused).
+        crop_size: Side of the cached crops in pixels (the recipe's ``Stage.image_size``).
+        train_sources: ``(dataset, split)`` training photos (keys of ``SOURCE_VIEWS``).
+        val_source: ``(dataset, split)`` validation photos (a key of ``VAL_VIEWS``).
 
     Returns:
-        The last stage's run folder (its last ``epoch_NNN.keras`` is the trained decoder).
+        The last stage's run folder (its ``last.keras`` is the trained decoder).
     """
     check_bool("in_memory", in_memory)
+    check_bool("resume", resume)
     work = Path(work)
     start = time.time()
-    train_sources, val_sources = default_plan_sources(smoke, cifar_step)
-    train_plan = features.crop_plan(train_sources, seed=0)
-    val_plan = features.crop_plan(val_sources, seed=1)
-    print(f"plan: {len(train_plan)} training crops, {len(val_plan)} validation crops", flush=True)
-    features.build_feature_cache(work / "cache_val", val_plan)
-    features.build_feature_cache(work / "cache_train", train_plan)
-    # What building the caches took, whichever process built them (None: not recorded).
-    parts = [features.build_seconds(work / name) for name in ("cache_val", "cache_train")]
-    cache_seconds = None if None in parts else round(sum(parts), 1)
+    facts = _build_caches(work, train_sources, val_source, smoke, cifar_step, crop_size)
     # The summary keeps what earlier processes of a resumed recipe recorded; each stage's time
     # and the process's peak memory are recorded by the process that trained it.
     summary_path = work / "summary.json"
     summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
-    summary.update(train_crops=len(train_plan), val_crops=len(val_plan))
-    if cache_seconds is not None or "cache_build_seconds" not in summary:
-        summary["cache_build_seconds"] = cache_seconds
+    if facts["cache_build_seconds"] is None and "cache_build_seconds" in summary:
+        facts.pop("cache_build_seconds")
+    summary.update(facts)
     stages = [("run", config)]
     if finetune is not None:
         stages.append(("finetune", finetune))
@@ -522,11 +560,12 @@ def run_guided_recipe(
         if name != "run":
             # The fine-tune starts from the first stage's best epoch, the last stage from the
             # fine-tune's last epoch (the recipe's design, not chosen on val).
-            base = best_checkpoint(last) if name == "finetune" else max(last.glob("epoch_*.keras"))
-            summary[f"{name}_from"] = f"{last.name}/{base.name}"
+            base = best_checkpoint(last) if name == "finetune" else last_checkpoint(last)
+            summary[f"{name}_from"] = base.relative_to(work).as_posix()
             seconds_key, peak_key, tick = f"{name}_seconds", f"{name}_peak_rss_gib", time.time()
         folder = work / name
-        trains = _epochs_done(folder) < settings.epochs
+        done = run_folder.epoch_checkpoints(folder)
+        trains = (max(done) if done else 0) < settings.epochs
         train_guided(
             folder,
             work / "cache_train",
@@ -534,11 +573,53 @@ def run_guided_recipe(
             settings,
             init_decoder=base,
             in_memory=in_memory,
+            resume=resume,
         )
         if trains:
             summary[seconds_key] = round(time.time() - tick, 1)
-            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-            summary[peak_key] = round(peak, 2)
+            summary[peak_key] = round(run_folder.peak_rss_gib(), 2)
         last = folder
     atomic.write_json(work / "summary.json", summary)
     return last
+
+
+def colorizer_from_run(
+    run_dir: str | os.PathLike,
+    checkpoint: str | os.PathLike | None = None,
+    temperature: float | None = None,
+    saturation: float | None = None,
+) -> keras.Model:
+    """The full guided colorizer (``guided.guided_zhang``, spec attached) from a run's decoder.
+
+    What the checkpoint holds is read from the run's ``config.json`` (``GuidedConfig
+    .last_stage``: the decoder behind a trained encoder last stage, or the decoder alone),
+    never guessed from a model's name.
+
+    Args:
+        run_dir: A cached-feature run folder.
+        checkpoint: One of its checkpoints (default ``last.keras``).
+        temperature: Decoding temperature stored in the colorizer's ``ModelSpec``.
+        saturation: Chroma multiplier stored in it.
+
+    Returns:
+        The colorizer (``colorkit_guided``); the encoder is rebuilt from its package at load
+        time, so a saved file holds what was trained.
+
+    Raises:
+        FileNotFoundError: If the run or the checkpoint does not exist.
+        ValueError: If ``run_dir`` is not a cached-feature run.
+    """
+    run = run_folder.load_run(run_dir)
+    if not isinstance(run.config, GuidedConfig):
+        raise ValueError(
+            f"Expected a cached-feature run (config.json kind 'cached_features'). "
+            f"Received: run_dir='{run.run_dir}'"
+        )
+    path = Path(checkpoint) if checkpoint is not None else run.checkpoint("last")
+    trained = saving.load_file(path)  # not compiled: the colorizer needs no optimizer
+    settings = {"temperature": temperature, "saturation": saturation}
+    if run.config.last_stage:
+        decoder = trained.get_layer("guided_decoder")
+        block = trained.get_layer("stage4_block")
+        return guided.guided_zhang(decoder=decoder, last_stage=block, **settings)
+    return guided.guided_zhang(decoder=trained, **settings)
