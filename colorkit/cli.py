@@ -74,7 +74,6 @@ from colorkit import (
     models,
     outputs,
     pretrained,
-    recipes,
     scale,
     training,
     video,
@@ -184,6 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--run-dir", help="run directory (default runs/<model>)")
     train.add_argument(
+        "--export",
+        metavar="MODEL.keras",
+        help="with --recipe: also save the final model for inference (a guided recipe: the "
+        "full colorizer, its decoding settings chosen on the validation photos)",
+    )
+    train.add_argument(
         "--resume",
         action="store_true",
         help="continue the run in --run-dir from its last checkpoint (its config.json is the "
@@ -288,7 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _recipe(name: str):
     try:
-        return recipes.get_recipe(name)
+        return training.recipes.get_recipe(name)
     except ValueError as error:
         raise UsageError(str(error)) from None
 
@@ -315,9 +320,13 @@ def _run_train(args) -> int:
             values.update(json.loads(saved.read_text()))
     if args.recipe:
         _recipe(args.recipe)
-        final = recipes.run_recipe(args.recipe, run_root=run_dir_arg, resume=True)
+        final = training.recipes.run_recipe(
+            args.recipe, run_root=run_dir_arg, resume=True, export=args.export
+        )
         print(f"colorkit train: recipe {args.recipe!r} finished; final model {final}")
         return 0
+    if args.export is not None:
+        raise UsageError("--export goes with --recipe (a run's models are in its run directory)")
     overrides = {
         "model": args.model,
         "model_kwargs": args.model_kwargs,

@@ -41,16 +41,16 @@ from colorkit import (
     atomic,
     color,
     data,
+    evaluation,
     features,
-    guided_training,
     infer,
     losses,
     metrics,
     models,
     pretrained,
-    recipes,
 )
 from colorkit.models import encoders, guided
+from colorkit.training import cached, recipes
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -65,7 +65,7 @@ def measure(model, truths, prior) -> dict:
         warnings.simplefilter("ignore", color.GamutWarning)
         predictions = infer.colorize(truths, model, size=256)
     scores = metrics.pooled_scores(predictions, truths, prior)
-    means = recipes.evaluate_predictions(predictions, truths, prior=prior)
+    means = evaluation.evaluate_predictions(predictions, truths, prior=prior)
     scores.update({f"{key}_mean": float(means[key]) for key in ("rebalanced_auc_ab", "psnr")})
     return {key: float(value) for key, value in scores.items()}
 
@@ -93,9 +93,9 @@ def main(argv=None) -> int:
     started = time.time()
     decoder_path = args.decoder or sorted((args.work / "finetune").glob("epoch_*.keras"))[-1]
     spec = models.model_spec(pretrained.load_pretrained())
-    paths = [str(p) for p in data.dataset_paths(*recipes.VAL_SOURCE)][: args.limit]
-    truths = recipes.load_long_side(paths, 256)
-    prior = recipes.pooled_prior(truths)
+    paths = [str(p) for p in data.dataset_paths(*evaluation.VAL_SOURCE)][: args.limit]
+    truths = evaluation.load_long_side(paths, 256)
+    prior = evaluation.pooled_prior(truths)
     gray = [color.desaturate(t, method="lab") for t in truths]
     rows = {"gray": metrics.pooled_scores(gray, truths, prior)}
     start_decoder = keras.saving.load_model(decoder_path, compile=False)
@@ -112,14 +112,14 @@ def main(argv=None) -> int:
         args.epochs, args.learning_rate = saved["epochs"], saved["learning_rate"]
         stride = saved.get("sample_stride", 1)
     train = features.FeatureCache(args.work / "cache_train", in_memory=True)
-    config = guided_training.GuidedConfig(
+    config = cached.GuidedConfig(
         epochs=args.epochs,
         learning_rate=args.learning_rate,
         sample_stride=stride,
-        **guided_training.FINETUNE_SETTINGS,
+        **cached.FINETUNE_SETTINGS,
     )
     prior_weights = color.rebalancing_weights(np.load(args.work / "run" / "prior.npy"), lam=0.5)
-    steps = args.steps or len(guided_training.CachedBatches(train, config))
+    steps = args.steps or len(cached.CachedBatches(train, config))
     seconds = {}
     for arm in ("decoder only", "decoder + last encoder stage"):
         if args.recipe_stage and arm != "decoder only":
@@ -148,7 +148,7 @@ def main(argv=None) -> int:
         tick = time.time()
         for epoch in range(args.epochs):
             arm_config = dataclasses.replace(config, last_stage=block is not None)
-            batches = guided_training.CachedBatches(train, arm_config, train=True, epoch=epoch)
+            batches = cached.CachedBatches(train, arm_config, train=True, epoch=epoch)
             model.fit(batches, epochs=1, steps_per_epoch=steps, shuffle=False, verbose=2)
         seconds[arm] = round(time.time() - tick, 1)
         rows[arm] = measure(full_model(decoder, block, spec), truths, prior)

@@ -35,8 +35,9 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from colorkit import atomic, color, data, features, guided_training, infer, metrics, models, recipes
+from colorkit import atomic, color, data, evaluation, features, infer, metrics, models
 from colorkit.models import encoders, guided
+from colorkit.training import cached
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ENCODER = "resnet50_1by2"
@@ -170,12 +171,12 @@ def main(argv: list[str] | None = None) -> int:
     train_plan = features.crop_plan(train_sources, seed=args.seed)
     val_plan = features.crop_plan(val_sources, seed=args.seed + 1)
     val_paths = [item.path for item in val_plan]
-    truths = recipes.load_long_side(val_paths, args.long_side)
-    prior = recipes.pooled_prior(truths)
+    truths = evaluation.load_long_side(val_paths, args.long_side)
+    prior = evaluation.pooled_prior(truths)
     lightness = [infer.luminance(t, "lab") for t in truths]
     # The decoder this study ran with (MODEL_CARD.md quotes its JSON): width 128, every
     # output cell scored; the recipe's own decoder has since become leaner and samples cells.
-    config = guided_training.GuidedConfig(
+    config = cached.GuidedConfig(
         epochs=args.epochs, batch_size=args.batch_size, seed=args.seed, width=128, sample_stride=1
     )
     print(f"{len(train_plan)} training crops of {args.crop_size} px, {len(truths)} val photos")
@@ -191,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         cache_seconds = time.time() - tick
         tick = time.time()
-        decoder = guided_training.train_guided(
+        decoder = cached.train_guided(
             folder / "run", folder / "cache_train", folder / "cache_val", config, verbose=0
         )
         train_seconds = time.time() - tick

@@ -27,15 +27,15 @@ from colorkit import (
     atomic,
     color,
     data,
-    guided_training,
+    evaluation,
     hint_curves,
     infer,
     metrics,
     models,
     pretrained,
-    recipes,
 )
 from colorkit.models import guided
+from colorkit.training import cached
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 HINTS = 10
@@ -78,13 +78,13 @@ def main(argv=None) -> int:
     finetune = sorted((args.work / "finetune").glob("epoch_*.keras"))
     if not finetune:
         parser.error(f"no fine-tune epochs in {args.work / 'finetune'}: run the default recipe")
-    base = guided_training.best_checkpoint(args.work / "run", args.checkpoints)
+    base = cached.best_checkpoint(args.work / "run", args.checkpoints)
     spec = models.model_spec(pretrained.load_pretrained())
     temperature = args.temperature if args.temperature is not None else spec.temperature
     saturation = args.saturation if args.saturation is not None else spec.saturation
-    paths = [str(p) for p in data.dataset_paths(*recipes.VAL_SOURCE)][: args.limit]
-    truths = recipes.load_long_side(paths, 256)
-    prior = recipes.pooled_prior(truths)
+    paths = [str(p) for p in data.dataset_paths(*evaluation.VAL_SOURCE)][: args.limit]
+    truths = evaluation.load_long_side(paths, 256)
+    prior = evaluation.pooled_prior(truths)
     drawn = hint_curves.draw_photo_hints(truths, HINTS, seed=0)
     rows = {}
     for label, path in [(f"first stage, {base.stem}", base)] + [

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from colorkit import color, data, infer, metrics, models, recipes
+from colorkit import color, data, evaluation, infer, metrics, models
 from colorkit.models import guided
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -41,7 +41,7 @@ def main(argv=None) -> int:
 
     # The most colorful of the first 40 val photos: a replay should show color arriving.
     paths = [str(p) for p in data.dataset_paths("bsds500", "val")][:40]
-    candidates = recipes.load_long_side(paths, 160)
+    candidates = evaluation.load_long_side(paths, 160)
     order = np.argsort([-metrics.colorfulness(image) for image in candidates])[: args.count]
     chosen = [paths[i] for i in sorted(order)]
     truths = [candidates[i] for i in sorted(order)]

@@ -39,19 +39,9 @@ import numpy as np
 from matplotlib import colormaps
 from PIL import Image
 
-from colorkit import (
-    atomic,
-    color,
-    data,
-    guided_training,
-    infer,
-    metrics,
-    models,
-    pretrained,
-    recipes,
-    viz,
-)
+from colorkit import atomic, color, data, evaluation, infer, metrics, models, pretrained, viz
 from colorkit.models import encoders, guided
+from colorkit.training import cached, recipes
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SUMMARY = REPO_ROOT / "runs" / "recipe-default" / "summary.json"
@@ -472,9 +462,9 @@ def crops_per_epoch(summary: dict, run: Path) -> int | None:
 
 def learning_curve(found: dict, per_epoch: int, spec, photos: int) -> dict:
     """Pooled scores of every checkpoint on the first ``photos`` BSDS500 val photos."""
-    val_paths = data.dataset_paths(*recipes.VAL_SOURCE)[:photos]
-    truths = recipes.load_long_side(val_paths, 256)
-    prior = recipes.pooled_prior(truths)
+    val_paths = data.dataset_paths(*evaluation.VAL_SOURCE)[:photos]
+    truths = evaluation.load_long_side(val_paths, 256)
+    prior = evaluation.pooled_prior(truths)
     gray = metrics.pooled_scores([color.desaturate(t) for t in truths], truths, prior)
     points = []
     for epoch, path in found.items():
@@ -528,7 +518,7 @@ def hats(model, hat_paths, scene_paths, figure_path: Path) -> dict:
     cells = {"hat": [], "sky": [], "grass": []}
     shown = []
     for kind_paths, kinds in ((hat_paths, ("hat",)), (scene_paths, ("sky", "grass"))):
-        for image in recipes.load_long_side(kind_paths, 256):
+        for image in evaluation.load_long_side(kind_paths, 256):
             probabilities, lab = predicted_distributions(model, image)
             for kind in kinds:
                 mask = region_masks(lab, kind)
@@ -749,7 +739,7 @@ def model_section(loaded, files, summary, notes) -> list[str]:
                     f"; {what} from {summary[f'{stage}_from']} "
                     f"{summary[f'{stage}_seconds'] / 60:.0f} min"
                 )
-        peak = guided_training.recipe_peak_rss_gib(summary)
+        peak = cached.recipe_peak_rss_gib(summary)
         lines.append(
             f"- Training run: {summary.get('train_crops', '?'):,} training crops; {cache}; "
             f"the first stage's process (decoder training) "
@@ -1323,10 +1313,10 @@ def make_card(args) -> int:
     timings = {}
 
     tick = time.time()
-    test_paths = data.dataset_paths(*recipes.TEST_SOURCE)[: args.limit]
+    test_paths = data.dataset_paths(*evaluation.TEST_SOURCE)[: args.limit]
     names = [Path(p).stem for p in test_paths]
-    truths = recipes.load_long_side(test_paths, 256)
-    prior = recipes.pooled_prior(truths)
+    truths = evaluation.load_long_side(test_paths, 256)
+    prior = evaluation.pooled_prior(truths)
     predictions, scores = test_table(loaded, truths, prior)
     weight = weight_by_chroma(predictions, truths)
     timings["test table"] = time.time() - tick
@@ -1367,7 +1357,7 @@ def make_card(args) -> int:
         p
         for p in data.dataset_paths("imagenet-sample")
         if Path(p).stem.split("_", 1)[1] in SCENE_CLASSES
-    ] + data.dataset_paths(*recipes.VAL_SOURCE)[: args.scene_photos]
+    ] + data.dataset_paths(*evaluation.VAL_SOURCE)[: args.scene_photos]
     hat_result = hats(loaded["default"], hat_paths, scene_paths, figures / "hats.png")
     timings["hats"] = time.time() - tick
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from colorkit import metrics, recipes
+from colorkit import evaluation, metrics
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 
@@ -27,7 +27,7 @@ def test_pooled_parts_reproduce_pooled_rebalanced_auc(rng):
     predictions = [
         np.clip(t + rng.normal(0, 0.1, t.shape), 0, 1).astype(np.float32) for t in truths
     ]
-    prior = recipes.pooled_prior(truths)
+    prior = evaluation.pooled_prior(truths)
     parts, weights = compare.pooled_parts(predictions, truths, prior)
     pooled = metrics.pooled_scores(predictions, truths, prior)["rebalanced_auc_ab_pooled"]
     assert parts.sum() / weights.sum() == pytest.approx(pooled, abs=1e-9)
@@ -202,7 +202,7 @@ def test_sampled_recipe_comparison(tmp_path, capsys, rng):
         guided.guided_zhang(weights=None, decoder=guided.guided_decoder(width=8)), spec
     )
     truths = [rng.random((40, 48, 3), dtype=np.float32) for _ in range(3)]
-    result = compare.frontier(model, truths, recipes.pooled_prior(truths))
+    result = compare.frontier(model, truths, evaluation.pooled_prior(truths))
     assert len(result["trials"]) == len(compare.TEMPERATURES) * len(compare.SATURATIONS)
     within = [r for r in result["trials"] if r["false_color_bound"] <= compare.FALSE_COLOR_GOAL]
     if within:

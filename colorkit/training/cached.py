@@ -119,22 +119,37 @@ class CachedBatches(keras.utils.PyDataset):
         train: Shuffle, flip and simulate hints (training) or read in order without hints
             (validation; the last partial batch is kept).
         epoch: The epoch these batches belong to (it seeds their order, flips and hints).
+        order: Training only: the cache rows of the batches, in order (batch ``i`` reads rows
+            ``order[i * batch_size : (i + 1) * batch_size]``; a partial last batch is
+            dropped), e.g. :func:`repeated_order` of some rows for a study; default a
+            permutation of every row drawn from ``(seed, epoch)``.
     """
 
-    def __init__(self, cache, config: GuidedConfig, train: bool = True, epoch: int = 0):
+    def __init__(
+        self,
+        cache,
+        config: GuidedConfig,
+        train: bool = True,
+        epoch: int = 0,
+        order: np.ndarray | None = None,
+    ):
         # Two threads prepare batches while the model trains (NumPy releases the GIL); the
         # batches stay in order and depend only on their index, so runs are reproducible.
         super().__init__(workers=2, use_multiprocessing=False, max_queue_size=4)
+        if order is not None and not train:
+            raise ValueError("order applies to training batches only. Received: train=False")
         self.cache = cache
         self.config = config
         self.train = train
         self.epoch = epoch
-        self._order = None
+        self._order = None if order is None else np.asarray(order)
+        self._fixed_order = order is not None
         self._order_epoch = None
 
     def __len__(self) -> int:
         if self.train:
-            return self.cache.count // self.config.batch_size
+            rows = len(self._order) if self._fixed_order else self.cache.count
+            return rows // self.config.batch_size
         return -(-self._rows // self.config.batch_size)
 
     @property
@@ -146,7 +161,7 @@ class CachedBatches(keras.utils.PyDataset):
         size = self.config.batch_size
         if not self.train:
             return np.arange(index * size, min((index + 1) * size, self._rows))
-        if self._order_epoch != self.epoch:
+        if not self._fixed_order and self._order_epoch != self.epoch:
             rng = np.random.default_rng([self.config.seed, self.epoch])
             self._order = rng.permutation(self.cache.count)
             self._order_epoch = self.epoch
@@ -190,6 +205,22 @@ class CachedBatches(keras.utils.PyDataset):
             return inputs, rows["ab"]
         phase = phase.astype(np.int32)
         return (*inputs, phase), guided.sample_cells(rows["ab"], phase, stride)
+
+
+def repeated_order(rows, steps: int, batch_size: int, seed) -> np.ndarray:
+    """``steps * batch_size`` cache rows for :class:`CachedBatches` ``order``: ``rows``
+    permuted (a fresh permutation each time round) by ``numpy.random.default_rng(seed)``,
+    repeated until the steps are filled.
+
+    Example:
+        >>> order = repeated_order(np.arange(3), steps=2, batch_size=2, seed=0)
+        >>> len(order), sorted(order[:3].tolist())
+        (4, [0, 1, 2])
+    """
+    rng = np.random.default_rng(seed)
+    need = steps * batch_size
+    repeats = -(-need // len(rows))
+    return np.concatenate([rng.permutation(rows) for _ in range(repeats)])[:need]
 
 
 def cache_prior(cache, max_rows: int = 4000, seed: int = 0) -> np.ndarray:
@@ -344,18 +375,31 @@ def _build_or_resume(run_dir, train, config, checkpoints, init_decoder):
         _copy_matching_weights(model, keras.saving.load_model(init_decoder, compile=False))
     if config.last_stage:
         model = guided.decoder_with_last_stage(model, encoders.last_stage())
+    steps = config.epochs * (train.count // config.batch_size)
+    return compile_decoder(model, weights, config, steps), 0
+
+
+def compile_decoder(model: keras.Model, prior_weights, config: GuidedConfig, steps: int):
+    """Compile a decoder (or decoder with last stage) as cached-feature training does.
+
+    Adam at ``config.learning_rate`` ("cosine": decayed per step to 5% over ``steps``
+    steps), the rebalanced soft cross-entropy with ``prior_weights``; the optimizer is built
+    on the decoder's own variables, which the sampled training model shares, so the saved
+    decoder carries the optimizer's state and a resumed run continues it.
+
+    Returns:
+        ``model``, compiled.
+    """
     learning_rate = config.learning_rate
     if config.lr_schedule == "cosine":
-        steps = config.epochs * (train.count // config.batch_size)
         learning_rate = keras.optimizers.schedules.CosineDecay(
             config.learning_rate, decay_steps=steps, alpha=0.05
         )
     optimizer = keras.optimizers.Adam(learning_rate)
-    # Built on the decoder's own variables, which the sampled training model shares: the
-    # saved decoder carries the optimizer's state, and a resumed run continues it.
     optimizer.build(model.trainable_variables)
-    model.compile(optimizer=optimizer, loss=losses.SoftEncodedCrossEntropy(prior_weights=weights))
-    return model, 0
+    loss = losses.SoftEncodedCrossEntropy(prior_weights=prior_weights)
+    model.compile(optimizer=optimizer, loss=loss)
+    return model
 
 
 def training_model(decoder: keras.Model, config: GuidedConfig) -> keras.Model:
@@ -616,9 +660,31 @@ def colorizer_from_run(
             f"Received: run_dir='{run.run_dir}'"
         )
     path = Path(checkpoint) if checkpoint is not None else run.checkpoint("last")
-    trained = saving.load_file(path)  # not compiled: the colorizer needs no optimizer
+    return colorizer_from_decoder(
+        saving.load_file(path), run.config.last_stage, temperature, saturation
+    )
+
+
+def colorizer_from_decoder(
+    trained: keras.Model,
+    last_stage: bool,
+    temperature: float | None = None,
+    saturation: float | None = None,
+) -> keras.Model:
+    """The full guided colorizer from a trained decoder model.
+
+    Args:
+        trained: A ``guided_decoder``, or with ``last_stage`` a
+            ``guided.decoder_with_last_stage`` model (its run's ``GuidedConfig.last_stage``).
+        last_stage: Whether ``trained`` holds a trained encoder last stage.
+        temperature: Decoding temperature stored in the colorizer's ``ModelSpec``.
+        saturation: Chroma multiplier stored in it.
+
+    Returns:
+        The colorizer (``colorkit_guided``).
+    """
     settings = {"temperature": temperature, "saturation": saturation}
-    if run.config.last_stage:
+    if check_bool("last_stage", last_stage):
         decoder = trained.get_layer("guided_decoder")
         block = trained.get_layer("stage4_block")
         return guided.guided_zhang(decoder=decoder, last_stage=block, **settings)

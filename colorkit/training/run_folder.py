@@ -36,6 +36,7 @@ import io
 import json
 import math
 import os
+import platform
 import re
 import resource
 import shutil
@@ -55,6 +56,7 @@ __all__ = [
     "best_from_csv",
     "clean_stale_files",
     "copy_atomic",
+    "cpu_model",
     "epoch_checkpoints",
     "load_checkpoint",
     "load_latest_checkpoint",
@@ -257,6 +259,18 @@ def write_summary(run_dir: Path, seconds: float | None, **facts) -> dict:
     summary.update(facts)
     write_json(path, summary)
     return summary
+
+
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo``), for hardware records (manifest, summaries)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def peak_rss_gib() -> float:
