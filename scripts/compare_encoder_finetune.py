@@ -57,7 +57,13 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 def full_model(decoder: keras.Model, block: keras.Model | None, spec) -> keras.Model:
     """Lightness + hints -> probabilities, with ``block`` replacing the encoder's last stage."""
-    return models.attach_spec(guided.guided_zhang(decoder=decoder, last_stage=block), spec)
+    return guided.guided_zhang(
+        decoder=decoder,
+        last_stage=block,
+        temperature=spec.temperature,
+        saturation=spec.saturation,
+        working_size=spec.working_size,
+    )
 
 
 def measure(model, truths, prior) -> dict:
@@ -91,7 +97,7 @@ def main(argv=None) -> int:
     )
     args = parser.parse_args(argv)
     started = time.time()
-    decoder_path = args.decoder or sorted((args.work / "finetune").glob("epoch_*.keras"))[-1]
+    decoder_path = args.decoder or cached.last_checkpoint(args.work / "finetune")
     spec = models.model_spec(pretrained.load_pretrained())
     paths = [str(p) for p in data.dataset_paths(*evaluation.VAL_SOURCE)][: args.limit]
     truths = evaluation.load_long_side(paths, 256)
@@ -118,12 +124,12 @@ def main(argv=None) -> int:
         sample_stride=stride,
         **cached.FINETUNE_SETTINGS,
     )
-    prior_weights = color.rebalancing_weights(np.load(args.work / "run" / "prior.npy"), lam=0.5)
+    prior_weights = color.rebalancing_weights(np.load(args.work / "run" / "ab_prior.npy"), lam=0.5)
     steps = args.steps or len(cached.CachedBatches(train, config))
     seconds = {}
     for arm in ("decoder only", "decoder + last encoder stage"):
         if args.recipe_stage and arm != "decoder only":
-            trained = keras.saving.load_model(max(recipe_run.glob("epoch_*.keras")), compile=False)
+            trained = keras.saving.load_model(cached.last_checkpoint(recipe_run), compile=False)
             block = trained.get_layer("stage4_block")
             full = full_model(trained.get_layer("guided_decoder"), block, spec)
             rows[arm] = measure(full, truths, prior)

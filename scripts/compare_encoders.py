@@ -35,7 +35,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from colorkit import atomic, color, data, evaluation, features, infer, metrics, models
+from colorkit import atomic, color, data, evaluation, features, infer, metrics
 from colorkit.models import encoders, guided
 from colorkit.training import cached
 
@@ -65,7 +65,7 @@ def encoder_for(arm: str, seed: int) -> keras.Model:
 def full_model(decoder: keras.Model, encoder: keras.Model, arm: str, size: int) -> keras.Model:
     """The arm's colorizer: its decoder on the very encoder its features came from."""
     weights = "trained" if arm == "trained encoder" else None
-    model = guided.guided_zhang(weights=weights, decoder=decoder)
+    model = guided.guided_zhang(weights=weights, decoder=decoder, working_size=size)
     if weights is None:  # copy the cache's random encoder into the model (not a fresh draw)
         (backbone,) = [
             layer
@@ -73,10 +73,7 @@ def full_model(decoder: keras.Model, encoder: keras.Model, arm: str, size: int) 
             if isinstance(layer, keras.Model) and layer is not decoder
         ]
         backbone.set_weights(encoder.get_weights())
-    spec = models.ModelSpec(
-        "guided", "lab", guided.STRIDE, "distribution", color.NUM_BINS, None, None, size, True
-    )
-    return models.attach_spec(model, spec)
+    return model
 
 
 def pooled_parts(predictions, truths, prior) -> tuple[np.ndarray, np.ndarray]:

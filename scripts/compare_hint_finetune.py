@@ -35,7 +35,7 @@ from colorkit import (
     pretrained,
 )
 from colorkit.models import guided
-from colorkit.training import cached
+from colorkit.training import cached, run_folder
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 HINTS = 10
@@ -43,11 +43,7 @@ HINTS = 10
 
 def measure(decoder_path: Path, truths, prior, drawn, temperature, saturation) -> dict:
     decoder = keras.saving.load_model(decoder_path, compile=False)
-    spec = models.ModelSpec(
-        "guided", "lab", guided.STRIDE, "distribution", color.NUM_BINS, temperature, saturation,
-        256, True,
-    )  # fmt: skip
-    model = models.attach_spec(guided.guided_zhang(decoder=decoder), spec)
+    model = guided.guided_zhang(decoder=decoder, temperature=temperature, saturation=saturation)
     row = {}
     for count in (0, HINTS):
         with warnings.catch_warnings():
@@ -67,7 +63,6 @@ def measure(decoder_path: Path, truths, prior, drawn, temperature, saturation) -
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=REPO_ROOT / "runs" / "recipe-default")
-    parser.add_argument("--checkpoints", type=Path, help="folder of the first stage's epochs")
     parser.add_argument("--temperature", type=float, help="default: the shipped default's")
     parser.add_argument("--saturation", type=float, help="default: the shipped default's")
     parser.add_argument("--limit", type=int, help="first N val photos (default all)")
@@ -75,10 +70,10 @@ def main(argv=None) -> int:
         "--output", type=Path, default=REPO_ROOT / "docs" / "figures" / "hint_finetune.json"
     )
     args = parser.parse_args(argv)
-    finetune = sorted((args.work / "finetune").glob("epoch_*.keras"))
+    finetune = list(run_folder.epoch_checkpoints(args.work / "finetune").values())
     if not finetune:
         parser.error(f"no fine-tune epochs in {args.work / 'finetune'}: run the default recipe")
-    base = cached.best_checkpoint(args.work / "run", args.checkpoints)
+    base = cached.best_checkpoint(args.work / "run")
     spec = models.model_spec(pretrained.load_pretrained())
     temperature = args.temperature if args.temperature is not None else spec.temperature
     saturation = args.saturation if args.saturation is not None else spec.saturation

@@ -158,7 +158,12 @@ def colorize(model, truths, **settings) -> list[np.ndarray]:
 def guided_from_decoder(decoder_path: Path, spec: models.ModelSpec) -> keras.Model:
     """A full guided colorizer from a per-epoch decoder checkpoint, decoded like ``spec``."""
     decoder = keras.saving.load_model(decoder_path, compile=False)
-    return models.attach_spec(guided.guided_zhang(decoder=decoder), spec)
+    return guided.guided_zhang(
+        decoder=decoder,
+        temperature=spec.temperature,
+        saturation=spec.saturation,
+        working_size=spec.working_size,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -440,7 +445,7 @@ def failure_sentence(name: str, row: dict, gray_row: dict) -> str:
 def checkpoints(run: Path, folder: Path | None) -> dict[int, Path]:
     """``{epoch: decoder checkpoint}`` from the run folder and the folder of kept copies."""
     found = {}
-    for source in (folder, run):
+    for source in (folder, run / "checkpoints", run):
         if source is not None and source.is_dir():
             for path in sorted(source.glob("epoch_*.keras")):
                 found.setdefault(int(path.stem.split("_")[1]), path)
