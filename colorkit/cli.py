@@ -209,7 +209,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--temperature",
         type=_positive_float,
         default=None,
-        help="annealed-mean temperature (default: the model's recommended setting, else 0.38)",
+        help="annealed-mean temperature (default: the model's recommended setting, else "
+        f"{color.DEFAULT_TEMPERATURE})",
     )
     colorize.add_argument(
         "--saturation",

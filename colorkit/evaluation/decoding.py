@@ -28,7 +28,7 @@ import warnings
 from colorkit import color, infer, metrics
 from colorkit.evaluation import protocol
 
-TEMPERATURES = (0.2, 0.3, 0.38, 0.5, 0.7, 1.0)
+TEMPERATURES = (0.2, 0.3, color.DEFAULT_TEMPERATURE, 0.5, 0.7, 1.0)
 SATURATIONS = (0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 1.0)
 FALSE_COLOR_QUANTILE = 0.99
 FALSE_COLOR_GOAL = 0.08

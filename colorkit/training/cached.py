@@ -544,6 +544,16 @@ def _build_caches(work: Path, train_sources, val_source, smoke, cifar_step, crop
     }
 
 
+def _recipe_stages(config, finetune, last_stage) -> list[tuple[str, GuidedConfig]]:
+    """``(run folder name, settings)`` of the recipe's stages: the last stage needs the second."""
+    stages = [("run", config)]
+    if finetune is not None:
+        stages.append(("finetune", finetune))
+        if last_stage is not None:
+            stages.append(("last_stage", last_stage))
+    return stages
+
+
 def run_guided_recipe(
     work: str | os.PathLike,
     config: GuidedConfig,
@@ -593,13 +603,8 @@ def run_guided_recipe(
     if facts["cache_build_seconds"] is None and "cache_build_seconds" in summary:
         facts.pop("cache_build_seconds")
     summary.update(facts)
-    stages = [("run", config)]
-    if finetune is not None:
-        stages.append(("finetune", finetune))
-        if last_stage is not None:
-            stages.append(("last_stage", last_stage))
     last, base = work / "run", None
-    for name, settings in stages:
+    for name, settings in _recipe_stages(config, finetune, last_stage):
         seconds_key, peak_key, tick = "total_seconds", "peak_rss_gib", start
         if name != "run":
             # The fine-tune starts from the first stage's best epoch, the last stage from the

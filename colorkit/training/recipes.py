@@ -21,7 +21,7 @@ import os
 import time
 from pathlib import Path
 
-from colorkit import atomic, data, infer
+from colorkit import atomic, color, data, infer
 from colorkit.evaluation import decoding
 from colorkit.evaluation.protocol import TEST_SOURCE, VAL_SOURCE
 from colorkit.training import cached, loop
@@ -516,7 +516,8 @@ def export_guided(
     if val_paths is None:
         val_paths = [str(p) for p in data.dataset_paths(*VAL_SOURCE)]
         val_paths = val_paths[:4] if smoke else val_paths
-    grid = {"temperatures": (0.38, 1.0), "saturations": (0.8, 1.0)} if smoke else {}
+    smoke_grid = {"temperatures": (color.DEFAULT_TEMPERATURE, 1.0), "saturations": (0.8, 1.0)}
+    grid = smoke_grid if smoke else {}
     trials = decoding.decoding_trials(model, val_paths, **grid)
     best = decoding.choose_decoding(trials)
     print(f"chosen: T={best['temperature']} saturation={best['saturation']}", flush=True)
