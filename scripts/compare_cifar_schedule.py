@@ -32,7 +32,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from colorkit import atomic, color, data, evaluation, features, infer, losses, metrics
+from colorkit import atomic, color, data, evaluation, features, infer, metrics
 from colorkit.models import guided
 from colorkit.training import cached
 
@@ -69,14 +69,9 @@ def cifar_rows(smoke: bool = False) -> np.ndarray:
 def run_arm(arm: str, train, is_cifar: np.ndarray, steps: int, prior) -> keras.Model:
     keras.utils.set_random_seed(SEED)
     decoder = guided.guided_decoder(width=STUDY_DECODER["width"])
-    decoder.compile(
-        optimizer=keras.optimizers.Adam(
-            keras.optimizers.schedules.CosineDecay(LEARNING_RATE, decay_steps=steps, alpha=0.05)
-        ),
-        loss=losses.SoftEncodedCrossEntropy(
-            prior_weights=color.rebalancing_weights(prior, lam=0.5)
-        ),
-    )
+    config = cached.GuidedConfig(learning_rate=LEARNING_RATE, lam=0.5, **STUDY_DECODER)
+    weights = color.rebalancing_weights(prior, lam=config.lam)
+    cached.compile_decoder(decoder, weights, config, steps)
     everything = np.arange(train.count)
     photos, cifar = everything[~is_cifar], everything[is_cifar]
     phases = {

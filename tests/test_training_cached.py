@@ -247,3 +247,55 @@ def test_training_frees_its_caches_when_it_ends(
     with pytest.raises(_StopAfterFirstEpoch):
         gt.train_guided(tmp_path / "s", folder, folder, config, verbose=0, callbacks=[Boom()])
     assert len(closed) == 2
+
+
+_KILLED_SCRIPT = """
+import os, signal, sys
+import keras
+from colorkit.training import cached
+
+class KillInSecondEpoch(keras.callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.epoch == 1 and batch == 1:  # mid-epoch, after epoch 1's checkpoint
+            os.kill(os.getpid(), signal.SIGKILL)
+
+config = cached.GuidedConfig(epochs=3, batch_size=2, width=8, sample_stride=4)
+cached.train_guided(sys.argv[1], sys.argv[2], sys.argv[2], config, verbose=0,
+                    callbacks=[KillInSecondEpoch()])
+"""
+
+
+@pytest.mark.slow
+def test_kill_9_then_resume_gives_the_same_weights(
+    build_cache, tmp_path, photo_paths, random_encoder
+):
+    """A cached-feature run killed with SIGKILL mid-epoch resumes to the very weights of a
+    run that was never killed (the guarantee of every run folder)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    folder = build_cache(tmp_path / "c", photo_paths, random_encoder)
+    config = gt.GuidedConfig(epochs=3, batch_size=2, width=8, sample_stride=4)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    killed = tmp_path / "killed"
+    process = subprocess.run(
+        [sys.executable, "-c", _KILLED_SCRIPT, str(killed), str(folder)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert process.returncode == -signal.SIGKILL, process.stderr[-3000:]
+    assert sorted(p.name for p in (killed / "checkpoints").iterdir()) == ["epoch_001.keras"]
+    resumed = gt.train_guided(killed, folder, folder, config, verbose=0, resume=True)
+    whole = gt.train_guided(tmp_path / "whole", folder, folder, config, verbose=0)
+    for a, b in zip(whole.get_weights(), resumed.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    with open(killed / "log.csv", newline="") as handle:
+        assert [row["epoch"] for row in csv.DictReader(handle)] == ["0", "1", "2"]
+    assert int(resumed.optimizer.iterations.numpy()) == 3 * (12 // 2)
