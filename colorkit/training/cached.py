@@ -324,6 +324,22 @@ def train_guided(
     check_bool("resume", resume)
     run_dir = Path(run_dir)
     _check_same_settings(run_dir, config)
+    fresh = not run_dir.exists()
+    try:
+        return _train_guided(
+            run_dir, train_cache, val_cache, config, verbose, callbacks, init_decoder, in_memory,
+            resume,
+        )  # fmt: skip
+    except BaseException:
+        if fresh:
+            run_folder.remove_unfinished_run(run_dir)  # failed before its first checkpoint
+        raise
+
+
+def _train_guided(
+    run_dir, train_cache, val_cache, config, verbose, callbacks, init_decoder, in_memory, resume
+):
+    """``train_guided`` once its arguments are checked."""
     checkpoints = run_folder.prepare_run_dir(run_dir, resume)
     run_folder.write_json(run_dir / "config.json", config_to_dict(config))
     train = features.FeatureCache(train_cache, in_memory=in_memory)
