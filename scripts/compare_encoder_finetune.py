@@ -57,13 +57,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 def full_model(decoder: keras.Model, block: keras.Model | None, spec) -> keras.Model:
     """Lightness + hints -> probabilities, with ``block`` replacing the encoder's last stage."""
-    return guided.guided_zhang(
-        decoder=decoder,
-        last_stage=block,
-        temperature=spec.temperature,
-        saturation=spec.saturation,
-        working_size=spec.working_size,
-    )
+    return guided.guided_zhang(decoder=decoder, last_stage=block, **spec.decoding())
 
 
 def measure(model, truths, prior) -> dict:

@@ -158,12 +158,7 @@ def colorize(model, truths, **settings) -> list[np.ndarray]:
 def guided_from_decoder(decoder_path: Path, spec: models.ModelSpec) -> keras.Model:
     """A full guided colorizer from a per-epoch decoder checkpoint, decoded like ``spec``."""
     decoder = keras.saving.load_model(decoder_path, compile=False)
-    return guided.guided_zhang(
-        decoder=decoder,
-        temperature=spec.temperature,
-        saturation=spec.saturation,
-        working_size=spec.working_size,
-    )
+    return guided.guided_zhang(decoder=decoder, **spec.decoding())
 
 
 # --------------------------------------------------------------------------------------------
