@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import json
 
 import pytest
@@ -128,9 +129,12 @@ def test_guided_recipes_give_every_stage_their_decoder_shape(
     seen = {}
     seen_data = {}
 
-    def fake_recipe(root, config, finetune=None, last_stage=None, **kwargs):
-        seen.update(run=config, finetune=finetune, last_stage=last_stage)
-        seen_data.update(kwargs)
+    real = inspect.signature(cached.run_guided_recipe)
+
+    def fake_recipe(*args, **kwargs):
+        called = real.bind(*args, **kwargs).arguments  # the real signature, or TypeError
+        seen.update({name: called.get(name) for name in ("config", "finetune", "last_stage")})
+        seen_data.update({k: v for k, v in called.items() if k not in ("work", "config", *seen)})
         folder = tmp_path / "last"
         folder.mkdir(exist_ok=True)
         return folder

@@ -365,9 +365,12 @@ def run_recipe(
     atomic.write_json(root / "recipe.json", recipe.to_dict())
     started = time.time()
     if recipe.model == "guided":
+        config, finetune, last_stage = settings
         run = cached.run_guided_recipe(
             root,
-            *settings,
+            config,
+            finetune=finetune,
+            last_stage=last_stage,
             resume=resume,
             crop_size=recipe.stages[0].image_size,
             train_sources=recipe.train_sources,
