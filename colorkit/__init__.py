@@ -19,6 +19,7 @@ _SUBMODULES = (
     "losses",
     "metrics",
     "training",
+    "evaluation",
     "infer",
     "viz",
     "widgets",

@@ -119,9 +119,8 @@ def main(argv=None) -> int:
     if len(is_cifar) != train.count:
         parser.error(f"{args.work / 'cache_train'} was not built from the recipe's crop plan")
     prior = cached.cache_prior(train, seed=SEED)
-    paths = [str(p) for p in data.dataset_paths(*evaluation.VAL_SOURCE)]
-    truths = evaluation.load_long_side(paths[:8] if args.smoke else paths, 256)
-    val_prior = evaluation.pooled_prior(truths)
+    val = evaluation.scoring_set(limit=8 if args.smoke else None)
+    truths, val_prior = val.truths, val.prior
     rows = {}
     for arm in ARMS:
         start = time.time()

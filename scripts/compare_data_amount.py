@@ -28,7 +28,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from colorkit import atomic, color, data, evaluation, features, infer, metrics
+from colorkit import atomic, color, evaluation, features, infer, metrics
 from colorkit.evaluation import decoding
 from colorkit.models import guided
 from colorkit.training import cached
@@ -167,8 +167,8 @@ def main(argv=None) -> int:
         parser.error(str(error))
     photo_of = np.asarray([str(item.path) for item in plan])
     prior = cached.cache_prior(cache, seed=SEED)
-    truths = evaluation.load_long_side([str(p) for p in data.dataset_paths(*evaluation.VAL_SOURCE)])
-    val_prior = evaluation.pooled_prior(truths)
+    val = evaluation.scoring_set()
+    truths, val_prior = val.truths, val.prior
 
     reference = infer.load_model(args.reference)
     settings = infer.recommended_settings(reference)

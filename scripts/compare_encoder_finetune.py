@@ -40,7 +40,6 @@ import numpy as np
 from colorkit import (
     atomic,
     color,
-    data,
     evaluation,
     features,
     infer,
@@ -93,9 +92,8 @@ def main(argv=None) -> int:
     started = time.time()
     decoder_path = args.decoder or cached.last_checkpoint(args.work / "finetune")
     spec = models.model_spec(pretrained.load_pretrained())
-    paths = [str(p) for p in data.dataset_paths(*evaluation.VAL_SOURCE)][: args.limit]
-    truths = evaluation.load_long_side(paths, 256)
-    prior = evaluation.pooled_prior(truths)
+    val = evaluation.scoring_set(limit=args.limit)
+    truths, prior = val.truths, val.prior
     gray = [color.desaturate(t, method="lab") for t in truths]
     rows = {"gray": metrics.pooled_scores(gray, truths, prior)}
     start_decoder = keras.saving.load_model(decoder_path, compile=False)

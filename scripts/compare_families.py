@@ -53,14 +53,13 @@ def main(argv: list[str] | None = None) -> int:
 
     import numpy as np
 
-    from colorkit import data, evaluation, metrics
+    from colorkit import evaluation, metrics
     from colorkit.training import recipes
 
     out = Path(args.runs) / "compare"
     out.mkdir(parents=True, exist_ok=True)
-    val_paths = [str(p) for p in data.dataset_paths(*evaluation.VAL_SOURCE)]
-    truths = evaluation.load_long_side(val_paths, 256)
-    prior = evaluation.pooled_prior(truths)
+    val = evaluation.scoring_set()
+    truths, prior = val.truths, val.prior
     results_path = out / "results.json"
     results = json.loads(results_path.read_text()) if results_path.exists() else {}
     for name in ("gray", "truth"):

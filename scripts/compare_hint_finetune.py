@@ -26,7 +26,6 @@ import numpy as np
 from colorkit import (
     atomic,
     color,
-    data,
     evaluation,
     hint_curves,
     infer,
@@ -77,9 +76,8 @@ def main(argv=None) -> int:
     spec = models.model_spec(pretrained.load_pretrained())
     temperature = args.temperature if args.temperature is not None else spec.temperature
     saturation = args.saturation if args.saturation is not None else spec.saturation
-    paths = [str(p) for p in data.dataset_paths(*evaluation.VAL_SOURCE)][: args.limit]
-    truths = evaluation.load_long_side(paths, 256)
-    prior = evaluation.pooled_prior(truths)
+    val = evaluation.scoring_set(limit=args.limit)
+    truths, prior = val.truths, val.prior
     drawn = hint_curves.draw_photo_hints(truths, HINTS, seed=0)
     rows = {}
     for label, path in [(f"first stage, {base.stem}", base)] + [

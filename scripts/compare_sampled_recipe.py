@@ -25,7 +25,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from colorkit import atomic, data, evaluation, infer, metrics
+from colorkit import atomic, evaluation, infer, metrics
 from colorkit.evaluation import decoding
 from colorkit.training import cached
 
@@ -92,9 +92,8 @@ def main(argv=None) -> int:
         except FileNotFoundError as error:
             parser.error(str(error))
         models[f"{label}, {name}"] = model
-    paths = [str(p) for p in data.dataset_paths(*evaluation.VAL_SOURCE)]
-    truths = evaluation.load_long_side(paths, 256)
-    prior = evaluation.pooled_prior(truths)
+    val = evaluation.scoring_set()
+    truths, prior = val.truths, val.prior
     result = {"photos": len(truths), "false_color_goal": decoding.FALSE_COLOR_GOAL, "models": {}}
     for name, model in models.items():
         result["models"][name] = frontier(model, truths, prior)

@@ -462,9 +462,8 @@ def crops_per_epoch(summary: dict, run: Path) -> int | None:
 
 def learning_curve(found: dict, per_epoch: int, spec, photos: int) -> dict:
     """Pooled scores of every checkpoint on the first ``photos`` BSDS500 val photos."""
-    val_paths = data.dataset_paths(*evaluation.VAL_SOURCE)[:photos]
-    truths = evaluation.load_long_side(val_paths, 256)
-    prior = evaluation.pooled_prior(truths)
+    val = evaluation.scoring_set(limit=photos)
+    truths, prior = val.truths, val.prior
     gray = metrics.pooled_scores([color.desaturate(t) for t in truths], truths, prior)
     points = []
     for epoch, path in found.items():
@@ -1313,10 +1312,9 @@ def make_card(args) -> int:
     timings = {}
 
     tick = time.time()
-    test_paths = data.dataset_paths(*evaluation.TEST_SOURCE)[: args.limit]
-    names = [Path(p).stem for p in test_paths]
-    truths = evaluation.load_long_side(test_paths, 256)
-    prior = evaluation.pooled_prior(truths)
+    test = evaluation.scoring_set(evaluation.TEST_SOURCE, limit=args.limit)
+    names = [Path(p).stem for p in test.paths]
+    truths, prior = test.truths, test.prior
     predictions, scores = test_table(loaded, truths, prior)
     weight = weight_by_chroma(predictions, truths)
     timings["test table"] = time.time() - tick

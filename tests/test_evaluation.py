@@ -67,3 +67,11 @@ def test_qualifies_checks_every_constraint():
         ("psnr", 21.0),
     ):
         assert not decoding.qualifies({**good, key: bad}, gray), key
+
+
+def test_scoring_set_reads_the_protocol_photos(shared_data):
+    test = evaluation.scoring_set(evaluation.TEST_SOURCE, limit=2, long_side=64)
+    assert len(test.paths) == len(test.truths) == 2
+    assert all(max(image.shape[:2]) == 64 for image in test.truths)
+    np.testing.assert_allclose(test.prior, evaluation.pooled_prior(test.truths))
+    assert "test" in test.paths[0]

@@ -8,6 +8,7 @@ whole set (:func:`pooled_prior`) so that every color bin of the set counts equal
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -19,6 +20,38 @@ from colorkit._checks import check_int
 #: Validation photos (every choice is made on them) and test photos (reported only).
 VAL_SOURCE = ("bsds500", "val")
 TEST_SOURCE = ("bsds500", "test")
+
+
+@dataclasses.dataclass(frozen=True)
+class ScoringSet:
+    """Photos a model is scored on, as the protocol reads them.
+
+    Attributes:
+        paths: The photo paths (str).
+        truths: Float32 RGB ``(H_i, W_i, 3)`` in [0, 1], long side ``long_side``.
+        prior: The ``(Q,)`` ab prior pooled over every pixel of ``truths``.
+    """
+
+    paths: list
+    truths: list
+    prior: np.ndarray
+
+
+def scoring_set(source=VAL_SOURCE, limit: int | None = None, long_side: int = 256) -> ScoringSet:
+    """The photos of ``source`` (a ``(dataset, split)``; BSDS500 val by default) read for
+    scoring: resized to ``long_side`` (:func:`load_long_side`), with their pooled prior.
+
+    Args:
+        source: ``(dataset, split)`` of a registered dataset (``VAL_SOURCE``, ``TEST_SOURCE``).
+        limit: Only the first ``limit`` photos (None: all).
+        long_side: Long side of the images in pixels.
+
+    Returns:
+        A :class:`ScoringSet`.
+    """
+    paths = [str(path) for path in data.dataset_paths(*source)][:limit]
+    truths = load_long_side(paths, long_side)
+    return ScoringSet(paths=paths, truths=truths, prior=pooled_prior(truths))
 
 
 def load_long_side(paths, long_side: int = 256) -> list[np.ndarray]:
