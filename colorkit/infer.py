@@ -70,7 +70,7 @@ def load_model(name_or_path: str | os.PathLike):
     """Load a colorization model from a ``.keras`` file or by pretrained name.
 
     Args:
-        name_or_path: Path to a ``.keras`` file saved by ``colorkit.train`` or ``model.save``.
+        name_or_path: Path to a ``.keras`` file saved by ``colorkit.training`` or ``model.save``.
             A bare name (no path separator, no ``.keras`` suffix, not an existing file) is
             looked up with ``colorkit.pretrained.load_pretrained(name)``.
 

@@ -889,7 +889,7 @@ class EpochExplorer(_Explorer):
     """Replay a training run: an epoch slider over its per-epoch preview colorizations.
 
     Shows gray | colorized after the selected epoch | truth for the run's fixed validation
-    photos (``previews/epoch_XXX.npy`` written by ``colorkit.train``), next to the loss curves
+    photos (``previews/epoch_XXX.npy`` written by ``colorkit.training``), next to the loss curves
     with a marker at that epoch. Epoch 0 is the untrained model. A play button steps through
     the epochs.
 

@@ -1,4 +1,4 @@
-"""Tests of colorkit.train: loss goes down on real photos, run directory, previews, resume."""
+"""Tests of colorkit.training: loss goes down on real photos, run directory, previews, resume."""
 
 from __future__ import annotations
 

@@ -300,7 +300,7 @@ def test_explorer_rejects_bad_inputs(photos, unet_model, images, models_, kwargs
 # --------------------------------------------------------------------------------------------
 @pytest.fixture()
 def fake_run(tmp_path):
-    """A run folder as colorkit.train writes it: 3 snapshots of 2 photos (epoch 0, 1, 2)."""
+    """A run folder as colorkit.training writes it: 3 snapshots of 2 photos (epoch 0, 1, 2)."""
     run_dir = tmp_path / "run"
     previews = run_dir / "previews"
     previews.mkdir(parents=True)
