@@ -525,6 +525,7 @@ def export_guided(
     best = decoding.choose_decoding(trials)
     print(f"chosen: T={best['temperature']} saturation={best['saturation']}", flush=True)
     source = Path(checkpoint) if checkpoint is not None else Path(run_dir) / "last.keras"
+    shipped_from = Path(os.path.relpath(source, Path(run_dir).parent)).as_posix()
     model = cached.colorizer_from_run(run_dir, source, best["temperature"], best["saturation"])
     destination = Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
@@ -533,7 +534,7 @@ def export_guided(
     atomic.write_json(
         destination.parent / f"{stem}_decoding_trials.json",
         {
-            "checkpoint": f"{source.parent.name}/{source.name}",
+            "checkpoint": shipped_from,
             "constraints": decoding.constraints(),
             "chosen": best,
             "trials": trials,

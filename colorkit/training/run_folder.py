@@ -221,6 +221,12 @@ def resume_run(run_dir: Path, initial_epoch: int) -> float:
 def best_epoch(run_dir: Path) -> int | None:
     """The epoch (1-based, as the checkpoint names) with the lowest ``val_loss`` in ``log.csv``
     whose checkpoint exists; None when there is none."""
+    best = _best_row(run_dir)
+    return None if best is None else best[1]
+
+
+def _best_row(run_dir: Path) -> tuple[float, int] | None:
+    """``(val_loss, epoch)`` of the best epoch that has a checkpoint (torn rows skipped)."""
     _, rows = read_csv(run_dir / "log.csv")
     checkpoints = epoch_checkpoints(run_dir)
     scored = []
@@ -231,7 +237,7 @@ def best_epoch(run_dir: Path) -> int | None:
             continue
         if number in checkpoints and math.isfinite(value):
             scored.append((value, number))
-    return min(scored)[1] if scored else None
+    return min(scored) if scored else None
 
 
 def write_summary(run_dir: Path, seconds: float | None, **facts) -> dict:
@@ -244,14 +250,10 @@ def write_summary(run_dir: Path, seconds: float | None, **facts) -> dict:
     path = run_dir / "summary.json"
     summary = json.loads(path.read_text()) if path.is_file() else {}
     checkpoints = epoch_checkpoints(run_dir)
-    best = best_epoch(run_dir)
+    best = _best_row(run_dir)
     summary["epochs_completed"] = max(checkpoints) if checkpoints else 0
-    summary["best_epoch"] = best
-    if best is not None:
-        _, rows = read_csv(run_dir / "log.csv")
-        summary["best_val_loss"] = min(
-            float(row["val_loss"]) for row in rows if int(float(row["epoch"])) + 1 == best
-        )
+    summary["best_epoch"] = None if best is None else best[1]
+    summary["best_val_loss"] = None if best is None else best[0]
     if seconds is not None:
         summary["seconds"] = round(seconds, 1)
         summary["peak_rss_gib"] = round(peak_rss_gib(), 2)
