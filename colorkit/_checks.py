@@ -146,7 +146,8 @@ def check_paths(name: str, paths: Any) -> list[str]:
 
 
 def check_scale_jitter(scale_jitter: Any) -> tuple[float, float]:
-    """A pair ``(low, high)`` of finite numbers with ``1 <= low <= high``.
+    """A pair ``(low, high)`` of finite numbers with ``1 <= low <= high`` (not a pair of
+    numbers: ``TypeError``; another length or range: ``ValueError``).
 
     Example:
         >>> check_scale_jitter((1, 1.25))
@@ -160,10 +161,14 @@ def check_scale_jitter(scale_jitter: Any) -> tuple[float, float]:
         f"scale_jitter must be a pair (low, high) with 1 <= low <= high. "
         f"Received: scale_jitter={scale_jitter!r}"
     )
-    try:
-        low, high = (float(v) for v in scale_jitter)
-    except (TypeError, ValueError):
-        raise ValueError(message) from None
+    if isinstance(scale_jitter, str) or not isinstance(scale_jitter, Iterable):
+        raise TypeError(message)
+    values = list(scale_jitter)
+    if any(isinstance(v, bool) or not isinstance(v, numbers.Real) for v in values):
+        raise TypeError(message)
+    if len(values) != 2:
+        raise ValueError(message)
+    low, high = (float(v) for v in values)
     if not (1.0 <= low <= high) or not math.isfinite(high):
         raise ValueError(message)
     return low, high

@@ -48,3 +48,13 @@ def test_check_bool_takes_only_bools():
     for value in (1, "no", None):
         with pytest.raises(TypeError, match="in_memory must be True or False"):
             _checks.check_bool("in_memory", value)
+
+
+def test_check_scale_jitter_tells_type_from_value():
+    assert _checks.check_scale_jitter((1, np.float32(1.25))) == (1.0, 1.25)
+    for bad_type in ("ab", 1.2, (1.0, "2")):
+        with pytest.raises(TypeError, match="scale_jitter must be a pair"):
+            _checks.check_scale_jitter(bad_type)
+    for bad_value in ((1.2,), (0.5, 1.0), (1.0, math.inf)):
+        with pytest.raises(ValueError, match="scale_jitter must be a pair"):
+            _checks.check_scale_jitter(bad_value)

@@ -363,9 +363,7 @@ def test_soft_encode_custom_bins_and_errors():
         color.soft_encode(np.zeros((1, 2)), neighbors=3, bins=bins)
     with pytest.raises(TypeError, match=r"Invalid neighbors type"):
         color.soft_encode(np.zeros((1, 2)), neighbors=2.5)
-    with pytest.raises(
-        ValueError, match=r"sigma must be a finite number > 0\. Received: sigma=0"
-    ):
+    with pytest.raises(ValueError, match=r"sigma must be a finite number > 0\. Received: sigma=0"):
         color.soft_encode(np.zeros((1, 2)), sigma=0)
     with pytest.raises(ValueError, match=r"Invalid ab shape: .*ab\.shape=\(4, 3\)"):
         color.soft_encode(np.zeros((4, 3)))

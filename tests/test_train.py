@@ -192,6 +192,13 @@ def test_config_validation(tmp_path, overrides, match):
         training.TrainConfig(run_dir=str(tmp_path), **overrides)
 
 
+def test_config_wrong_type_is_a_type_error(tmp_path):
+    with pytest.raises(TypeError, match="batch_size"):
+        training.TrainConfig(run_dir=str(tmp_path), batch_size="8")
+    with pytest.raises(TypeError, match="model_kwargs"):
+        training.TrainConfig(run_dir=str(tmp_path), model_kwargs=[])
+
+
 def test_missing_dataset_and_wrong_loss_raise(tmp_path, photos):
     with pytest.raises(FileNotFoundError, match="no_such_folder"):
         training.train(

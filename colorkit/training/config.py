@@ -128,7 +128,11 @@ class TrainConfig:
             value = getattr(self, name)
             if value is None and allow_none:
                 return
-            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(
+                    f"TrainConfig.{name} must be an int >= {minimum}. Received: {name}={value!r}"
+                )
+            if value < minimum:
                 raise ValueError(
                     f"TrainConfig.{name} must be an int >= {minimum}. Received: {name}={value!r}"
                 )
