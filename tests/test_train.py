@@ -88,6 +88,10 @@ def test_run_directory_layout(finished_run):
     previews = run_dir / "previews"
     for name in ("ground_truth.npy", "gray.npy", "epoch_000.npy", "epoch_003.npy", "epoch_003.png"):
         assert (previews / name).is_file(), name
+    # summary.json, as every run folder (cached-feature runs too) has it.
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["epochs_completed"] == 3 and summary["best_epoch"] in (1, 2, 3)
+    assert summary["seconds"] > 0 and summary["peak_rss_gib"] > 0
     # Cosine schedule: the learning rate decreases from epoch to epoch.
     rates = training.load_run(run_dir).history["learning_rate"]
     assert rates[0] == pytest.approx(config.learning_rate) and rates[0] > rates[1] > rates[2]
