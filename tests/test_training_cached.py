@@ -299,3 +299,42 @@ def test_kill_9_then_resume_gives_the_same_weights(
     with open(killed / "log.csv", newline="") as handle:
         assert [row["epoch"] for row in csv.DictReader(handle)] == ["0", "1", "2"]
     assert int(resumed.optimizer.iterations.numpy()) == 3 * (12 // 2)
+
+
+def test_a_run_in_the_old_layout_is_refused_then_upgraded(
+    build_cache, tmp_path, photo_paths, random_encoder
+):
+    """A cached-feature run written before the common layout (epochs beside log.csv, counted
+    from 1, prior.npy) is not silently restarted: it is refused until upgraded in place."""
+    import shutil
+
+    from colorkit import training
+
+    folder = build_cache(tmp_path / "c", photo_paths, random_encoder)
+    config = gt.GuidedConfig(epochs=2, batch_size=4, width=8, sample_stride=4)
+    new = tmp_path / "new"
+    gt.train_guided(new, folder, folder, config, verbose=0)
+    old = tmp_path / "old"  # the same run as the old code laid it out
+    old.mkdir()
+    for path in (new / "checkpoints").iterdir():
+        shutil.copy(path, old / path.name)
+    shutil.copy(new / "ab_prior.npy", old / "prior.npy")
+    (old / "config.json").write_text(json.dumps(config.to_dict()))
+    with open(new / "log.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    with open(old / "log.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows({**row, "epoch": int(row["epoch"]) + 1} for row in rows)
+
+    with pytest.raises(ValueError, match="upgrade_run_folder"):
+        gt.train_guided(old, folder, folder, config, verbose=0, resume=True)
+    assert gt.upgrade_run_folder(old) and not gt.upgrade_run_folder(old)
+    run = training.load_run(old)
+    assert run.config == config and run.history["epoch"] == [0.0, 1.0]
+    assert (old / "last.keras").read_bytes() == (new / "last.keras").read_bytes()
+    assert gt.best_checkpoint(old).name == gt.best_checkpoint(new).name
+    resumed = gt.train_guided(old, folder, folder, config, verbose=0, resume=True)  # done
+    finished = keras.saving.load_model(new / "last.keras", compile=False)
+    for a, b in zip(resumed.get_weights(), finished.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)

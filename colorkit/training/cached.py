@@ -316,13 +316,20 @@ def train_guided(
     Raises:
         TypeError: If ``in_memory`` or ``resume`` is not a bool.
         FileExistsError: If ``run_dir`` holds checkpoints and ``resume`` is False.
-        ValueError: If ``run_dir`` holds a run with other settings.
+        ValueError: If ``run_dir`` holds a run with other settings, or a run in the layout
+            before the common run folder (:func:`upgrade_run_folder` moves it).
     """
     config = GuidedConfig() if config is None else config
     check_int("sample_stride", config.sample_stride)
     check_bool("in_memory", in_memory)
     check_bool("resume", resume)
     run_dir = Path(run_dir)
+    if any(run_dir.glob("epoch_*.keras")):
+        raise ValueError(
+            f"'{run_dir}' is a cached-feature run in the layout before the common run folder "
+            "(epoch_NNN.keras beside log.csv): upgrade it first with "
+            f"colorkit.training.cached.upgrade_run_folder('{run_dir}')"
+        )
     _check_same_settings(run_dir, config)
     fresh = not run_dir.exists()
     try:
@@ -360,6 +367,41 @@ def _train_guided(
     finally:
         train.close()
         val.close()
+
+
+def upgrade_run_folder(run_dir: str | os.PathLike) -> bool:
+    """Move a cached-feature run written before the common run-folder layout into it.
+
+    Such a folder holds ``epoch_NNN.keras`` beside ``log.csv`` (epochs counted from 1) and
+    ``prior.npy``. They become ``checkpoints/epoch_NNN.keras``, a ``log.csv`` counting from 0,
+    ``ab_prior.npy``, ``best.keras`` / ``last.keras`` and a ``config.json`` with its kind; the
+    checkpoints themselves are unchanged, so the run resumes where it stopped.
+
+    Returns:
+        Whether the folder was in the old layout (and is now upgraded).
+    """
+    run_dir = Path(run_dir)
+    old = sorted(run_dir.glob("epoch_*.keras"))
+    if not old:
+        return False
+    (run_dir / "checkpoints").mkdir(exist_ok=True)
+    for path in old:
+        os.replace(path, run_dir / "checkpoints" / path.name)
+    fields, rows = run_folder.read_csv(run_dir / "log.csv")
+    if fields:
+        for row in rows:
+            row["epoch"] = str(int(float(row["epoch"])) - 1)
+        run_folder.write_csv_atomic(run_dir / "log.csv", fields, rows)
+    if (run_dir / "prior.npy").exists():
+        os.replace(run_dir / "prior.npy", run_dir / "ab_prior.npy")
+    config = json.loads((run_dir / "config.json").read_text())
+    config.pop("kind", None)
+    run_folder.write_json(run_dir / "config.json", config_to_dict(GuidedConfig.from_dict(config)))
+    run_folder.copy_atomic(last_checkpoint(run_dir), run_dir / "last.keras")
+    if run_folder.best_epoch(run_dir) is not None:
+        run_folder.copy_atomic(best_checkpoint(run_dir), run_dir / "best.keras")
+    run_folder.write_summary(run_dir, None)
+    return True
 
 
 def _check_same_settings(run_dir: Path, config: GuidedConfig) -> None:

@@ -70,6 +70,7 @@ __all__ = [
     "write_summary",
     "truncate_csv",
     "write_bytes_atomic",
+    "write_csv_atomic",
     "write_json",
     "write_preview",
 ]
@@ -153,6 +154,15 @@ def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
         return list(reader.fieldnames or []), rows
 
 
+def write_csv_atomic(path: Path, fields: list[str], rows: list[dict]) -> None:
+    """A CSV log (header ``fields``, then ``rows``), written atomically."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    write_bytes_atomic(path, buffer.getvalue().encode())
+
+
 def truncate_csv(path: Path, completed_epochs: int) -> None:
     """Keep the CSV rows of epochs < completed_epochs (0-based epoch column), atomically."""
     fields, rows = read_csv(path)
@@ -165,11 +175,7 @@ def truncate_csv(path: Path, completed_epochs: int) -> None:
                 kept.append(row)
         except (TypeError, ValueError):
             continue  # a torn last line from a killed process
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(kept)
-    write_bytes_atomic(path, buffer.getvalue().encode())
+    write_csv_atomic(path, fields, kept)
 
 
 def best_from_csv(path: Path) -> float:
