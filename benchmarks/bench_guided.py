@@ -119,8 +119,10 @@ def _design(rng, inputs, width: int, stride: int, repeats: int) -> dict:
 
 
 def run(quick: bool = False) -> list[dict]:
-    from colorkit import guided_training, losses, pretrained, recipes
+    from colorkit import losses, pretrained
     from colorkit.models import encoders, guided
+    from colorkit.training import cached as cached_training
+    from colorkit.training import recipes
 
     rng = np.random.default_rng(0)
     inputs = _inputs(rng)
@@ -257,7 +259,7 @@ def run(quick: bool = False) -> list[dict]:
         facts = pretrained.pretrained_info("default").get("training", {})
         source = "the shipped default's training record in colorkit/weights/manifest.json"
     if facts:
-        peak = guided_training.recipe_peak_rss_gib(facts)
+        peak = cached_training.recipe_peak_rss_gib(facts)
         rows.append(
             row(
                 SECTION,

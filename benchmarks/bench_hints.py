@@ -20,14 +20,13 @@ GOAL_S = 1.0
 
 
 def _model():
-    from colorkit import models, pretrained
+    from colorkit import pretrained
     from colorkit.models import guided
 
     try:
         return pretrained.load_pretrained_hint_model(), "shipped hint model"
     except (ValueError, FileNotFoundError):
-        spec = models.ModelSpec("guided", "lab", 32, "distribution", 313, None, None, 256, True)
-        model = models.attach_spec(guided.guided_zhang(), spec)
+        model = guided.guided_zhang()
         return model, "guided model, trained encoder + random decoder (no hint model shipped)"
 
 

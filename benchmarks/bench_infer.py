@@ -62,7 +62,7 @@ def run(quick: bool = False) -> list[dict]:
                 note=which,
             )
         )
-    for family in models.available_models():
+    for family in models.PHOTO_TRAINED:
         flops = models.count_flops(models.build_model(family), 256)
         rows.append(
             row(SECTION, f"{family} default forward cost at 256 px", flops / 1e9, "GFLOP/img")

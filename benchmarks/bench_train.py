@@ -1,7 +1,7 @@
 """Benchmark: training speed of each model family through colorkit vs a bare ``model.fit``.
 
 For each family's CPU-sized default at 64 and 128 px (batch 32): images per second when
-trained by ``colorkit.train.train`` (real photos from ``../shared/data/imagenet-sample``,
+trained by ``colorkit.training.train`` (real photos from ``../shared/data/imagenet-sample``,
 tf.data pipeline with decode cache, augmentation, per-epoch checkpoints, previews and
 validation) next to the same architecture and loss trained by a bare ``model.fit`` on in-memory
 NumPy arrays. Step time is the median interval between consecutive ``on_train_batch_end``
@@ -66,11 +66,11 @@ def matmul_peak_gflops() -> float:
 
 
 def toolkit_step(family: str, size: int, paths: list[str], steps: int, epochs: int) -> float:
-    from colorkit import train
+    from colorkit import training
 
     timer = _interval_timer()
     with tempfile.TemporaryDirectory() as run_dir:
-        config = train.TrainConfig(
+        config = training.TrainConfig(
             model=family,
             dataset=paths,
             val_dataset=paths[:32],
@@ -83,7 +83,7 @@ def toolkit_step(family: str, size: int, paths: list[str], steps: int, epochs: i
             preview_images=4,
             progress="none",
         )
-        train.train(config, callbacks=[timer])
+        training.train(config, callbacks=[timer])
     return timer.step_seconds()
 
 
@@ -115,11 +115,11 @@ def bare_step(family: str, size: int, steps: int, epochs: int) -> float:
 
 def peak_memory_child() -> None:
     """Entry point of the memory subprocess: train the default model at batch 32, 128 px."""
-    from colorkit import data, train
+    from colorkit import data, training
 
     paths = [str(p) for p in data.list_images(SHARED_DATA / "imagenet-sample")][:256]
     with tempfile.TemporaryDirectory() as run_dir:
-        config = train.TrainConfig(
+        config = training.TrainConfig(
             model="unet",
             dataset=paths,
             val_dataset=paths[:32],
@@ -132,7 +132,7 @@ def peak_memory_child() -> None:
             preview_images=2,
             progress="none",
         )
-        train.train(config)
+        training.train(config)
     print(json.dumps({"peak_rss_gib": peak_rss_gib()}))
 
 
@@ -147,7 +147,7 @@ def run(quick: bool = False) -> list[dict]:
     sizes = (64,) if quick else (64, 128)
     peak = matmul_peak_gflops()
     rows = [row(SECTION, "NumPy float32 matmul 4096^2 (machine peak)", peak, "GFLOP/s")]
-    for family in models.available_models():
+    for family in models.PHOTO_TRAINED:
         for size in sizes:
             flops = models.count_flops(models.build_model(family), size)
             bare = bare_step(family, size, steps, epochs)

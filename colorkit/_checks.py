@@ -13,9 +13,6 @@ import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-#: Annealed-mean temperature of Zhang et al. 2016 (the paper's choice).
-DEFAULT_TEMPERATURE = 0.38
-
 
 def check_int(name: str, value: Any, minimum: int = 1, maximum: int | None = None) -> int:
     """An int in ``[minimum, maximum]`` (bools are not ints here).
@@ -37,16 +34,16 @@ def check_int(name: str, value: Any, minimum: int = 1, maximum: int | None = Non
 
 
 def check_bool(name: str, value: Any) -> bool:
-    """True or False (no other truthy values), as a ``ValueError`` in the keras form.
+    """True or False (no other truthy values): anything else is a ``TypeError``.
 
     Example:
         >>> check_bool("in_memory", "no")
         Traceback (most recent call last):
         ...
-        ValueError: in_memory must be True or False. Received: in_memory='no'
+        TypeError: in_memory must be True or False. Received: in_memory='no'
     """
     if not isinstance(value, bool):
-        raise ValueError(f"{name} must be True or False. Received: {name}={value!r}")
+        raise TypeError(f"{name} must be True or False. Received: {name}={value!r}")
     return value
 
 
@@ -68,32 +65,16 @@ def check_number(
     number = float(value)
     too_low = number <= low if open_low else number < low
     if not math.isfinite(number) or too_low or number > high:
-        bracket = "(" if open_low else "["
-        raise ValueError(
-            f"{name} must be a finite number in {bracket}{low:g}, {high:g}]. "
-            f"Received: {name}={value!r}"
-        )
+        if high == math.inf:  # a bound below only: "> 0", ">= 0"
+            allowed = f"{'>' if open_low else '>='} {low:g}"
+        else:
+            allowed = f"in {'(' if open_low else '['}{low:g}, {high:g}]"
+        raise ValueError(f"{name} must be a finite number {allowed}. Received: {name}={value!r}")
     return number
 
 
-def check_positive_number(name: str, value: Any) -> float:
-    """A finite real number > 0.
-
-    Example:
-        >>> check_positive_number("width", -1)
-        Traceback (most recent call last):
-        ...
-        ValueError: width must be a finite number > 0. Received: width=-1
-    """
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number. Received: {name}={value!r}")
-    if not math.isfinite(float(value)) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0. Received: {name}={value}")
-    return float(value)
-
-
 def check_temperature(temperature: Any) -> float:
-    """An annealed-mean temperature: a finite number > 0 (``check_positive_number``).
+    """An annealed-mean temperature: a finite number > 0.
 
     Example:
         >>> check_temperature(0)
@@ -101,7 +82,7 @@ def check_temperature(temperature: Any) -> float:
         ...
         ValueError: temperature must be a finite number > 0. Received: temperature=0
     """
-    return check_positive_number("temperature", temperature)
+    return check_number("temperature", temperature, 0.0, open_low=True)
 
 
 def check_saturation(saturation: Any) -> float:
@@ -113,16 +94,7 @@ def check_saturation(saturation: Any) -> float:
         ...
         ValueError: saturation must be a finite number >= 0. Received: saturation=-1
     """
-    if (
-        isinstance(saturation, bool)
-        or not isinstance(saturation, numbers.Real)
-        or not math.isfinite(float(saturation))
-        or saturation < 0
-    ):
-        raise ValueError(
-            f"saturation must be a finite number >= 0. Received: saturation={saturation!r}"
-        )
-    return float(saturation)
+    return check_number("saturation", saturation, 0.0)
 
 
 def check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
@@ -174,7 +146,8 @@ def check_paths(name: str, paths: Any) -> list[str]:
 
 
 def check_scale_jitter(scale_jitter: Any) -> tuple[float, float]:
-    """A pair ``(low, high)`` of finite numbers with ``1 <= low <= high``.
+    """A pair ``(low, high)`` of finite numbers with ``1 <= low <= high`` (not a pair of
+    numbers: ``TypeError``; another length or range: ``ValueError``).
 
     Example:
         >>> check_scale_jitter((1, 1.25))
@@ -188,17 +161,22 @@ def check_scale_jitter(scale_jitter: Any) -> tuple[float, float]:
         f"scale_jitter must be a pair (low, high) with 1 <= low <= high. "
         f"Received: scale_jitter={scale_jitter!r}"
     )
-    try:
-        low, high = (float(v) for v in scale_jitter)
-    except (TypeError, ValueError):
-        raise ValueError(message) from None
+    if isinstance(scale_jitter, str) or not isinstance(scale_jitter, Iterable):
+        raise TypeError(message)
+    values = list(scale_jitter)
+    if any(isinstance(v, bool) or not isinstance(v, numbers.Real) for v in values):
+        raise TypeError(message)
+    if len(values) != 2:
+        raise ValueError(message)
+    low, high = (float(v) for v in values)
     if not (1.0 <= low <= high) or not math.isfinite(high):
         raise ValueError(message)
     return low, high
 
 
 def check_seed(seed: Any) -> int:
-    """A random seed: an int >= 0 (any other value is a ``ValueError``).
+    """A random seed: an int >= 0 (another type is a ``TypeError``, a negative int a
+    ``ValueError``).
 
     Example:
         >>> check_seed(-1)
@@ -206,6 +184,8 @@ def check_seed(seed: Any) -> int:
         ...
         ValueError: seed must be a non-negative integer. Received: seed=-1
     """
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"seed must be a non-negative integer. Received: seed={seed!r}")
+    if seed < 0:
         raise ValueError(f"seed must be a non-negative integer. Received: seed={seed!r}")
     return int(seed)

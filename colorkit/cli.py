@@ -74,11 +74,10 @@ from colorkit import (
     models,
     outputs,
     pretrained,
-    recipes,
     scale,
+    training,
     video,
 )
-from colorkit import train as training
 
 #: Exit status for failures at run time, and for invalid arguments (as argparse).
 EXIT_FAILURE = 1
@@ -157,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.required = True
 
     train = commands.add_parser("train", help="train a model (records a run directory)")
-    train.add_argument("--recipe", help="start from a named recipe (colorkit.recipes)")
+    train.add_argument("--recipe", help="start from a named recipe (colorkit.training.recipes)")
     train.add_argument("--model", help="model family: unet, dahl or zhang (default unet)")
     train.add_argument("--model-kwargs", type=_json_dict, help="builder arguments as JSON")
     train.add_argument("--loss", help="loss name (default: l2, or soft_ce for zhang)")
@@ -184,6 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--run-dir", help="run directory (default runs/<model>)")
     train.add_argument(
+        "--export",
+        metavar="MODEL.keras",
+        help="with --recipe: also save the final model for inference (a guided recipe: the "
+        "full colorizer, its decoding settings chosen on the validation photos)",
+    )
+    train.add_argument(
         "--resume",
         action="store_true",
         help="continue the run in --run-dir from its last checkpoint (its config.json is the "
@@ -204,7 +209,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--temperature",
         type=_positive_float,
         default=None,
-        help="annealed-mean temperature (default: the model's recommended setting, else 0.38)",
+        help="annealed-mean temperature (default: the model's recommended setting, else "
+        f"{color.DEFAULT_TEMPERATURE})",
     )
     colorize.add_argument(
         "--saturation",
@@ -274,7 +280,9 @@ def build_parser() -> argparse.ArgumentParser:
     clip.add_argument("--no-audio", action="store_true", help="do not carry the audio over")
     clip.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     clip.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    model_list = commands.add_parser("models", help="table of models: parameters and FLOPs")
+    model_list = commands.add_parser(
+        "models", help="every model family (parameters, FLOPs) and its pretrained names"
+    )
     model_list.add_argument("--image-size", type=_positive_int, default=128)
     return parser
 
@@ -286,7 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _recipe(name: str):
     try:
-        return recipes.get_recipe(name)
+        return training.recipes.get_recipe(name)
     except ValueError as error:
         raise UsageError(str(error)) from None
 
@@ -313,9 +321,13 @@ def _run_train(args) -> int:
             values.update(json.loads(saved.read_text()))
     if args.recipe:
         _recipe(args.recipe)
-        final = recipes.run_recipe(args.recipe, run_root=run_dir_arg, resume=True)
+        final = training.recipes.run_recipe(
+            args.recipe, run_root=run_dir_arg, resume=True, export=args.export
+        )
         print(f"colorkit train: recipe {args.recipe!r} finished; final model {final}")
         return 0
+    if args.export is not None:
+        raise UsageError("--export goes with --recipe (a run's models are in its run directory)")
     overrides = {
         "model": args.model,
         "model_kwargs": args.model_kwargs,
@@ -603,7 +615,10 @@ def _run_evaluate(args) -> int:
 
 
 def _run_models(args) -> int:
-    print(models.summary_table(image_size=args.image_size), end="\n")
+    names: dict[str, list[str]] = {}
+    for name in pretrained.available_pretrained():
+        names.setdefault(pretrained.pretrained_info(name)["family"], []).append(name)
+    print(models.summary_table(image_size=args.image_size, pretrained=names), end="\n")
     return 0
 
 

@@ -94,6 +94,9 @@ GRID_SIZE = 10
 #: Number of in-gamut ab bins for ``GRID_SIZE`` (``len(ab_bins())``; tested).
 NUM_BINS = 313
 #: Below this temperature ``annealed_mean`` returns the mode (argmax) directly.
+#: Annealed-mean temperature of Zhang et al. 2016 (the paper's choice): the default of every
+#: decoding that takes a temperature (a model's saved setting, when it has one, comes first).
+DEFAULT_TEMPERATURE = 0.38
 MODE_TEMPERATURE = 1e-3
 
 #: D65 reference white in XYZ (2 degree observer), Y normalised to 1.
@@ -1006,7 +1009,7 @@ def soft_encode(ab, neighbors: int = 5, sigma: float = 5.0, bins=None) -> np.nda
     return encoded.reshape(ab.shape[:-1] + (num_bins,))
 
 
-def annealed_mean(probabilities, temperature: float = 0.38, bins=None) -> np.ndarray:
+def annealed_mean(probabilities, temperature: float = DEFAULT_TEMPERATURE, bins=None) -> np.ndarray:
     """Turns per-pixel bin probabilities into ab values (Zhang et al., section 3.3).
 
     Computes ``softmax(log(p) / T) @ bins``, in log space so that small temperatures do not

@@ -563,7 +563,7 @@ def soft_encode(ab, bins=None, neighbors: int = 5, sigma: float = 5.0):
     return encoded
 
 
-def annealed_mean(probabilities, temperature: float = 0.38, bins=None):
+def annealed_mean(probabilities, temperature: float = color.DEFAULT_TEMPERATURE, bins=None):
     """Turns bin probabilities into ab values on tensors: ``softmax(log(p) / T) @ bins``.
 
     Same result as :func:`colorkit.color.annealed_mean` (log space; ``T = 1`` the mean,

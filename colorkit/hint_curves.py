@@ -3,7 +3,7 @@
 Two measurements of a hint model (``ModelSpec.hint_inputs``) on true color photos:
 
 - :func:`hint_curve`: PSNR and AuC (plain and class-rebalanced; per-photo mean as
-  ``colorkit.recipes.evaluate_predictions`` and pooled over all pixels as
+  ``colorkit.evaluation.evaluate_predictions`` and pooled over all pixels as
   ``colorkit.metrics.pooled_scores``) against the number of random ground-truth hints
   (``colorkit.hints.ground_truth_hints``: uniform pixel positions, the true ab averaged over a
   5x5 patch). Each photo's hints are drawn once, and ``k`` hints are the first ``k`` of them,
@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from colorkit import _checks, color, hints, infer, metrics, recipes
+from colorkit import _checks, color, evaluation, hints, infer, metrics
 
 #: Hint counts of the paper's curve.
 HINT_COUNTS = (0, 1, 2, 5, 10, 20, 50)
@@ -136,7 +136,7 @@ def hint_curve(
     if not truths:
         raise ValueError("truths is empty: give at least one photo.")
     without = None if without is None else _check_without(without, truths)
-    prior = recipes.pooled_prior(truths) if prior is None else prior
+    prior = evaluation.pooled_prior(truths) if prior is None else prior
     drawn = draw_photo_hints(truths, max(counts, default=0), seed)
     scores, kept = {}, {}
     for count in counts:
@@ -145,7 +145,7 @@ def hint_curve(
             predictions = without
         else:
             predictions = _colorize(model, truths, photo_hints, size, temperature, spread_hints)
-        means = recipes.evaluate_predictions(predictions, truths, prior=prior)
+        means = evaluation.evaluate_predictions(predictions, truths, prior=prior)
         pooled = metrics.pooled_scores(predictions, truths, prior=prior)
         scores[count] = {
             "psnr": means["psnr"],

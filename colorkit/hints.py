@@ -431,7 +431,9 @@ def spread(
         >>> [round(float(out[r, r, 0]), 2) for r in (0, 3, 7)]  # the hint's a, fading away
         [0.4, 0.39, 0.33]
     """
-    scale = _checks.check_positive_number("scale", SPREAD_SCALE if scale is None else scale)
+    scale = _checks.check_number(
+        "scale", SPREAD_SCALE if scale is None else scale, 0.0, open_low=True
+    )
     edge = _checks.check_number("edge", SPREAD_EDGE if edge is None else edge, 0.0)
     saturation = _checks.check_saturation(saturation)
     chroma = np.asarray(chroma, np.float32)

@@ -39,8 +39,6 @@ from colorkit.models import saving
 
 #: Tolerance on the [0, 1] range of float inputs (rounding in upstream conversions).
 RANGE_TOLERANCE = 1e-4
-#: Annealed-mean temperature of Zhang et al. 2016, used when a model recommends none.
-DEFAULT_TEMPERATURE = _checks.DEFAULT_TEMPERATURE
 #: Working long side of the network in pixels, used when a model recommends none.
 DEFAULT_SIZE = 256
 #: Largest working long side in pixels: a larger ``size`` is lowered to it (a 4096 px canvas
@@ -72,7 +70,7 @@ def load_model(name_or_path: str | os.PathLike):
     """Load a colorization model from a ``.keras`` file or by pretrained name.
 
     Args:
-        name_or_path: Path to a ``.keras`` file saved by ``colorkit.train`` or ``model.save``.
+        name_or_path: Path to a ``.keras`` file saved by ``colorkit.training`` or ``model.save``.
             A bare name (no path separator, no ``.keras`` suffix, not an existing file) is
             looked up with ``colorkit.pretrained.load_pretrained(name)``.
 
@@ -262,7 +260,7 @@ def run_model(model, lightness: np.ndarray, hints=None, batch_size: int = 8) -> 
     return np.concatenate(outputs)
 
 
-def decode_chroma(output: np.ndarray, temperature: float = DEFAULT_TEMPERATURE) -> np.ndarray:
+def decode_chroma(output: np.ndarray, temperature: float = color.DEFAULT_TEMPERATURE) -> np.ndarray:
     """Stage 2: model-scale chroma from a raw output (annealed mean for bin probabilities).
 
     Args:
@@ -351,7 +349,7 @@ def compose(
 def predict_chroma(
     model,
     lightness: np.ndarray,
-    temperature: float = DEFAULT_TEMPERATURE,
+    temperature: float = color.DEFAULT_TEMPERATURE,
     batch_size: int = 8,
     hints=None,
 ) -> np.ndarray:
@@ -611,7 +609,7 @@ def full_chroma(
     model,
     lightness: list[np.ndarray],
     size: int = DEFAULT_SIZE,
-    temperature: float = DEFAULT_TEMPERATURE,
+    temperature: float = color.DEFAULT_TEMPERATURE,
     batch_size: int = 8,
     hints=None,
     spread_hints: bool = True,
@@ -711,7 +709,7 @@ def working_output(
     model,
     lightness: np.ndarray,
     size: int = DEFAULT_SIZE,
-    temperature: float = DEFAULT_TEMPERATURE,
+    temperature: float = color.DEFAULT_TEMPERATURE,
     hints=None,
     prepared: WorkingInput | None = None,
     spread_hints: bool = True,
@@ -887,7 +885,7 @@ def colorize_report(
     if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
         raise ValueError(f"size must be a positive int. Received: size={size!r}")
     if temperature is None:
-        temperature = spec.temperature or DEFAULT_TEMPERATURE
+        temperature = spec.temperature or color.DEFAULT_TEMPERATURE
     if saturation is None:
         saturation = 1.0 if spec.saturation is None else spec.saturation
     temperature = _checks.check_temperature(temperature)

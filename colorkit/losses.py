@@ -96,7 +96,7 @@ class Huber(keras.losses.Loss):
 
     def __init__(self, delta: float = 0.1, name: str = "huber", **kwargs):
         super().__init__(name=name, **kwargs)
-        self.delta = _checks.check_positive_number("delta", delta)
+        self.delta = _checks.check_number("delta", delta, 0.0, open_low=True)
 
     def call(self, y_true, y_pred):
         _check_same_shape(y_true, y_pred)
@@ -125,7 +125,7 @@ def gaussian_kernel(size: int, sigma: float | None = None) -> np.ndarray:
         raise ValueError(f"size must be an odd positive int. Received: size={size!r}")
     if sigma is None:
         sigma = 0.3 * ((size - 1) / 2 - 1) + 0.8
-    sigma = _checks.check_positive_number("sigma", sigma)
+    sigma = _checks.check_number("sigma", sigma, 0.0, open_low=True)
     offsets = np.arange(size, dtype=np.float64) - (size - 1) / 2
     profile = np.exp(-0.5 * (offsets / sigma) ** 2)
     kernel = np.outer(profile, profile)
@@ -217,7 +217,7 @@ class SoftEncodedCrossEntropy(keras.losses.Loss):
             raise ValueError(
                 f"neighbors must be in [1, {len(bins_array)}]. Received: neighbors={neighbors}"
             )
-        sigma = _checks.check_positive_number("sigma", sigma)
+        sigma = _checks.check_number("sigma", sigma, 0.0, open_low=True)
         if prior_weights is not None:
             weights = np.asarray(prior_weights, dtype="float32")
             if (

@@ -186,7 +186,7 @@ def comparison_grid(
         raise TypeError(f"columns must be a dict. Received: type(columns)={type(columns)}")
     if not columns:
         raise ValueError("columns must not be empty. Received: columns={}")
-    image_size = _checks.check_positive_number("image_size", image_size)
+    image_size = _checks.check_number("image_size", image_size, 0.0, open_low=True)
     batches = {
         title: _column_batch(images, f"columns[{title!r}]") for title, images in columns.items()
     }
@@ -261,7 +261,7 @@ def lab_planes(image, lightness: float = _DISPLAY_LIGHTNESS, image_size: float =
     image = _single_image(image, "image")
     if not 0 <= lightness <= 100:
         raise ValueError(f"lightness must be in [0, 100]. Received: lightness={lightness!r}")
-    image_size = _checks.check_positive_number("image_size", image_size)
+    image_size = _checks.check_number("image_size", image_size, 0.0, open_low=True)
     lab = color.rgb_to_lab(image)
     aspect = image.shape[0] / image.shape[1]
     fig = _figure(4 * image_size + 1.2, image_size * aspect + 0.7)
@@ -311,7 +311,7 @@ def yuv_planes(image, image_size: float = 2.6) -> Figure:
         'Y (luma)'
     """
     image = _single_image(image, "image")
-    image_size = _checks.check_positive_number("image_size", image_size)
+    image_size = _checks.check_number("image_size", image_size, 0.0, open_low=True)
     yuv = color.rgb_to_yuv(image)
     aspect = image.shape[0] / image.shape[1]
     fig = _figure(4 * image_size + 1.2, image_size * aspect + 0.7)
@@ -363,7 +363,7 @@ def desaturation_comparison(
         5
     """
     image = _single_image(image, "image")
-    image_size = _checks.check_positive_number("image_size", image_size)
+    image_size = _checks.check_number("image_size", image_size, 0.0, open_low=True)
     if isinstance(methods, str) or not all(isinstance(method, str) for method in methods):
         raise TypeError(f"methods must be a sequence of strings. Received: methods={methods!r}")
     if len(methods) == 0:
@@ -422,13 +422,13 @@ def error_map(pred, true, vmax: float | None = None, image_size: float = 2.8) ->
             f"pred and true must have the same shape. Received: pred.shape={pred.shape}, "
             f"true.shape={true.shape}"
         )
-    image_size = _checks.check_positive_number("image_size", image_size)
+    image_size = _checks.check_number("image_size", image_size, 0.0, open_low=True)
     difference = color.rgb_to_lab(pred)[..., 1:] - color.rgb_to_lab(true)[..., 1:]
     error = np.hypot(difference[..., 0], difference[..., 1])
     vmax = (
         max(float(error.max()), 1.0)
         if vmax is None
-        else _checks.check_positive_number("vmax", vmax)
+        else _checks.check_number("vmax", vmax, 0.0, open_low=True)
     )
     aspect = pred.shape[0] / pred.shape[1]
     fig = _figure(3 * image_size + 0.8, image_size * aspect + 0.6)
@@ -557,7 +557,7 @@ def ab_gamut(
     bins=None,
     ax=None,
     lightness: float = _DISPLAY_LIGHTNESS,
-    temperature: float = 0.38,
+    temperature: float = color.DEFAULT_TEMPERATURE,
 ) -> Figure:
     """The quantized ab gamut (313 bins) in their colors, optionally one predicted distribution.
 
@@ -834,7 +834,7 @@ def training_curves(history, image_size: float = 3.6) -> Figure:
         >>> [ax.get_title() for ax in fig.axes]
         ['loss', 'mae']
     """
-    image_size = _checks.check_positive_number("image_size", image_size)
+    image_size = _checks.check_number("image_size", image_size, 0.0, open_low=True)
     values = _history_dict(history)
     epoch = values.pop("epoch", None)
     if not values:
@@ -1082,7 +1082,7 @@ def save_figure(fig: Figure, path: str | os.PathLike, dpi: int = _DPI) -> Path:
     """
     if not isinstance(fig, Figure):
         raise TypeError(f"fig must be a matplotlib Figure. Received: type(fig)={type(fig)}")
-    dpi = _checks.check_positive_number("dpi", dpi)
+    dpi = _checks.check_number("dpi", dpi, 0.0, open_low=True)
     path = Path(path)
     file_format = path.suffix[1:].lower()
     supported = fig.canvas.get_supported_filetypes()

@@ -52,7 +52,7 @@ import PIL.Image
 from IPython.display import display
 from matplotlib.figure import Figure
 
-from colorkit import _checks, atomic, color, data, hints, infer, metrics, models, train, viz
+from colorkit import _checks, atomic, color, data, hints, infer, metrics, models, training, viz
 
 __all__ = [
     "ColorizationExplorer",
@@ -587,7 +587,7 @@ class ColorizationExplorer(_Explorer):
         images,
         models,
         size: int = 256,
-        temperature: float = 0.38,
+        temperature: float = color.DEFAULT_TEMPERATURE,
         saturation: float = 1.0,
         blend: float = 1.0,
         render: bool = True,
@@ -889,12 +889,12 @@ class EpochExplorer(_Explorer):
     """Replay a training run: an epoch slider over its per-epoch preview colorizations.
 
     Shows gray | colorized after the selected epoch | truth for the run's fixed validation
-    photos (``previews/epoch_XXX.npy`` written by ``colorkit.train``), next to the loss curves
+    photos (``previews/epoch_XXX.npy`` written by ``colorkit.training``), next to the loss curves
     with a marker at that epoch. Epoch 0 is the untrained model. A play button steps through
     the epochs.
 
     Args:
-        run: A run folder (``colorkit.train.load_run``) or a ``train.Run``.
+        run: A run folder (``colorkit.training.load_run``) or a ``training.Run``.
         epoch: Initial epoch (default: the last snapshot).
         max_rows: Show at most this many preview photos.
         render: Draw on creation.
@@ -912,7 +912,7 @@ class EpochExplorer(_Explorer):
 
     def __init__(self, run, epoch: int | None = None, max_rows: int = 4, render: bool = True):
         super().__init__()
-        self.run = train.load_run(run) if isinstance(run, str | os.PathLike) else run
+        self.run = training.load_run(run) if isinstance(run, str | os.PathLike) else run
         self.epochs = list(self.run.snapshots())
         if not self.epochs:
             raise ValueError(
@@ -1047,7 +1047,7 @@ class TemperatureExplorer(_Explorer):
         self,
         probabilities,
         lightness=None,
-        temperature: float = 0.38,
+        temperature: float = color.DEFAULT_TEMPERATURE,
         pixel: tuple[int, int] | None = None,
         render: bool = True,
     ):
@@ -1472,7 +1472,7 @@ class HintExplorer(_Explorer):
         self.temperature = _checks.check_temperature(
             temperature
             if temperature is not None
-            else spec.temperature or infer.DEFAULT_TEMPERATURE
+            else spec.temperature or color.DEFAULT_TEMPERATURE
         )
         default_saturation = 1.0 if spec.saturation is None else spec.saturation
         self.saturation = _checks.check_saturation(

@@ -32,19 +32,9 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from colorkit import (
-    atomic,
-    color,
-    data,
-    features,
-    guided_training,
-    infer,
-    losses,
-    metrics,
-    models,
-    recipes,
-)
+from colorkit import atomic, color, data, evaluation, features, infer, metrics
 from colorkit.models import guided
+from colorkit.training import cached
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ARMS = ("mixed", "pretrain", "photos only")
@@ -56,34 +46,21 @@ SEED = 0
 STUDY_DECODER = {"width": 128, "sample_stride": 1}
 
 
-class RowBatches(guided_training.CachedBatches):
+def row_batches(cache, rows: np.ndarray, steps: int, seed: int, config=None):
     """``steps`` training batches drawn (shuffled, reproducibly) from the given cache rows.
 
     ``config`` defaults to this study's decoder settings; the rows are permuted with
     ``(SEED, seed)`` and repeated until ``steps`` batches of ``BATCH`` are filled.
     """
-
-    def __init__(self, cache, rows: np.ndarray, steps: int, seed: int, config=None):
-        if config is None:
-            config = guided_training.GuidedConfig(batch_size=BATCH, seed=SEED, **STUDY_DECODER)
-        super().__init__(cache, config, train=True, epoch=seed)
-        rng = np.random.default_rng([SEED, seed])
-        need = steps * BATCH
-        repeats = -(-need // len(rows))
-        # Not ``_rows``: that is CachedBatches' count of validation rows (a read-only property).
-        self._chosen = np.concatenate([rng.permutation(rows) for _ in range(repeats)])[:need]
-        self._steps = steps
-
-    def __len__(self) -> int:
-        return self._steps
-
-    def _indices(self, index: int) -> np.ndarray:
-        return np.sort(self._chosen[index * BATCH : (index + 1) * BATCH])
+    if config is None:
+        config = cached.GuidedConfig(batch_size=BATCH, seed=SEED, **STUDY_DECODER)
+    order = cached.repeated_order(rows, steps, BATCH, [SEED, seed])
+    return cached.CachedBatches(cache, config, train=True, epoch=seed, order=order)
 
 
 def cifar_rows(smoke: bool = False) -> np.ndarray:
     """Boolean mask over the recipe's training crops: True where the crop is CIFAR-10's."""
-    sources, _ = guided_training.default_plan_sources(smoke)
+    sources, _ = cached.default_plan_sources(smoke)
     plan = features.crop_plan(sources, seed=0)
     cifar = {str(path) for path in data.dataset_paths("cifar10")}
     return np.array([str(item.path) in cifar for item in plan])
@@ -92,14 +69,9 @@ def cifar_rows(smoke: bool = False) -> np.ndarray:
 def run_arm(arm: str, train, is_cifar: np.ndarray, steps: int, prior) -> keras.Model:
     keras.utils.set_random_seed(SEED)
     decoder = guided.guided_decoder(width=STUDY_DECODER["width"])
-    decoder.compile(
-        optimizer=keras.optimizers.Adam(
-            keras.optimizers.schedules.CosineDecay(LEARNING_RATE, decay_steps=steps, alpha=0.05)
-        ),
-        loss=losses.SoftEncodedCrossEntropy(
-            prior_weights=color.rebalancing_weights(prior, lam=0.5)
-        ),
-    )
+    config = cached.GuidedConfig(learning_rate=LEARNING_RATE, lam=0.5, **STUDY_DECODER)
+    weights = color.rebalancing_weights(prior, lam=config.lam)
+    cached.compile_decoder(decoder, weights, config, steps)
     everything = np.arange(train.count)
     photos, cifar = everything[~is_cifar], everything[is_cifar]
     phases = {
@@ -108,22 +80,21 @@ def run_arm(arm: str, train, is_cifar: np.ndarray, steps: int, prior) -> keras.M
         "photos only": [(photos, steps)],
     }[arm]
     for index, (rows, count) in enumerate(phases):
-        decoder.fit(RowBatches(train, rows, count, seed=index + 1), shuffle=False, verbose=2)
+        decoder.fit(row_batches(train, rows, count, seed=index + 1), shuffle=False, verbose=2)
     return decoder
 
 
 def evaluate(decoder, val_cache, truths, prior) -> dict:
-    config = guided_training.GuidedConfig(batch_size=BATCH, **STUDY_DECODER)
+    config = cached.GuidedConfig(batch_size=BATCH, **STUDY_DECODER)
     val_loss = float(
-        decoder.evaluate(guided_training.CachedBatches(val_cache, config, train=False), verbose=0)
+        decoder.evaluate(cached.CachedBatches(val_cache, config, train=False), verbose=0)
     )
-    spec = models.ModelSpec(
-        "guided", "lab", guided.STRIDE, "distribution", color.NUM_BINS, 0.38, 1.0, 256, True
+    model = guided.guided_zhang(
+        decoder=decoder, temperature=color.DEFAULT_TEMPERATURE, saturation=1.0
     )
-    model = models.attach_spec(guided.guided_zhang(decoder=decoder), spec)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", color.GamutWarning)
-        predictions = infer.colorize(truths, model, size=256, temperature=0.38, saturation=1.0)
+        predictions = infer.colorize(truths, model, size=256)
     return {"val_loss": val_loss, **metrics.pooled_scores(predictions, truths, prior)}
 
 
@@ -147,10 +118,9 @@ def main(argv=None) -> int:
     is_cifar = cifar_rows(args.smoke)
     if len(is_cifar) != train.count:
         parser.error(f"{args.work / 'cache_train'} was not built from the recipe's crop plan")
-    prior = guided_training.cache_prior(train, seed=SEED)
-    paths = [str(p) for p in data.dataset_paths(*recipes.VAL_SOURCE)]
-    truths = recipes.load_long_side(paths[:8] if args.smoke else paths, 256)
-    val_prior = recipes.pooled_prior(truths)
+    prior = cached.cache_prior(train, seed=SEED)
+    val = evaluation.scoring_set(limit=8 if args.smoke else None)
+    truths, val_prior = val.truths, val.prior
     rows = {}
     for arm in ARMS:
         start = time.time()

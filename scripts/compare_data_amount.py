@@ -22,36 +22,24 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import keras
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from compare_cifar_schedule import BATCH, SEED, RowBatches  # noqa: E402
-from export_guided import FALSE_COLOR_QUANTILE, build_shipped, decoded_grid  # noqa: E402
-
-from colorkit import (  # noqa: E402
-    atomic,
-    color,
-    data,
-    features,
-    guided_training,
-    infer,
-    losses,
-    metrics,
-    recipes,
-)
-from colorkit.models import guided  # noqa: E402
+from colorkit import atomic, color, evaluation, features, infer, metrics
+from colorkit.evaluation import decoding
+from colorkit.models import guided
+from colorkit.training import cached
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FRACTIONS = (1 / 16, 1 / 8, 1 / 4, 1 / 2, 1.0)
 SATURATIONS = (0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
 TEMPERATURE = 1.0
 LEARNING_RATE = 2e-3
+BATCH = 64  # as compare_cifar_schedule.py
+SEED = 0
 
 
 def nested_subsets(paths, fractions, seed: int = SEED) -> list[np.ndarray]:
@@ -91,12 +79,13 @@ def gain_per_doubling(photos, values) -> float:
     return float(np.polyfit(np.log2(np.asarray(photos, dtype=np.float64)), values, 1)[0])
 
 
-class SubsetBatches(RowBatches):
+class SubsetBatches(cached.CachedBatches):
     """``steps`` training batches drawn (shuffled, reproducibly) from ``rows`` of a cache, with
     fresh flips, sampling phases and hints every step."""
 
     def __init__(self, cache, config, rows: np.ndarray, steps: int):
-        super().__init__(cache, rows, steps, seed=len(rows), config=config)
+        order = cached.repeated_order(rows, steps, BATCH, [SEED, len(rows)])
+        super().__init__(cache, config, train=True, epoch=len(rows), order=order)
 
     def __getitem__(self, index: int):
         self.epoch = index  # seeds this step's flips, phases and hints
@@ -105,21 +94,14 @@ class SubsetBatches(RowBatches):
 
 def train_decoder(cache, rows: np.ndarray, steps: int, prior: np.ndarray) -> keras.Model:
     """A fresh first-stage decoder trained ``steps`` steps on ``rows`` of ``cache``."""
-    config = guided_training.GuidedConfig(batch_size=BATCH, seed=SEED, width=64, sample_stride=4)
+    config = cached.GuidedConfig(
+        batch_size=BATCH, seed=SEED, width=64, sample_stride=4, learning_rate=LEARNING_RATE
+    )
     keras.utils.set_random_seed(SEED)
     decoder = guided.guided_decoder(width=config.width)
-    optimizer = keras.optimizers.Adam(
-        keras.optimizers.schedules.CosineDecay(LEARNING_RATE, decay_steps=steps, alpha=0.05)
-    )
-    optimizer.build(decoder.trainable_variables)
-    decoder.compile(
-        optimizer=optimizer,
-        loss=losses.SoftEncodedCrossEntropy(
-            prior_weights=color.rebalancing_weights(prior, lam=config.lam)
-        ),
-    )
-    trainer = guided.sampled_trainer(decoder, config.sample_stride)
-    trainer.compile(optimizer=decoder.optimizer, loss=decoder.loss)
+    weights = color.rebalancing_weights(prior, lam=config.lam)
+    cached.compile_decoder(decoder, weights, config, steps)
+    trainer = cached.training_model(decoder, config)
     trainer.fit(SubsetBatches(cache, config, rows, steps), shuffle=False, verbose=0)
     return decoder
 
@@ -129,12 +111,14 @@ def frontier(model, truths, prior, saturations=SATURATIONS, temperature=TEMPERAT
     saturation (no hints)."""
     lightness = [infer.luminance(t, "lab") for t in truths]
     rows = []
-    for _, saturation, predicted in decoded_grid(model, lightness, (temperature,), saturations):
+    for _, saturation, predicted in decoding.decoded_grid(
+        model, lightness, (temperature,), saturations
+    ):
         row = metrics.pooled_scores(predicted, truths, prior)
         row["false_color_bound"] = metrics.false_color_bound(
-            predicted, truths, quantile=FALSE_COLOR_QUANTILE
+            predicted, truths, quantile=decoding.FALSE_COLOR_QUANTILE
         )
-        per_photo = recipes.evaluate_predictions(predicted, truths, prior)
+        per_photo = evaluation.evaluate_predictions(predicted, truths, prior)
         row["rebalanced_auc_ab_mean"] = per_photo["rebalanced_auc_ab"]
         row["saturation"] = saturation
         rows.append(row)
@@ -172,7 +156,7 @@ def main(argv=None) -> int:
     if not args.reference.is_file():
         parser.error(f"no reference model at {args.reference}")
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    sources, _ = guided_training.default_plan_sources(cifar_step=1)
+    sources, _ = cached.default_plan_sources(cifar_step=1)
     plan = features.crop_plan(sources, seed=0)
     cache = features.FeatureCache(cache_dir)
     if len(plan) != cache.count:
@@ -182,9 +166,9 @@ def main(argv=None) -> int:
     except ValueError as error:
         parser.error(str(error))
     photo_of = np.asarray([str(item.path) for item in plan])
-    prior = guided_training.cache_prior(cache, seed=SEED)
-    truths = recipes.load_long_side([str(p) for p in data.dataset_paths(*recipes.VAL_SOURCE)])
-    val_prior = recipes.pooled_prior(truths)
+    prior = cached.cache_prior(cache, seed=SEED)
+    val = evaluation.scoring_set()
+    truths, val_prior = val.truths, val.prior
 
     reference = infer.load_model(args.reference)
     settings = infer.recommended_settings(reference)
@@ -199,10 +183,7 @@ def main(argv=None) -> int:
         tick = time.time()
         decoder = train_decoder(cache, rows, args.steps, prior)
         seconds = time.time() - tick
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "decoder.keras"
-            decoder.save(path)
-            grid = frontier(build_shipped(path), truths, val_prior)
+        grid = frontier(cached.colorizer_from_decoder(decoder, False), truths, val_prior)
         arm = {
             "fraction": fraction,
             "crops": int(len(rows)),

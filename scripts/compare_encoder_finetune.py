@@ -7,7 +7,7 @@ The evidence for the default recipe's third stage. The encoder's feature cache h
 stage's output. The last stage (``stage4``, 3.7 M parameters) can be
 recomputed from the cached ``stage3`` on this CPU, so it can be fine-tuned without a GPU. Both
 arms start from the hint fine-tune's last epoch (the recipe's second stage) and train for
-the same steps on the same batches (``colorkit.guided_training.CachedBatches`` with the hint
+the same steps on the same batches (``colorkit.training.cached.CachedBatches`` with the hint
 fine-tune's settings, ``FINETUNE_SETTINGS``), at the same learning rate:
 
 - ``decoder only``: the encoder stays frozen (the cached ``stage4``);
@@ -40,24 +40,23 @@ import numpy as np
 from colorkit import (
     atomic,
     color,
-    data,
+    evaluation,
     features,
-    guided_training,
     infer,
     losses,
     metrics,
     models,
     pretrained,
-    recipes,
 )
 from colorkit.models import encoders, guided
+from colorkit.training import cached, recipes
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def full_model(decoder: keras.Model, block: keras.Model | None, spec) -> keras.Model:
     """Lightness + hints -> probabilities, with ``block`` replacing the encoder's last stage."""
-    return models.attach_spec(guided.guided_zhang(decoder=decoder, last_stage=block), spec)
+    return guided.guided_zhang(decoder=decoder, last_stage=block, **spec.decoding())
 
 
 def measure(model, truths, prior) -> dict:
@@ -65,7 +64,7 @@ def measure(model, truths, prior) -> dict:
         warnings.simplefilter("ignore", color.GamutWarning)
         predictions = infer.colorize(truths, model, size=256)
     scores = metrics.pooled_scores(predictions, truths, prior)
-    means = recipes.evaluate_predictions(predictions, truths, prior=prior)
+    means = evaluation.evaluate_predictions(predictions, truths, prior=prior)
     scores.update({f"{key}_mean": float(means[key]) for key in ("rebalanced_auc_ab", "psnr")})
     return {key: float(value) for key, value in scores.items()}
 
@@ -91,11 +90,10 @@ def main(argv=None) -> int:
     )
     args = parser.parse_args(argv)
     started = time.time()
-    decoder_path = args.decoder or sorted((args.work / "finetune").glob("epoch_*.keras"))[-1]
+    decoder_path = args.decoder or cached.last_checkpoint(args.work / "finetune")
     spec = models.model_spec(pretrained.load_pretrained())
-    paths = [str(p) for p in data.dataset_paths(*recipes.VAL_SOURCE)][: args.limit]
-    truths = recipes.load_long_side(paths, 256)
-    prior = recipes.pooled_prior(truths)
+    val = evaluation.scoring_set(limit=args.limit)
+    truths, prior = val.truths, val.prior
     gray = [color.desaturate(t, method="lab") for t in truths]
     rows = {"gray": metrics.pooled_scores(gray, truths, prior)}
     start_decoder = keras.saving.load_model(decoder_path, compile=False)
@@ -112,18 +110,18 @@ def main(argv=None) -> int:
         args.epochs, args.learning_rate = saved["epochs"], saved["learning_rate"]
         stride = saved.get("sample_stride", 1)
     train = features.FeatureCache(args.work / "cache_train", in_memory=True)
-    config = guided_training.GuidedConfig(
+    config = cached.GuidedConfig(
         epochs=args.epochs,
         learning_rate=args.learning_rate,
         sample_stride=stride,
-        **guided_training.FINETUNE_SETTINGS,
+        **cached.FINETUNE_SETTINGS,
     )
-    prior_weights = color.rebalancing_weights(np.load(args.work / "run" / "prior.npy"), lam=0.5)
-    steps = args.steps or len(guided_training.CachedBatches(train, config))
+    prior_weights = color.rebalancing_weights(np.load(args.work / "run" / "ab_prior.npy"), lam=0.5)
+    steps = args.steps or len(cached.CachedBatches(train, config))
     seconds = {}
     for arm in ("decoder only", "decoder + last encoder stage"):
         if args.recipe_stage and arm != "decoder only":
-            trained = keras.saving.load_model(max(recipe_run.glob("epoch_*.keras")), compile=False)
+            trained = keras.saving.load_model(cached.last_checkpoint(recipe_run), compile=False)
             block = trained.get_layer("stage4_block")
             full = full_model(trained.get_layer("guided_decoder"), block, spec)
             rows[arm] = measure(full, truths, prior)
@@ -148,7 +146,7 @@ def main(argv=None) -> int:
         tick = time.time()
         for epoch in range(args.epochs):
             arm_config = dataclasses.replace(config, last_stage=block is not None)
-            batches = guided_training.CachedBatches(train, arm_config, train=True, epoch=epoch)
+            batches = cached.CachedBatches(train, arm_config, train=True, epoch=epoch)
             model.fit(batches, epochs=1, steps_per_epoch=steps, shuffle=False, verbose=2)
         seconds[arm] = round(time.time() - tick, 1)
         rows[arm] = measure(full_model(decoder, block, spec), truths, prior)

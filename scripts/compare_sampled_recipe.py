@@ -6,8 +6,8 @@
         --model default=colorkit/weights/colorizer.keras \
         --model default-cifar50k=runs/recipe-default-cifar50k
 
-The ``default`` recipe (``colorkit.recipes``) trains a lean decoder (width 64) whose loss scores
-one output cell per 4x4 block, so that a step on cached features costs a fraction of
+The ``default`` recipe (``colorkit.training.recipes``) trains a lean decoder (width 64) whose
+loss scores one output cell per 4x4 block, so that a step on cached features costs a fraction of
 ``default-dense``'s (width 128, every cell scored; ``make bench``); ``default-cifar50k`` is the
 ``default`` recipe on all 50k CIFAR-10 photos instead of every third. This script decodes each
 ``--model LABEL=PATH`` alike over a grid of temperatures and saturations (no hints, 100 val
@@ -23,19 +23,11 @@ whose bound is within the export's goal (``scripts/export_guided.py``). PATH is 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from export_guided import (  # noqa: E402
-    FALSE_COLOR_GOAL,
-    FALSE_COLOR_QUANTILE,
-    build_shipped,
-    decoded_grid,
-)
-
-from colorkit import atomic, data, infer, metrics, recipes  # noqa: E402
+from colorkit import atomic, evaluation, infer, metrics
+from colorkit.evaluation import decoding
+from colorkit.training import cached
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TEMPERATURES = (0.7, 1.0)
@@ -46,17 +38,17 @@ def frontier(model, truths, prior) -> dict:
     """Pooled scores of every grid setting and the best one within the false-color goal."""
     lightness = [infer.luminance(t, "lab") for t in truths]
     trials = []
-    for temperature, saturation, predicted in decoded_grid(
+    for temperature, saturation, predicted in decoding.decoded_grid(
         model, lightness, TEMPERATURES, SATURATIONS
     ):
         row = metrics.pooled_scores(predicted, truths, prior)
         row["false_color_bound"] = metrics.false_color_bound(
-            predicted, truths, quantile=FALSE_COLOR_QUANTILE
+            predicted, truths, quantile=decoding.FALSE_COLOR_QUANTILE
         )
         row.update(temperature=temperature, saturation=saturation)
         trials.append(row)
         print({k: round(v, 4) for k, v in row.items()}, flush=True)
-    within = [row for row in trials if row["false_color_bound"] <= FALSE_COLOR_GOAL]
+    within = [row for row in trials if row["false_color_bound"] <= decoding.FALSE_COLOR_GOAL]
     best = max(within, key=lambda row: row["rebalanced_auc_ab_pooled"]) if within else None
     return {"trials": trials, "best_within_goal": best}
 
@@ -67,12 +59,11 @@ def model_for(path: Path):
         if not path.is_file():
             raise FileNotFoundError(f"no model file at {path}")
         return infer.load_model(path), path.name
-    checkpoints = sorted((path / "last_stage").glob("epoch_*.keras"))
-    if not checkpoints:
+    if not (path / "last_stage" / "last.keras").is_file():
         raise FileNotFoundError(
             f"no epochs in {path / 'last_stage'}: run colorkit train --recipe default"
         )
-    return build_shipped(checkpoints[-1]), f"last_stage/{checkpoints[-1].name}"
+    return cached.colorizer_from_run(path / "last_stage"), "last_stage/last.keras"
 
 
 def main(argv=None) -> int:
@@ -101,10 +92,9 @@ def main(argv=None) -> int:
         except FileNotFoundError as error:
             parser.error(str(error))
         models[f"{label}, {name}"] = model
-    paths = [str(p) for p in data.dataset_paths(*recipes.VAL_SOURCE)]
-    truths = recipes.load_long_side(paths, 256)
-    prior = recipes.pooled_prior(truths)
-    result = {"photos": len(truths), "false_color_goal": FALSE_COLOR_GOAL, "models": {}}
+    val = evaluation.scoring_set()
+    truths, prior = val.truths, val.prior
+    result = {"photos": len(truths), "false_color_goal": decoding.FALSE_COLOR_GOAL, "models": {}}
     for name, model in models.items():
         result["models"][name] = frontier(model, truths, prior)
     best = [entry["best_within_goal"] for entry in result["models"].values()][:2]

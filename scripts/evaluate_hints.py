@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from colorkit import atomic, data, hint_curves, infer, models, pretrained, recipes, viz
+from colorkit import atomic, data, evaluation, hint_curves, infer, models, pretrained, viz
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_COUNTS = (0, 3, 10)
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     paths = data.dataset_paths("bsds500", "test")
     if args.limit:
         paths = paths[: args.limit]
-    truths = recipes.load_long_side(paths, args.long_side)
+    truths = evaluation.load_long_side(paths, args.long_side)
     counts = sorted({int(value) for value in args.counts.split(",")} | set(EXAMPLE_COUNTS))
     print(f"{len(truths)} photos, long side {args.long_side}, hint counts {counts}", flush=True)
 

@@ -15,25 +15,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 WEIGHTS = REPO_ROOT / "colorkit" / "weights"
 MAX_BYTES = 20 * 1024 * 1024
-
-
-def cpu_model() -> str:
-    """The CPU's model name (/proc/cpuinfo), for the manifest's hardware line."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def _stage_wall_seconds(stage_dir: Path) -> float:
@@ -85,12 +72,12 @@ def choose_decoding(
     """
     import warnings
 
-    from colorkit import color, data, infer, recipes
+    from colorkit import color, data, evaluation, infer
 
-    paths = [str(p) for p in data.dataset_paths(*recipes.VAL_SOURCE)][:num_photos]
-    truths = recipes.load_long_side(paths, 256)
-    gray = recipes.evaluate_predictions([color.desaturate(t) for t in truths], truths)
-    truth_colorfulness = recipes.evaluate_predictions(truths, truths)["colorfulness"]
+    paths = [str(p) for p in data.dataset_paths(*evaluation.VAL_SOURCE)][:num_photos]
+    truths = evaluation.load_long_side(paths, 256)
+    gray = evaluation.evaluate_predictions([color.desaturate(t) for t in truths], truths)
+    truth_colorfulness = evaluation.evaluate_predictions(truths, truths)["colorfulness"]
     model = infer.load_model(model_path)
     trials = []
     grid = [(z, t, s) for z in sizes for t in temperatures for s in saturations]
@@ -100,7 +87,7 @@ def choose_decoding(
             predicted = infer.colorize(
                 truths, model, size=size, temperature=temperature, saturation=saturation
             )
-        row = recipes.evaluate_predictions(predicted, truths)
+        row = evaluation.evaluate_predictions(predicted, truths)
         row.update(size=size, temperature=temperature, saturation=saturation)
         row["qualifies"] = bool(
             row["auc_ab"] >= gray["auc_ab"] - 0.01
@@ -129,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", default=str(REPO_ROOT / "runs"))
     args = parser.parse_args(argv)
 
-    from colorkit import data, infer, models, recipes
+    from colorkit import data, infer, models
+    from colorkit.training import recipes, run_folder
 
     runs = Path(args.runs)
     WEIGHTS.mkdir(parents=True, exist_ok=True)
@@ -162,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
                 [root] + ([runs / f"recipe-{recipes.DEFAULT_FAMILY}"] if name == "default" else []),
                 len(recipe.stages),
             ),
-            "hardware": f"{cpu_model()}, {os.cpu_count()} cores, CPU only",
+            "hardware": f"{run_folder.cpu_model()}, {os.cpu_count()} cores, CPU only",
         }
         if models.model_family(model) == "zhang":
             decode, trials = choose_decoding(destination)

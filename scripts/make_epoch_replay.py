@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from colorkit import color, data, infer, metrics, models, recipes
+from colorkit import color, data, evaluation, infer, metrics
 from colorkit.models import guided
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -41,7 +41,7 @@ def main(argv=None) -> int:
 
     # The most colorful of the first 40 val photos: a replay should show color arriving.
     paths = [str(p) for p in data.dataset_paths("bsds500", "val")][:40]
-    candidates = recipes.load_long_side(paths, 160)
+    candidates = evaluation.load_long_side(paths, 160)
     order = np.argsort([-metrics.colorfulness(image) for image in candidates])[: args.count]
     chosen = [paths[i] for i in sorted(order)]
     truths = [candidates[i] for i in sorted(order)]
@@ -54,21 +54,12 @@ def main(argv=None) -> int:
         OUTPUT / "gray.png",
         overwrite=True,
     )
-    spec = models.ModelSpec(
-        "guided",
-        "lab",
-        guided.STRIDE,
-        "distribution",
-        color.NUM_BINS,
-        0.38,
-        1.0,
-        160,
-        hint_inputs=True,
-    )
     checkpoints = sorted(args.checkpoints.glob("epoch_*.keras"))
     for checkpoint in checkpoints:
         decoder = keras.saving.load_model(checkpoint, compile=False)
-        model = models.attach_spec(guided.guided_zhang(decoder=decoder), spec)
+        model = guided.guided_zhang(
+            decoder=decoder, temperature=color.DEFAULT_TEMPERATURE, saturation=1.0, working_size=160
+        )
         colorized = infer.colorize_report(list(truths), model).images
         data.save_image(strip(colorized), OUTPUT / f"{checkpoint.stem}.png", overwrite=True)
         print(f"{checkpoint.stem}: done", flush=True)
@@ -76,7 +67,8 @@ def main(argv=None) -> int:
         rows = [{k: float(v) for k, v in row.items()} for row in csv.DictReader(handle)]
     log = {
         "photos": [Path(p).name for p in chosen],
-        "epochs": [int(row["epoch"]) for row in rows],
+        # log.csv counts epochs from 0 (Keras); checkpoints and this replay from 1.
+        "epochs": [int(row["epoch"]) + 1 for row in rows],
         "loss": [row["loss"] for row in rows],
         "val_loss": [row["val_loss"] for row in rows],
         "decoding": {"temperature": 0.38, "saturation": 1.0, "long_side": 160},

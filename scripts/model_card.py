@@ -39,19 +39,9 @@ import numpy as np
 from matplotlib import colormaps
 from PIL import Image
 
-from colorkit import (
-    atomic,
-    color,
-    data,
-    guided_training,
-    infer,
-    metrics,
-    models,
-    pretrained,
-    recipes,
-    viz,
-)
+from colorkit import atomic, color, data, evaluation, infer, metrics, models, pretrained, viz
 from colorkit.models import encoders, guided
+from colorkit.training import cached, recipes
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SUMMARY = REPO_ROOT / "runs" / "recipe-default" / "summary.json"
@@ -168,7 +158,7 @@ def colorize(model, truths, **settings) -> list[np.ndarray]:
 def guided_from_decoder(decoder_path: Path, spec: models.ModelSpec) -> keras.Model:
     """A full guided colorizer from a per-epoch decoder checkpoint, decoded like ``spec``."""
     decoder = keras.saving.load_model(decoder_path, compile=False)
-    return models.attach_spec(guided.guided_zhang(decoder=decoder), spec)
+    return guided.guided_zhang(decoder=decoder, **spec.decoding())
 
 
 # --------------------------------------------------------------------------------------------
@@ -450,7 +440,7 @@ def failure_sentence(name: str, row: dict, gray_row: dict) -> str:
 def checkpoints(run: Path, folder: Path | None) -> dict[int, Path]:
     """``{epoch: decoder checkpoint}`` from the run folder and the folder of kept copies."""
     found = {}
-    for source in (folder, run):
+    for source in (folder, run / "checkpoints", run):
         if source is not None and source.is_dir():
             for path in sorted(source.glob("epoch_*.keras")):
                 found.setdefault(int(path.stem.split("_")[1]), path)
@@ -472,9 +462,8 @@ def crops_per_epoch(summary: dict, run: Path) -> int | None:
 
 def learning_curve(found: dict, per_epoch: int, spec, photos: int) -> dict:
     """Pooled scores of every checkpoint on the first ``photos`` BSDS500 val photos."""
-    val_paths = data.dataset_paths(*recipes.VAL_SOURCE)[:photos]
-    truths = recipes.load_long_side(val_paths, 256)
-    prior = recipes.pooled_prior(truths)
+    val = evaluation.scoring_set(limit=photos)
+    truths, prior = val.truths, val.prior
     gray = metrics.pooled_scores([color.desaturate(t) for t in truths], truths, prior)
     points = []
     for epoch, path in found.items():
@@ -497,7 +486,7 @@ def predicted_distributions(model, image: np.ndarray):
         model,
         lightness,
         size=settings.get("size", infer.DEFAULT_SIZE),
-        temperature=settings.get("temperature", infer.DEFAULT_TEMPERATURE),
+        temperature=settings.get("temperature", color.DEFAULT_TEMPERATURE),
     )
     work_h, work_w = output.prepared.shape
     height, width = work_h // guided.OUTPUT_STRIDE, work_w // guided.OUTPUT_STRIDE
@@ -528,7 +517,7 @@ def hats(model, hat_paths, scene_paths, figure_path: Path) -> dict:
     cells = {"hat": [], "sky": [], "grass": []}
     shown = []
     for kind_paths, kinds in ((hat_paths, ("hat",)), (scene_paths, ("sky", "grass"))):
-        for image in recipes.load_long_side(kind_paths, 256):
+        for image in evaluation.load_long_side(kind_paths, 256):
             probabilities, lab = predicted_distributions(model, image)
             for kind in kinds:
                 mask = region_masks(lab, kind)
@@ -749,7 +738,7 @@ def model_section(loaded, files, summary, notes) -> list[str]:
                     f"; {what} from {summary[f'{stage}_from']} "
                     f"{summary[f'{stage}_seconds'] / 60:.0f} min"
                 )
-        peak = guided_training.recipe_peak_rss_gib(summary)
+        peak = cached.recipe_peak_rss_gib(summary)
         lines.append(
             f"- Training run: {summary.get('train_crops', '?'):,} training crops; {cache}; "
             f"the first stage's process (decoder training) "
@@ -1323,10 +1312,9 @@ def make_card(args) -> int:
     timings = {}
 
     tick = time.time()
-    test_paths = data.dataset_paths(*recipes.TEST_SOURCE)[: args.limit]
-    names = [Path(p).stem for p in test_paths]
-    truths = recipes.load_long_side(test_paths, 256)
-    prior = recipes.pooled_prior(truths)
+    test = evaluation.scoring_set(evaluation.TEST_SOURCE, limit=args.limit)
+    names = [Path(p).stem for p in test.paths]
+    truths, prior = test.truths, test.prior
     predictions, scores = test_table(loaded, truths, prior)
     weight = weight_by_chroma(predictions, truths)
     timings["test table"] = time.time() - tick
@@ -1367,7 +1355,7 @@ def make_card(args) -> int:
         p
         for p in data.dataset_paths("imagenet-sample")
         if Path(p).stem.split("_", 1)[1] in SCENE_CLASSES
-    ] + data.dataset_paths(*recipes.VAL_SOURCE)[: args.scene_photos]
+    ] + data.dataset_paths(*evaluation.VAL_SOURCE)[: args.scene_photos]
     hat_result = hats(loaded["default"], hat_paths, scene_paths, figures / "hats.png")
     timings["hats"] = time.time() - tick
 

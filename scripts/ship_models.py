@@ -4,8 +4,8 @@
     python scripts/ship_models.py --guided-run runs/recipe-default   # the default only
 
 - ``default``: the guided colorizer (trained encoder + hint decoder) exported by
-  ``scripts/export_guided.py`` (decoding chosen on BSDS500 val) from the recipe's last stage
-  that exists: ``<guided-run>/last_stage``, ``finetune`` or ``run``;
+  ``colorkit.training.recipes.export_guided`` (decoding chosen on BSDS500 val) from the
+  recipe's last stage that exists: ``<guided-run>/last_stage``, ``finetune`` or ``run``;
 - ``dahl``: Dahl's residual decoder on HED's trained VGG16, from ``<dahl-run>/stage_0/last.keras``
   (exported without its optimizer state);
 - ``zhang-scratch``: colorkit 0.1's default, the Zhang classifier trained from random weights
@@ -22,18 +22,13 @@ import argparse
 import json
 import os
 import shutil
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from colorkit import atomic, data, infer, models
+from colorkit.models import encoders, guided
+from colorkit.training import cached, recipes, run_folder
 
-import export_guided  # noqa: E402
-from export_pretrained import cpu_model  # noqa: E402
-
-from colorkit import atomic, data, guided_training, infer, models, recipes  # noqa: E402
-from colorkit.models import encoders  # noqa: E402
-
-WEIGHTS = export_guided.WEIGHTS
+WEIGHTS = Path(__file__).resolve().parents[1] / "colorkit" / "weights"
 MAX_BYTES = 20 * 1024 * 1024
 
 
@@ -51,7 +46,7 @@ def _entry(path: Path, family: str, recipe_name: str, training: dict, decode: di
         "bytes": size,
         "sha256": data.file_sha256(path),
         "training": training,
-        "hardware": f"{cpu_model()}, {os.cpu_count()} cores, CPU only",
+        "hardware": f"{run_folder.cpu_model()}, {os.cpu_count()} cores, CPU only",
         "decode": decode,
     }
 
@@ -60,7 +55,6 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--guided-run", type=Path, required=True)
     parser.add_argument("--dahl-run", type=Path, help="Dahl's run (default: keep dahl.keras)")
-    parser.add_argument("--checkpoints", type=Path, help="folder of the guided run's epochs")
     args = parser.parse_args(argv)
     manifest = json.loads((WEIGHTS / "manifest.json").read_text())
 
@@ -71,14 +65,15 @@ def main(argv=None) -> int:
         old["recipe"] = recipes.get_recipe("zhang-scratch").to_dict()
         manifest["zhang-scratch"] = old
 
-    export_arguments = ["--run", str(args.guided_run / "run")]
-    if args.checkpoints:
-        export_arguments += ["--checkpoints", str(args.checkpoints)]
-    for stage in reversed(guided_training.LATER_STAGES):  # the last one that ran
+    run = args.guided_run / "run"
+    checkpoint = None
+    for stage in reversed(cached.LATER_STAGES):  # the last one that ran: its last epoch
         if (args.guided_run / stage).is_dir():
-            export_arguments += ["--stage", str(args.guided_run / stage)]
+            run = args.guided_run / stage
             break
-    export_guided.main(export_arguments)
+    else:  # only the first stage: its best epoch on val
+        checkpoint = cached.best_checkpoint(run)
+    recipes.export_guided(run, WEIGHTS / "colorizer.keras", checkpoint=checkpoint)
     trials = json.loads((WEIGHTS / "guided_decoding_trials.json").read_text())
     summary = json.loads((args.guided_run / "summary.json").read_text())
     encoder = encoders.ENCODERS["resnet50_1by2"]
@@ -92,7 +87,7 @@ def main(argv=None) -> int:
             "encoder": f"{encoder['package']}=={encoder['version']} ({encoder['licence']})",
         },
         {
-            "size": export_guided.WORKING_SIZE,
+            "size": guided.WORKING_SIZE,
             "temperature": trials["chosen"]["temperature"],
             "saturation": trials["chosen"]["saturation"],
         },

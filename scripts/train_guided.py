@@ -1,10 +1,11 @@
-"""Train the default colorizer: the guided decoder on cached ResNet-50-1by2 features.
+"""Train the default colorizer: its recipe's three stages on cached encoder features.
 
-Builds (or resumes) the feature caches of the training and validation crops, then trains (or
-resumes) the decoder; every stage is resumable, so a killed run continues where it stopped.
+A thin entry point over ``colorkit train --recipe default`` (``colorkit.training.recipes``):
+the feature caches, the decoder, the hint fine-tune and the encoder's last stage, each
+resumable, so a killed run continues where it stopped.
 
-    python scripts/train_guided.py --work runs/guided    # the full recipe (see MODEL_CARD.md)
-    python scripts/train_guided.py --work /tmp/g --smoke  # a smoke version on a few photos
+    python scripts/train_guided.py --work runs/recipe-default   # the full recipe (MODEL_CARD.md)
+    python scripts/train_guided.py --work /tmp/g --smoke        # the smoke version, a few photos
 """
 
 from __future__ import annotations
@@ -13,18 +14,17 @@ import argparse
 import json
 from pathlib import Path
 
-from colorkit import guided_training as gt
+from colorkit.training import recipes
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", required=True, help="folder for caches and the run")
     parser.add_argument("--smoke", action="store_true")
-    parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--export", help="also ship the colorizer to this .keras file")
     args = parser.parse_args(argv)
-    epochs = args.epochs or (2 if args.smoke else 10)
-    config = gt.GuidedConfig(epochs=epochs, batch_size=16 if args.smoke else 64)
-    gt.run_guided_recipe(args.work, config, smoke=args.smoke)
+    name = "default-smoke" if args.smoke else "default"
+    recipes.run_recipe(name, run_root=args.work, export=args.export)
     print(json.loads((Path(args.work) / "summary.json").read_text()))
     return 0
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from colorkit import metrics, recipes
+from colorkit import evaluation, metrics
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 
@@ -27,7 +27,7 @@ def test_pooled_parts_reproduce_pooled_rebalanced_auc(rng):
     predictions = [
         np.clip(t + rng.normal(0, 0.1, t.shape), 0, 1).astype(np.float32) for t in truths
     ]
-    prior = recipes.pooled_prior(truths)
+    prior = evaluation.pooled_prior(truths)
     parts, weights = compare.pooled_parts(predictions, truths, prior)
     pooled = metrics.pooled_scores(predictions, truths, prior)["rebalanced_auc_ab_pooled"]
     assert parts.sum() / weights.sum() == pytest.approx(pooled, abs=1e-9)
@@ -184,7 +184,8 @@ def test_false_color_goal_counts_the_pooled_share_of_pixels():
 def test_sampled_recipe_comparison(tmp_path, capsys, rng):
     """The study refuses a folder without the recipe's last stage, and its frontier keeps the
     best setting within the export's false-color goal."""
-    from colorkit import color, models
+    from colorkit import models
+    from colorkit.evaluation import decoding
     from colorkit.models import guided
 
     compare = _script("compare_sampled_recipe")
@@ -195,16 +196,15 @@ def test_sampled_recipe_comparison(tmp_path, capsys, rng):
     with pytest.raises(SystemExit):
         compare.main(["--model", str(tmp_path)])
     assert "--model takes LABEL=PATH" in capsys.readouterr().err
-    spec = models.ModelSpec(
-        "guided", "lab", guided.STRIDE, "distribution", color.NUM_BINS, 0.7, 0.75, 64, True
+    decoder = guided.guided_decoder(width=8)
+    model = guided.guided_zhang(
+        weights=None, decoder=decoder, temperature=0.7, saturation=0.75, working_size=64
     )
-    model = models.attach_spec(
-        guided.guided_zhang(weights=None, decoder=guided.guided_decoder(width=8)), spec
-    )
+    assert models.model_spec(model).family == "guided"  # the builder attaches its spec
     truths = [rng.random((40, 48, 3), dtype=np.float32) for _ in range(3)]
-    result = compare.frontier(model, truths, recipes.pooled_prior(truths))
+    result = compare.frontier(model, truths, evaluation.pooled_prior(truths))
     assert len(result["trials"]) == len(compare.TEMPERATURES) * len(compare.SATURATIONS)
-    within = [r for r in result["trials"] if r["false_color_bound"] <= compare.FALSE_COLOR_GOAL]
+    within = [r for r in result["trials"] if r["false_color_bound"] <= decoding.FALSE_COLOR_GOAL]
     if within:
         assert result["best_within_goal"]["rebalanced_auc_ab_pooled"] == max(
             r["rebalanced_auc_ab_pooled"] for r in within

@@ -228,10 +228,16 @@ def test_evaluate_prints_table_with_gray_baseline(photo_folder, model_path, caps
 
 
 def test_models_table(capsys):
+    """Every registered family, and beside it the pretrained names ``--model`` takes."""
+    from colorkit import models, pretrained
+
     assert cli.main(["models", "--image-size", "64"]) == 0
     out = capsys.readouterr().out
-    for name in ("unet", "dahl", "zhang"):
-        assert name in out
+    rows = {line.split("|")[1].strip(): line for line in out.splitlines()[2:]}
+    assert sorted(rows) == models.available_models()
+    for name in pretrained.available_pretrained():
+        family = pretrained.pretrained_info(name)["family"]
+        assert name in rows[family].split("|")[-2], (name, family)
 
 
 def test_train_via_main_and_resume(tmp_path, shared_data, capsys):
@@ -274,6 +280,7 @@ def test_bad_arguments_give_usage_errors(tmp_path, capsys):
     assert cli.main(["colorize", "x.jpg", "--output", "o", "--size", "0"]) == 2
     assert cli.main(["train", "--resume"]) == 2
     assert cli.main(["train", "--recipe", "no-such-recipe", "--run-dir", str(tmp_path)]) == 2
+    assert cli.main(["train", "--export", str(tmp_path / "m.keras")]) == 2  # needs --recipe
     assert "Unknown recipe" in capsys.readouterr().err
 
 

@@ -819,7 +819,7 @@ def test_tf_dataset_reads_archives_odd_files_and_caches(tmp_path, photo_tar):
         ({"decoder": "opencv"}, ValueError, "Received: decoder='opencv'"),
         ({"scale_jitter": (1.2,)}, ValueError, "Received: scale_jitter"),
         ({"cache": 3}, TypeError, "Received: cache=3"),
-        ({"seed": 1.5}, ValueError, "Received: seed=1.5"),
+        ({"seed": 1.5}, TypeError, "Received: seed=1.5"),
     ],
 )
 def test_tf_dataset_validates(color_paths, kwargs, error, match):

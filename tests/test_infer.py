@@ -329,9 +329,8 @@ def test_guided_model_takes_hints_through_colorize():
     from colorkit import hints
     from colorkit.models import guided
 
-    model = guided.guided_zhang(weights=None, decoder=guided.guided_decoder(width=8))
-    spec = models.ModelSpec("guided", "lab", 32, "distribution", 313, None, None, 64, True)
-    model = models.attach_spec(model, spec)
+    decoder = guided.guided_decoder(width=8)
+    model = guided.guided_zhang(weights=None, decoder=decoder, working_size=64)
     image = np.full((50, 70, 3), 0.4, np.float32)
     out = infer.colorize(image, model, hints=[hints.Hint.from_color(10, 10, "#ff0000")])
     assert out.shape == (50, 70, 3)

@@ -112,7 +112,8 @@ def test_registry_errors():
         models.dahl(weights="missing.weights.h5")
     with pytest.raises(ValueError, match="Received: model.name='my_net'"):
         models.model_family(keras.Sequential([keras.Input((4,))], name="my_net"))
-    assert models.available_models() == ["dahl", "unet", "zhang"]
+    assert models.available_models() == ["dahl", "guided", "unet", "zhang"]
+    assert set(models.PHOTO_TRAINED) < set(models.available_models())
     assert {family["space"] for family in models.FAMILIES.values()} == {"lab", "yuv"}
     for family in models.FAMILIES.values():
         assert family["loss"] in losses.available_losses()
@@ -197,8 +198,9 @@ def test_count_flops_oracles():
 
 def test_defaults_are_cpu_sized():
     table = models.summary_table(128)
-    assert table.count("\n") == 4 and "| unet |" in table and "| zhang |" in table
-    for family in models.available_models():
+    assert table.count("\n") == 5 and "| unet |" in table and "| zhang |" in table
+    assert "| guided | bins |" in table
+    for family in models.PHOTO_TRAINED:
         model = models.build_model(family)
         assert models.count_flops(model, 128) <= 0.4e9, family
         stride = models.FAMILIES[family]["stride"]

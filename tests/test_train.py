@@ -1,4 +1,4 @@
-"""Tests of colorkit.train: loss goes down on real photos, run directory, previews, resume."""
+"""Tests of colorkit.training: loss goes down on real photos, run directory, previews, resume."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ import keras
 import numpy as np
 import pytest
 
-from colorkit import train as training
+from colorkit import training
 from colorkit.models import saving
-from colorkit.train import loop
+from colorkit.training import loop
 
 TINY_UNET = {"base_filters": 4, "depth": 1}
 
@@ -88,6 +88,10 @@ def test_run_directory_layout(finished_run):
     previews = run_dir / "previews"
     for name in ("ground_truth.npy", "gray.npy", "epoch_000.npy", "epoch_003.npy", "epoch_003.png"):
         assert (previews / name).is_file(), name
+    # summary.json, as every run folder (cached-feature runs too) has it.
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["epochs_completed"] == 3 and summary["best_epoch"] in (1, 2, 3)
+    assert summary["seconds"] > 0 and summary["peak_rss_gib"] > 0
     # Cosine schedule: the learning rate decreases from epoch to epoch.
     rates = training.load_run(run_dir).history["learning_rate"]
     assert rates[0] == pytest.approx(config.learning_rate) and rates[0] > rates[1] > rates[2]
@@ -192,6 +196,13 @@ def test_config_validation(tmp_path, overrides, match):
         training.TrainConfig(run_dir=str(tmp_path), **overrides)
 
 
+def test_config_wrong_type_is_a_type_error(tmp_path):
+    with pytest.raises(TypeError, match="batch_size"):
+        training.TrainConfig(run_dir=str(tmp_path), batch_size="8")
+    with pytest.raises(TypeError, match="model_kwargs"):
+        training.TrainConfig(run_dir=str(tmp_path), model_kwargs=[])
+
+
 def test_missing_dataset_and_wrong_loss_raise(tmp_path, photos):
     with pytest.raises(FileNotFoundError, match="no_such_folder"):
         training.train(
@@ -212,8 +223,8 @@ _TRAIN_SCRIPT = textwrap.dedent(
         tf.config.set_logical_device_configuration(
             cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()]
         )
-    from colorkit import train
-    history = train.train(train.TrainConfig(**config), resume=len(sys.argv) > 3)
+    from colorkit import training
+    history = training.train(training.TrainConfig(**config), resume=len(sys.argv) > 3)
     print("EPOCHS", len(history.history["loss"]))
     """
 )
@@ -337,7 +348,7 @@ def test_resumed_run_equals_an_uninterrupted_one(tmp_path, photos, backend):
 
 def test_corrupt_last_checkpoint_falls_back_naming_the_cause(tmp_path):
     from colorkit import models
-    from colorkit.train import run_folder
+    from colorkit.training import run_folder
 
     model = models.build_model("unet", **TINY_UNET)
     model.compile(optimizer="adam", loss="mse")

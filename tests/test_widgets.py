@@ -12,7 +12,7 @@ import pytest
 from matplotlib.figure import Figure
 from PIL import Image
 
-from colorkit import color, infer, metrics, models, train, widgets
+from colorkit import color, infer, metrics, models, training, widgets
 
 SIZE = 32
 #: Three bins and their probabilities: the mode (50, 50) is vivid, the mean is much duller.
@@ -300,11 +300,11 @@ def test_explorer_rejects_bad_inputs(photos, unet_model, images, models_, kwargs
 # --------------------------------------------------------------------------------------------
 @pytest.fixture()
 def fake_run(tmp_path):
-    """A run folder as colorkit.train writes it: 3 snapshots of 2 photos (epoch 0, 1, 2)."""
+    """A run folder as colorkit.training writes it: 3 snapshots of 2 photos (epoch 0, 1, 2)."""
     run_dir = tmp_path / "run"
     previews = run_dir / "previews"
     previews.mkdir(parents=True)
-    config = train.TrainConfig(run_dir=str(run_dir), epochs=2)
+    config = training.TrainConfig(run_dir=str(run_dir), epochs=2)
     (run_dir / "config.json").write_text(json.dumps(config.to_dict()))
     (run_dir / "log.csv").write_text("epoch,loss,val_loss\n0,0.9,1.1\n1,0.5,0.7\n")
     rng = np.random.default_rng(0)

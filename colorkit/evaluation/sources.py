@@ -19,9 +19,9 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
-from PIL import Image
 
-from colorkit import _checks, color, data, metrics
+from colorkit import _checks, data, metrics
+from colorkit.evaluation import protocol
 
 #: The collections of the multi-source validation and test sets.
 MULTI_SOURCE = ("bsds500", "imagenette", "imagewoof", "caltech101", "intel-scenes", "utkface")
@@ -61,21 +61,6 @@ def source_photos(
             paths = _stable_order(paths)[:per_source]
         result[name] = sorted(paths)
     return result
-
-
-def load_long_side(path: str, long_side: int = 256) -> np.ndarray:
-    """One photo resized so that its long side is ``long_side`` (aspect kept, bicubic).
-
-    Returns:
-        float32 ``(H, W, 3)`` sRGB in [0, 1].
-    """
-    image = data.read_image(path)
-    height, width = image.shape[:2]
-    scale = long_side / max(height, width)
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    pil = Image.fromarray(np.round(image * 255).astype(np.uint8))
-    resized = pil.resize(size, Image.Resampling.BICUBIC, reducing_gap=3.0)
-    return np.asarray(resized, np.float32) / 255.0
 
 
 @dataclasses.dataclass
@@ -146,9 +131,9 @@ def score_by_source(
     loaded = dict(truths or {})
     for name, paths in photos.items():
         if name not in loaded:
-            loaded[name] = [load_long_side(path, long_side) for path in paths]
+            loaded[name] = protocol.load_long_side(paths, long_side)
     every_truth = [image for name in photos for image in loaded[name]]
-    prior = metrics_prior(every_truth)
+    prior = protocol.pooled_prior(every_truth)
     predictions = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -160,8 +145,3 @@ def score_by_source(
     every_path = [path for name in photos for path in photos[name]]
     gains = metrics.psnr_gain_over_gray(every_prediction, every_truth)
     return SourceScores(rows, dict(zip(every_path, map(float, gains), strict=True)))
-
-
-def metrics_prior(truths: Sequence[np.ndarray]) -> np.ndarray:
-    """The ab prior ``(Q,)`` of all pixels of a list of RGB images of different sizes."""
-    return color.ab_prior(np.concatenate([image.reshape(-1, 3) for image in truths])[None])

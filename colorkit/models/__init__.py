@@ -8,10 +8,16 @@ Families (see ``FAMILIES``):
   scale [0, 1], sigmoid) in YUV space.
 - ``zhang``: Zhang et al. 2016, a softmax over the ``NUM_BINS`` quantized ab bins at 1/4
   resolution; ``zhang_decoder`` turns it into an ab regressor by the annealed mean.
+- ``guided``: the shipped default, a trained frozen encoder (ResNet-50-1by2) and a
+  hint-conditioned decoder over the same bins (Zhang, Zhu et al. 2017): inputs
+  ``[lightness, hint_ab, hint_mask]``; trained on cached encoder features
+  (``colorkit.training.cached``), not end to end.
 
-Every builder returns a Functional ``keras.Model`` named ``colorkit_<family>`` whose input is
-``(B, H, W, 1)`` lightness (L/100 for lab models, Y for dahl); H and W must be multiples of
-``FAMILIES[name]["stride"]`` for the default configuration (builders document their strides).
+Every builder returns a Functional ``keras.Model`` named ``colorkit_<family>`` with its
+``ModelSpec`` attached (``model_spec``), whose (first) input is ``(B, H, W, 1)`` lightness
+(L/100 for lab models, Y for dahl); H and W must be multiples of ``FAMILIES[name]["stride"]``
+for the default configuration (builders document their strides). The guided builder is
+``guided.guided_zhang`` (named ``colorkit_guided``).
 The defaults are CPU-sized: each spends its FLOPs at low resolution (about 0.2-0.4 GFLOP per
 128 px image) so that it trains at tens of images per second on a 2-core laptop CPU.
 """
@@ -37,6 +43,7 @@ from colorkit.models.vgg_residual import dahl, dahl_stride, vgg16_backbone
 
 __all__ = [
     "FAMILIES",
+    "PHOTO_TRAINED",
     "AnnealedMeanDecode",
     "ImageSizeCheck",
     "ModelSpec",
@@ -75,9 +82,14 @@ FAMILIES: dict[str, dict] = {
     "unet": dict(space="lab", output="ab", stride=unet_stride(), loss="l2"),
     "dahl": dict(space="yuv", output="uv", stride=dahl_stride(), loss="blurred_l2"),
     "zhang": dict(space="lab", output="bins", stride=zhang_stride(), loss="soft_ce"),
+    "guided": dict(space="lab", output="bins", stride=guided.STRIDE, loss="soft_ce"),
 }
 
-_BUILDERS = {"unet": unet, "dahl": dahl, "zhang": zhang}
+_BUILDERS = {"unet": unet, "dahl": dahl, "zhang": zhang, "guided": guided.guided_zhang}
+
+#: Families that ``colorkit.training.train`` fits on photos end to end; ``guided`` trains on
+#: cached encoder features (``colorkit.training.cached``, the recipes ``default*``).
+PHOTO_TRAINED = ("unet", "dahl", "zhang")
 
 
 def available_models() -> list[str]:
@@ -85,7 +97,7 @@ def available_models() -> list[str]:
 
     Example:
         >>> available_models()
-        ['dahl', 'unet', 'zhang']
+        ['dahl', 'guided', 'unet', 'zhang']
     """
     return sorted(_BUILDERS)
 
@@ -95,7 +107,7 @@ def build_model(name: str, **kwargs) -> keras.Model:
 
     Args:
         name: One of ``available_models()``.
-        **kwargs: Passed to ``unet``, ``dahl`` or ``zhang``.
+        **kwargs: Passed to ``unet``, ``dahl``, ``zhang`` or ``guided.guided_zhang``.
 
     Returns:
         A Functional ``keras.Model`` named ``colorkit_<name>``.
@@ -222,24 +234,34 @@ def count_flops(model: keras.Model, image_size=128) -> int:
     return int(sum(_layer_flops(layer) for layer in clone.layers))
 
 
-def summary_table(image_size: int = 128) -> str:
-    """Markdown table of the default model of each family: parameters and GFLOP per image.
+def summary_table(image_size: int = 128, pretrained: dict | None = None) -> str:
+    """Markdown table of the default model of every family: parameters and GFLOP per image.
 
     Args:
         image_size: Square image side in pixels (a multiple of every default stride, 32).
+        pretrained: Optional ``{family: [pretrained model names]}`` for a last column (the
+            names ``colorkit colorize --model`` takes; ``colorkit.pretrained`` knows them).
 
     Returns:
-        A markdown table (str) with columns model, output, params, GFLOP/img.
+        A markdown table (str) with columns model, output, params, GFLOP/img (and pretrained).
+        The ``guided`` family is built with a random encoder (the same architecture); its
+        FLOPs are not counted (``count_flops`` does not follow its nested encoder).
     """
     height, width = _image_hw(image_size)
+    extra = ("", "") if pretrained is None else (" pretrained |", "---|")
     rows = [
-        f"| model | output | params | GFLOP/img @ {height}x{width} px |",
-        "|---|---|---:|---:|",
+        f"| model | output | params | GFLOP/img @ {height}x{width} px |{extra[0]}",
+        f"|---|---|---:|---:|{extra[1]}",
     ]
     for name in available_models():
-        model = build_model(name)
-        gflop = count_flops(model, (height, width)) / 1e9
-        rows.append(
-            f"| {name} | {FAMILIES[name]['output']} | {model.count_params():,} | {gflop:.3f} |"
-        )
+        if name == "guided":
+            model = guided.guided_zhang(weights=None)
+            gflop = "-"
+        else:
+            model = build_model(name)
+            gflop = f"{count_flops(model, (height, width)) / 1e9:.3f}"
+        row = f"| {name} | {FAMILIES[name]['output']} | {model.count_params():,} | {gflop} |"
+        if pretrained is not None:
+            row += f" {', '.join(sorted(pretrained.get(name, []))) or '-'} |"
+        rows.append(row)
     return "\n".join(rows)

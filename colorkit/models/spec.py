@@ -92,6 +92,21 @@ class ModelSpec:
             )
         return cls(**values)
 
+    def decoding(self) -> dict:
+        """The recommended decoding settings, ``temperature``, ``saturation`` and
+        ``working_size``: keyword arguments of ``guided.guided_zhang`` (a colorizer decoded
+        like this one).
+
+        Example:
+            >>> ModelSpec("m", "lab", 4, "distribution", 313, 0.5, 0.8, 256).decoding()
+            {'temperature': 0.5, 'saturation': 0.8, 'working_size': 256}
+        """
+        return {
+            "temperature": self.temperature,
+            "saturation": self.saturation,
+            "working_size": self.working_size,
+        }
+
     def replace(self, **changes) -> ModelSpec:
         """A copy with some fields changed (``dataclasses.replace``)."""
         return dataclasses.replace(self, **changes)

@@ -78,7 +78,7 @@ def vgg16_backbone(width: float = 1.0, weights: str | None = None) -> keras.Mode
     Returns:
         A ``keras.Model`` mapping float32 ``(B, H, W, 3)`` VGG-preprocessed images to features.
     """
-    width = _checks.check_positive_number("width", width)
+    width = _checks.check_number("width", width, 0.0, open_low=True)
     if width == 1.0:
         return keras.applications.VGG16(
             include_top=False, weights=weights, input_shape=(None, None, 3)
@@ -154,7 +154,7 @@ def dahl(
         >>> model.name, tuple(model.output.shape)
         ('colorkit_dahl', (None, 32, 32, 2))
     """
-    width = _checks.check_positive_number("width", width)
+    width = _checks.check_number("width", width, 0.0, open_low=True)
     depth = _checks.check_int("depth", depth, maximum=len(TAP_LAYERS))
     for flag_name, flag in (
         ("trainable_backbone", trainable_backbone),

@@ -252,7 +252,7 @@ class ModelColorizer:
         self.spec = models.model_spec(model)
         settings = infer.recommended_settings(model)
         self.size = settings.get("size", infer.DEFAULT_SIZE) if size is None else size
-        self.temperature = settings.get("temperature", infer.DEFAULT_TEMPERATURE)
+        self.temperature = settings.get("temperature", color.DEFAULT_TEMPERATURE)
         if temperature is not None:
             self.temperature = _checks.check_temperature(temperature)
         self.saturation = settings.get("saturation", 1.0) if saturation is None else saturation

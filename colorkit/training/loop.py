@@ -3,8 +3,8 @@
 Data (``colorkit.data.resolve_source`` -> :func:`resolve_splits` -> ``make_tf_dataset`` or
 ``ColorPyDataset``), model and loss (``colorkit.models``, ``colorkit.losses``; the zhang
 family's ab prior and rebalancing weights), devices (mixed precision, ``MirroredStrategy``),
-callbacks (``colorkit.train.callbacks``) and ``model.fit``. The run folder (its guard,
-checkpoints, CSV log, environment record and previews) is ``colorkit.train.run_folder``.
+callbacks (``colorkit.training.callbacks``) and ``model.fit``. The run folder (its guard,
+checkpoints, CSV log, environment record and previews) is ``colorkit.training.run_folder``.
 """
 
 from __future__ import annotations
@@ -21,21 +21,20 @@ import keras
 import numpy as np
 
 from colorkit import color, data, infer, losses, models
-from colorkit.train.callbacks import Previews, RunCheckpoint, StepTimer, TqdmProgress
-from colorkit.train.config import TrainConfig, learning_rate_at
-from colorkit.train.run_folder import (
-    best_from_csv,
-    clean_stale_files,
+from colorkit.training.callbacks import Previews, RunCheckpoint, StepTimer, TqdmProgress
+from colorkit.training.config import TrainConfig, learning_rate_at
+from colorkit.training.run_folder import (
     epoch_checkpoints,
     load_latest_checkpoint,
     load_run,
     prepare_run_dir,
     remove_unfinished_run,
+    resume_run,
     save_npy_atomic,
     save_preview_inputs,
     seek_epoch,
-    truncate_csv,
     write_json,
+    write_summary,
 )
 
 __all__ = ["resolve_splits", "train"]
@@ -599,7 +598,6 @@ def _train(config: TrainConfig, shared_dir: Path, resume: bool, callbacks, strat
         run_dir = Path(tempfile.mkdtemp(prefix="colorkit-worker-"))
         prepare_run_dir(run_dir, resume=False)
         checkpoints = epoch_checkpoints(shared_dir) if resume else {}
-    log_path = run_dir / "log.csv"
 
     family = config.model
     family_info = models.FAMILIES.get(family)
@@ -607,6 +605,12 @@ def _train(config: TrainConfig, shared_dir: Path, resume: bool, callbacks, strat
         raise ValueError(
             f"Unknown model name: expected one of {models.available_models()}. "
             f"Received: model={config.model!r}"
+        )
+    if family not in models.PHOTO_TRAINED:
+        raise ValueError(
+            f"The {family!r} family trains on cached encoder features, not on photos: use a "
+            f"recipe (colorkit train --recipe default) or colorkit.training.train_guided. "
+            f"Expected one of {list(models.PHOTO_TRAINED)}. Received: model={config.model!r}"
         )
     keras.utils.set_random_seed(config.seed)
     train_paths, val_paths = resolve_splits(config)
@@ -618,11 +622,9 @@ def _train(config: TrainConfig, shared_dir: Path, resume: bool, callbacks, strat
         checkpoint_dir=shared_dir,
     )  # fmt: skip
     write_json(run_dir / "environment.json", _environment(config, strategy, mixed, initial_epoch))
-    if resume:
-        truncate_csv(log_path, initial_epoch)
-        clean_stale_files(run_dir, initial_epoch)
+    best = resume_run(run_dir, initial_epoch) if resume else math.inf
     state = {
-        "best": best_from_csv(log_path) if initial_epoch else math.inf,
+        "best": best,
         "initial_epoch": initial_epoch,
         "ground_truth": None,
         "gray": None,
@@ -637,6 +639,7 @@ def _train(config: TrainConfig, shared_dir: Path, resume: bool, callbacks, strat
     if initial_epoch >= config.epochs:
         history.history = load_run(run_dir).history
         return history
+    started = time.time()
 
     train_data, val_data, steps = _make_datasets(
         config, train_paths, val_paths, family_info["space"], strategy
@@ -646,7 +649,7 @@ def _train(config: TrainConfig, shared_dir: Path, resume: bool, callbacks, strat
         _build_from_local_replica(model, strategy)
     verbose, progress_callbacks = _progress(config, initial_epoch)
     callbacks = _make_callbacks(config, run_dir, state) + progress_callbacks + list(callbacks or [])
-    return model.fit(
+    history = model.fit(
         train_data,
         validation_data=val_data,
         epochs=config.epochs,
@@ -656,3 +659,5 @@ def _train(config: TrainConfig, shared_dir: Path, resume: bool, callbacks, strat
         verbose=verbose,
         shuffle=False,  # the pipelines shuffle (seeded) themselves
     )
+    write_summary(run_dir, time.time() - started)
+    return history

