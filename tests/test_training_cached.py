@@ -357,9 +357,8 @@ def test_training_with_balanced_rows_uses_the_quota_and_resumes_only_with_it(
     with pytest.raises(ValueError, match="other rows per epoch"):
         gt.train_guided(tmp_path / "run", folder, folder, config, verbose=0, resume=True)
     with pytest.raises(ValueError, match="rows describes 5 cache rows"):
-        gt.train_guided(
-            tmp_path / "other", folder, folder, config, verbose=0, rows=features.BalancedRows((5,), 2)
-        )
+        other = features.BalancedRows((5,), 2)
+        gt.train_guided(tmp_path / "other", folder, folder, config, verbose=0, rows=other)
 
 
 def test_real_photo_plan_holds_every_source_and_no_held_out_photo(tmp_path, monkeypatch):

@@ -596,18 +596,18 @@ def plan_sources(
     """
     cifar_step = check_int("cifar_step", cifar_step)
     plans = []
-    for field, sources, table in (
+    for field, chosen, table in (
         ("train_sources", tuple(map(tuple, train_sources)), SOURCE_VIEWS),
         ("val_source", (tuple(val_source),), VAL_VIEWS),
     ):
-        unknown = [source for source in sources if source not in table]
+        unknown = [source for source in chosen if source not in table]
         if unknown:
             raise ValueError(
                 f"A cached-feature recipe's {field} must come from {list(table)}. "
                 f"Received: {field}={unknown}"
             )
         plan = []
-        for source in sources:
+        for source in chosen:
             if source == MULTI_SOURCE_VAL:
                 plan += _multi_source_val(smoke)
                 continue
