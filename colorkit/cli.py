@@ -307,6 +307,49 @@ def _single_or_list(values):
     return values[0] if len(values) == 1 else list(values)
 
 
+#: Options of ``train`` named as on the command line (the rest: ``--`` + dest with dashes).
+_TRAIN_OPTION_NAMES = {"dataset": "--data", "val_dataset": "--val-data", "learning_rate": "--lr"}
+
+
+def _option_name(dest: str) -> str:
+    return _TRAIN_OPTION_NAMES.get(dest, "--" + dest.replace("_", "-"))
+
+
+def _saved_run_settings(run_dir: Path) -> dict:
+    """The settings of the run to resume in ``run_dir`` (its ``config.json``).
+
+    Raises:
+        UsageError: ``run_dir`` holds no run (no ``config.json`` and no epoch checkpoint).
+        ValueError: Its ``config.json`` cannot be read (truncated, edited); names the file.
+    """
+    saved = run_dir / "config.json"
+    if not saved.is_file() and not training.run_folder.epoch_checkpoints(run_dir):
+        runs = sorted(
+            str(child) for child in run_dir.iterdir() if (child / "config.json").is_file()
+        )
+        hint = f"; runs inside it: {', '.join(runs[:5])}" if runs else ""
+        raise UsageError(
+            f"--resume: '{run_dir}' holds no run (a run folder holds config.json, log.csv and "
+            f"checkpoints/epoch_NNN.keras, as written by colorkit train){hint}. Give the run "
+            "folder itself as --run-dir, or leave out --resume to start a new run"
+        )
+    if not saved.is_file():
+        return {}
+    try:
+        values = json.loads(saved.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(
+            f"Cannot read the settings of the run to resume, '{saved}' (truncated or edited?): "
+            f"{error}"
+        ) from None
+    if not isinstance(values, dict):
+        raise ValueError(
+            f"Cannot read the settings of the run to resume, '{saved}': expected a JSON "
+            f"object. Received: {type(values).__name__}"
+        )
+    return values
+
+
 def _run_train(args) -> int:
     values: dict = {}
     run_dir_arg = args.run_dir
@@ -318,11 +361,21 @@ def _run_train(args) -> int:
                 f"--resume: no run directory '{run_dir_arg}' (nothing to resume; check the "
                 "spelling, or leave out --resume to start a new run)"
             )
-        saved = Path(run_dir_arg) / "config.json"
-        if saved.is_file():
-            values.update(json.loads(saved.read_text()))
+        values.update(_saved_run_settings(Path(run_dir_arg)))
     if args.recipe:
         _recipe(args.recipe)
+        taken = {"recipe", "run_dir", "resume", "command"}
+        extra = sorted(
+            _option_name(dest)
+            for dest, value in vars(args).items()
+            if dest not in taken and value is not None
+        )
+        if extra:
+            raise UsageError(
+                f"--recipe {args.recipe} fixes the model, the data and every training setting; "
+                f"it takes only --run-dir (and --resume). Received also: {', '.join(extra)} "
+                "(leave them out, or leave out --recipe to train with your own options)"
+            )
         final = recipes.run_recipe(args.recipe, run_root=run_dir_arg, resume=True)
         print(f"colorkit train: recipe {args.recipe!r} finished; final model {final}")
         return 0
@@ -502,8 +555,8 @@ def _report_ignored(ignored: list[tuple[str, str]], shown: int = 5) -> None:
     names = "; ".join(f"{path} ({reason})" for path, reason in ignored[:shown])
     more = f"; and {len(ignored) - shown} more" if len(ignored) > shown else ""
     print(
-        f"colorkit colorize: left out {len(ignored)} file(s) that are not photos to colorize: "
-        f"{names}{more}",
+        f"colorkit colorize: left out {len(ignored)} item(s) of the input folders (not photos "
+        f"to colorize): {names}{more}",
         file=sys.stderr,
     )
 
