@@ -875,3 +875,18 @@ def test_left_out_files_are_counted_and_named(tmp_path, model_path, capsys):
     assert "anim.gif (not a photo type colorkit reads (.gif))" in line
     assert ".thumbnails (hidden folder)" in line
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["a.png"]
+
+
+def test_every_promise_in_the_readme_names_tests_that_exist():
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## What colorkit promises about your files", 1)[1].split("\n## ", 1)[0]
+    promises = section.split("\n- ")[1:]
+    assert len(promises) >= 9
+    defined = set()
+    for test_file in (root / "tests").glob("test_*.py"):
+        defined |= set(re.findall(r"^def (test_\w+)", test_file.read_text(), re.MULTILINE))
+    for promise in promises:
+        named = re.findall(r"\b(test_\w+)\b", re.sub(r"tests/test_\w+\.py", "", promise))
+        assert named, f"a promise without its test: {promise[:80]!r}"
+        assert set(named) <= defined, sorted(set(named) - defined)
