@@ -15,10 +15,12 @@ Exit status, the same for every subcommand (tested in tests/test_cli.py):
 - 1: some inputs failed: a file or folder is missing or unreadable, a photo or video could not
   be colorized, training raised, nothing was colorized;
 - 2: bad usage: unknown subcommand or option, a missing or malformed argument (a
-  non-positive ``--size``, a negative ``--saturation``, an unknown recipe...), and for
-  ``--hints``: several inputs (or a folder), an invalid hints file (not JSON, not a list, a
-  bad hint; the message names it by index), a hint outside the photo, or a ``--model`` that
-  takes no hints. A missing hints file is a missing file (1).
+  non-positive ``--size``, a negative ``--saturation``, an unknown recipe, a malformed
+  ``--scheduler``...), ``train --resume`` of a folder that does not exist or holds no run,
+  ``train --recipe`` with options a recipe does not take, and for ``--hints``: several inputs
+  (or a folder), an invalid hints file (not JSON, nested too deeply, not a list, a bad hint;
+  the message names it by index), a hint outside the photo, or a ``--model`` that takes no
+  hints. A missing hints file is a missing file (1).
 
 User hints (``colorize --hints hints.json``, one photo): a JSON list of
 ``{"x": col, "y": row, "color": "#rrggbb"}`` (optional ``"radius"``, default 2) in the photo's
@@ -26,7 +28,7 @@ pixel coordinates (``colorkit.hints.parse_hints``); only the hints' chroma is us
 keeps its luminance. Without ``--model`` the shipped hint model is used
 (``colorkit.pretrained.load_pretrained_hint_model``).
 
-Safe output rule of ``colorize``: outputs are ``<output>/<relative folder>/<stem>.png``; an input
+Safe output rule of ``colorize``: outputs are ``<output>/<relative folder>/<name>.png``; an input
 is never overwritten. The output folder may not be an input folder or lie inside one (the
 results would mix with, and on the next run be read as, inputs); a file whose output path
 would be one of the inputs is refused (and reported). An output's name depends on its input's
@@ -680,6 +682,9 @@ def _run_colorize_many(args, jobs, problems, model=None, hints=None) -> int:
     progress = False if args.no_progress else None
     if args.scheduler:
         model = args.model if args.model is not None else "default"
+        pretrained_name = not Path(model).suffix and os.sep not in model
+        if pretrained_name or Path(model).exists():  # else only the workers may see it
+            _check_model(_resolve_model(model, "colorize"), model)
         summary = scale.colorize_archive(
             jobs,
             None,
