@@ -231,7 +231,11 @@ def publish(temporary: str | os.PathLike, path: str | os.PathLike, overwrite: bo
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     except FileExistsError:
         raise _exists_error(path) from None
-    os.replace(temporary, path)
+    try:
+        os.replace(temporary, path)
+    except BaseException:
+        path.unlink(missing_ok=True)  # our empty reservation, nobody else's file
+        raise
     return path
 
 
@@ -301,15 +305,16 @@ def _process_start_time(pid: int) -> float | None:
 
 def _writer_alive(pid: int, modified: float) -> bool:
     """Whether process ``pid`` of this machine may still be writing a file last changed at
-    ``modified`` (a process that started after that is another one with a reused pid)."""
-    if pid == os.getpid():
-        return True  # another thread of this process may be writing it
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # alive, another user's
+    ``modified``. A process that started after that is another one with a reused pid (in a
+    container, a new run often gets the very pid of the killed one: this process's own pid is
+    checked the same way)."""
+    if pid != os.getpid():
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass  # alive, another user's
     started = _process_start_time(pid)
     return started is None or started <= modified + 1.0
 

@@ -179,6 +179,21 @@ def _prefetch(executor, pairs, budget: int, skip, max_pixels: int | None = None)
             yield source, target, error
 
 
+def _pending(pairs, overwrite: bool, summary: Summary) -> list:
+    """The pairs to colorize: an existing output is counted as skipped (unless
+    ``overwrite``), an output path taken by a folder (or under a file) as failed."""
+    pending = []
+    for source, target in pairs:
+        problem = outputs.output_path_problem(target)
+        if problem is not None:
+            summary.failed.append((source, f"cannot write '{target}': {problem}"))
+        elif os.path.lexists(target) and not overwrite:
+            summary.skipped += 1
+        else:
+            pending.append((source, target))
+    return pending
+
+
 def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
@@ -251,12 +266,7 @@ def colorize_many(
             f"Received: {len(hints)} entries for {len(pairs)} paths"
         )
     hints_of = {} if hints is None else {t: h for (_, t), h in zip(pairs, hints, strict=True)}
-    pending = []
-    for source, target in pairs:
-        if target.exists() and not overwrite:
-            summary.skipped += 1
-        else:
-            pending.append((source, target))
+    pending = _pending(pairs, overwrite, summary)
     bar = auto.tqdm(
         total=len(pending),
         unit="photo",
@@ -537,12 +547,7 @@ def colorize_archive(
         if link:
             print(f"colorkit: Dask dashboard at {link}", file=stream)
         summary = Summary()
-        pending = []
-        for source, target in _pairs(paths, output_dir):
-            if target.exists() and not overwrite:
-                summary.skipped += 1
-            else:
-                pending.append((source, target))
+        pending = _pending(_pairs(paths, output_dir), overwrite, summary)
         settings = dict(size=size, temperature=temperature, saturation=saturation)
         settings.update(batch_size=batch_size, max_pixels=max_pixels)
         partition_size = _checks.check_int("partition_size", partition_size)

@@ -442,6 +442,20 @@ def test_cleanup_removes_only_colorkit_temporaries_of_dead_runs(tmp_path, model_
     assert (out / "a.png").is_file()
 
 
+def test_a_killed_run_that_had_this_very_pid_is_recognised(tmp_path):
+    # In a container each run often gets the same pid: the file older than this process is
+    # a previous run's, the younger one may be another thread's write in progress.
+    previous = tmp_path / atomic.temporary_name(tmp_path / "a.png")
+    previous.write_bytes(b"half, from a killed run")
+    started = atomic._process_start_time(os.getpid())
+    assert started is not None and started <= time.time()
+    os.utime(previous, (started - 10, started - 10))
+    current = tmp_path / atomic.temporary_name(tmp_path / "b.png")
+    current.write_bytes(b"being written by this process")
+    assert atomic.remove_stale_temporaries(tmp_path) == [previous]
+    assert current.exists()
+
+
 def test_video_temporaries_of_a_killed_run_are_removed_at_once(tmp_path):
     target = tmp_path / "clip.mp4"
     dead_video = _temporary_of(target, _dead_pid(), suffix=".mp4")
