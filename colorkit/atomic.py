@@ -150,7 +150,10 @@ def create_temporary(path: str | os.PathLike, suffix: str = ".tmp") -> Path:
 
 def _renameat2_noreplace(source: Path, target: Path) -> None:
     """``renameat2(source, target, RENAME_NOREPLACE)`` (Linux); OSError(ENOSYS) elsewhere."""
-    library = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    try:
+        library = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    except (OSError, TypeError):  # no C library to load by that name (Windows)
+        library = None
     function = getattr(library, "renameat2", None)
     if function is None:
         raise OSError(errno.ENOSYS, "renameat2 is not available", str(target))

@@ -526,11 +526,17 @@ def test_two_processes_racing_on_100_paths_one_winner_each(tmp_path):
     assert sorted(p.name for p in folder.iterdir()) == [f"{i:03d}.png" for i in range(100)]
 
 
-def test_publish_without_links_still_never_replaces(tmp_path, monkeypatch):
+@pytest.mark.parametrize("renameat2", [True, False])
+def test_publish_without_links_still_never_replaces(tmp_path, monkeypatch, renameat2):
     def no_links(*args, **kwargs):
         raise OSError(errno.EPERM, "Operation not permitted")
 
+    def no_renameat2(source, target):
+        raise OSError(errno.ENOSYS, "Function not implemented")
+
     monkeypatch.setattr(os, "link", no_links)
+    if not renameat2:  # the last resort: an O_EXCL reservation, then a rename onto it
+        monkeypatch.setattr(atomic, "_renameat2_noreplace", no_renameat2)
     first = tmp_path / "a.png"
     with atomic.atomic_path(first, overwrite=False) as temporary:
         temporary.write_bytes(b"first")
