@@ -9,6 +9,9 @@ The promises (README, "What colorkit promises about your files"; tests/test_host
   path) leaves no partial file and is reported in one line naming the path and the cause;
 - an output path taken by a folder, or under a file, is reported before any work, never
   counted as done (:func:`split_existing`);
+- an output's name is a function of its input's name only (:func:`output_name`), and two
+  inputs whose outputs are equal up to letter case are refused, not renamed
+  (:func:`case_collisions`);
 - temporary files a killed run left behind (``.<name>.colorkit-<host>-<pid>-<random>.tmp``, and
   only those) are removed by the next run at once
   (:func:`colorkit.atomic.remove_stale_temporaries`).
