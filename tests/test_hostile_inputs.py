@@ -486,14 +486,15 @@ _RACER = """
 import sys, time
 from colorkit import atomic
 folder, tag, start = sys.argv[1], sys.argv[2], float(sys.argv[3])
-time.sleep(max(0.0, start - time.time() - 0.2))
-while time.time() < start:
-    pass
 won = []
 for index in range(100):
+    slot = start + index * 0.02  # both writers start each path in the same 20 ms slot
+    time.sleep(max(0.0, slot - time.time() - 0.005))
+    while time.time() < slot:
+        pass
     try:
         with atomic.atomic_path(f"{folder}/{index:03d}.png", overwrite=False) as temporary:
-            temporary.write_bytes(tag.encode() * 2000)
+            temporary.write_bytes(tag.encode() * 65536)
     except FileExistsError:
         continue
     won.append(index)
@@ -522,7 +523,7 @@ def test_two_processes_racing_on_100_paths_one_winner_each(tmp_path):
     assert won["A"].isdisjoint(won["B"]) and len(won["A"] | won["B"]) == 100
     for index in range(100):  # the winner's content, whole: nothing was replaced
         tag = "A" if index in won["A"] else "B"
-        assert (folder / f"{index:03d}.png").read_bytes() == tag.encode() * 2000
+        assert (folder / f"{index:03d}.png").read_bytes() == tag.encode() * 65536
     assert sorted(p.name for p in folder.iterdir()) == [f"{i:03d}.png" for i in range(100)]
 
 
