@@ -574,6 +574,37 @@ def test_outputs_another_run_writes_meanwhile_are_skipped(tmp_path, tiny_model, 
     assert sorted(p.name for p in out.iterdir()) == ["p0.png", "p1.png", "p2.png"]
 
 
+@pytest.mark.slow
+def test_two_colorize_runs_into_one_folder_share_the_work(tmp_path, model_path):
+    photos, out = tmp_path / "photos", tmp_path / "out"
+    photos.mkdir()
+    for index in range(12):
+        _photo(photos / f"p{index:02d}.jpg", size=(64, 48), mode="L")
+    before = _digests(photos)
+    command = [sys.executable, "-m", "colorkit", "colorize", str(photos), "-o", str(out)]
+    command += ["--model", str(model_path), "--no-progress", "--batch-size", "1"]
+    runs = [
+        subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=Path(__file__).resolve().parents[1],
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    done = 0
+    for run in runs:
+        _, err = run.communicate(timeout=600)
+        assert run.returncode == 0, err[-2000:]
+        summary = re.search(r"(\d+) done, (\d+) skipped, (\d+) failed", err)
+        assert summary and summary.group(3) == "0", err[-2000:]
+        done += int(summary.group(1))
+    assert done == 12  # each photo colorized once, by one of the two runs
+    assert sorted(p.name for p in out.iterdir()) == [f"p{i:02d}.png" for i in range(12)]
+    assert _digests(photos) == before
+
+
 # ------------------------------------------------------------------------------------------
 # Item 3: memory bounded by decoded pixels, not photo counts (the peak: benchmarks/bench_memory)
 # ------------------------------------------------------------------------------------------
@@ -645,6 +676,16 @@ def test_max_pixels_reaches_the_dask_path(tmp_path, model_path, monkeypatch):
         [(str(photo), tmp_path / "out" / "a.png")], str(model_path), {"max_pixels": 100}, False
     )
     assert summary.done == 0 and "above the limit of 100" in summary.failed[0][1]
+
+
+@pytest.mark.slow
+def test_max_pixels_refuses_on_a_real_local_cluster(tmp_path, model_path, capsys):
+    photo = _photo(tmp_path / "a.jpg", mode="L")  # 24 x 16 = 384 pixels
+    arguments = [photo, "-o", tmp_path / "out", "--scheduler", "local:1", "--max-pixels", "100"]
+    assert _colorize(*arguments, model_path=model_path) == 1
+    err = capsys.readouterr().err
+    assert "a.jpg" in err and "above the limit of 100" in err
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
 
 
 # ------------------------------------------------------------------------------------------
