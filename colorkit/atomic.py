@@ -350,6 +350,45 @@ def is_abandoned(entry: str | os.PathLike, now: float | None = None) -> bool:
     return now - status.st_mtime >= STALE_SECONDS
 
 
+def temporary_stem(path: str | os.PathLike) -> str:
+    """The ``<name>`` part of ``path``'s temporary names (cut and hashed past 64 bytes).
+
+    Example:
+        >>> temporary_stem("out/a.png")
+        'a.png'
+    """
+    return _short_name(Path(path).name)
+
+
+def busy_names(folder: str | os.PathLike) -> dict[str, int]:
+    """Targets that other running processes of this machine are writing (or have claimed)
+    in ``folder``: ``{temporary_stem: smallest pid}``, from their temporary files.
+
+    Temporaries of this process, of processes that are gone, and of other machines (whose
+    processes cannot be checked from here) are left out.
+
+    Example:
+        >>> import tempfile
+        >>> busy_names(tempfile.mkdtemp())
+        {}
+    """
+    folder = Path(folder)
+    try:
+        entries = [entry.name for entry in os.scandir(folder)]
+    except OSError:
+        return {}
+    busy: dict[str, int] = {}
+    for name in entries:
+        match = TEMPORARY_NAME.match(name)
+        if match is None or match["host"] != _host_tag():
+            continue
+        pid = int(match["pid"])
+        if pid == os.getpid() or is_abandoned(folder / name):
+            continue
+        busy[match["name"]] = min(pid, busy.get(match["name"], pid))
+    return busy
+
+
 def remove_stale_temporaries(folder: str | os.PathLike) -> list[Path]:
     """Delete the temporary files that killed colorkit runs left in ``folder``.
 

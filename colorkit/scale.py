@@ -37,7 +37,7 @@ from pathlib import Path
 from PIL import Image
 from tqdm import auto
 
-from colorkit import _checks, color, data, infer, outputs
+from colorkit import _checks, atomic, color, data, infer, outputs
 
 #: Photos colorized together at most (the network still runs ``batch_size`` at a time); a
 #: chunk also ends when it holds :data:`MEMORY_BUDGET_PIXELS` pixels.
@@ -276,6 +276,50 @@ def colorize_many(
     )
     lock = threading.Lock()
 
+    claims: dict = {}  # target -> this run's claim on it (a colorkit temporary file)
+
+    def release(target):
+        with lock:
+            claim = claims.pop(target, None)
+        if claim is not None:
+            claim.unlink(missing_ok=True)
+
+    def claim_chunk(items) -> list:
+        """The items no other running colorkit process on this machine has written or is
+        colorizing; each is claimed with a temporary file (the others count as skipped)."""
+        if overwrite:
+            return items
+        folders = {target.parent for _, target, _ in items}
+        busy = {folder: atomic.busy_names(folder) for folder in folders}
+        mine = []
+        for item in items:
+            target = item[1]
+            if os.path.lexists(target) or atomic.temporary_stem(target) in busy[target.parent]:
+                with lock:
+                    summary.skipped += 1
+                bar.update(1)
+                continue
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                claims[target] = atomic.create_temporary(target, suffix=".claim")
+            except OSError:
+                pass  # the folder cannot be written to: the write will say so
+            mine.append(item)
+        # Two runs that claimed the same photos at the same moment: the lower pid keeps them.
+        busy = {folder: atomic.busy_names(folder) for folder in folders}
+        kept = []
+        for item in mine:
+            target = item[1]
+            other = busy[target.parent].get(atomic.temporary_stem(target))
+            if other is not None and other < os.getpid():
+                release(target)
+                with lock:
+                    summary.skipped += 1
+                bar.update(1)
+                continue
+            kept.append(item)
+        return kept
+
     def write(image, source, target):
         try:
             data.save_image(image, target, overwrite=overwrite)
@@ -291,6 +335,8 @@ def colorize_many(
         else:
             with lock:
                 summary.done += 1
+        finally:
+            release(target)
         bar.update(1)
 
     writes: collections.deque = collections.deque()  # (future, pixels)
@@ -300,6 +346,9 @@ def colorize_many(
         return None if hints is None else [hints_of[target] for _, target, _ in items]
 
     def run_chunk(items, writer):
+        items = claim_chunk(items)
+        if not items:
+            return
         try:
             result = _colorize_chunk(
                 [image for _, _, image in items],
@@ -328,6 +377,7 @@ def colorize_many(
                 except Exception as error:  # noqa: BLE001
                     with lock:
                         summary.failed.append((source, _describe(error)))
+                    release(target)
                     bar.update(1)
                     continue
             else:
@@ -344,36 +394,40 @@ def colorize_many(
     def written_meanwhile(target) -> bool:
         return not overwrite and os.path.lexists(target)
 
-    with (
-        concurrent.futures.ThreadPoolExecutor(read_threads, "colorkit-read") as reader,
-        concurrent.futures.ThreadPoolExecutor(write_threads, "colorkit-write") as writer,
-    ):
-        items, held = [], 0
-        photos = _prefetch(reader, pending, memory_budget, written_meanwhile, max_pixels)
-        for source, target, image in photos:
-            if image is None:  # another run wrote it while this one ran
-                with lock:
-                    summary.skipped += 1
-                bar.update(1)
-                continue
-            if isinstance(image, BaseException):
-                with lock:
-                    summary.failed.append((source, _describe(image)))
-                bar.update(1)
-                continue
-            pixels = image.shape[0] * image.shape[1]
-            if items and held + pixels > memory_budget:
+    try:
+        with (
+            concurrent.futures.ThreadPoolExecutor(read_threads, "colorkit-read") as reader,
+            concurrent.futures.ThreadPoolExecutor(write_threads, "colorkit-write") as writer,
+        ):
+            items, held = [], 0
+            photos = _prefetch(reader, pending, memory_budget, written_meanwhile, max_pixels)
+            for source, target, image in photos:
+                if image is None:  # another run wrote it while this one ran
+                    with lock:
+                        summary.skipped += 1
+                    bar.update(1)
+                    continue
+                if isinstance(image, BaseException):
+                    with lock:
+                        summary.failed.append((source, _describe(image)))
+                    bar.update(1)
+                    continue
+                pixels = image.shape[0] * image.shape[1]
+                if items and held + pixels > memory_budget:
+                    run_chunk(items, writer)
+                    items, held = [], 0
+                items.append((source, target, image))
+                held += pixels
+                if len(items) >= chunk:
+                    run_chunk(items, writer)
+                    items, held = [], 0
+            if items:
                 run_chunk(items, writer)
-                items, held = [], 0
-            items.append((source, target, image))
-            held += pixels
-            if len(items) >= chunk:
-                run_chunk(items, writer)
-                items, held = [], 0
-        if items:
-            run_chunk(items, writer)
-        for future, _ in writes:
-            future.result()
+            for future, _ in writes:
+                future.result()
+    finally:  # this run's claims on photos it did not finish
+        for target in list(claims):
+            release(target)
     bar.close()
     summary.seconds = time.perf_counter() - start
     return summary

@@ -574,6 +574,33 @@ def test_outputs_another_run_writes_meanwhile_are_skipped(tmp_path, tiny_model, 
     assert sorted(p.name for p in out.iterdir()) == ["p0.png", "p1.png", "p2.png"]
 
 
+def test_a_photo_another_live_run_is_colorizing_is_left_to_it(tmp_path, tiny_model, monkeypatch):
+    from colorkit import scale
+
+    photos = [_photo(tmp_path / f"p{index}.jpg", mode="L") for index in range(3)]
+    out = tmp_path / "out"
+    out.mkdir()
+    colorized = []
+    real_chunk = scale._colorize_chunk
+
+    def recording_chunk(images, *args, **kwargs):
+        colorized.append(len(images))
+        return real_chunk(images, *args, **kwargs)
+
+    monkeypatch.setattr(scale, "_colorize_chunk", recording_chunk)
+    other_run = subprocess.Popen(["sleep", "60"])
+    try:  # the other run has claimed p1.png (its temporary file, its live pid)
+        claim = _temporary_of(out / "p1.png", other_run.pid, suffix=".claim")
+        claim.write_bytes(b"")
+        summary = scale.colorize_many(photos, out, tiny_model, progress=False)
+    finally:
+        other_run.kill()
+        other_run.wait()
+    assert (summary.done, summary.skipped, summary.failed) == (2, 1, [])
+    assert colorized == [2] and claim.exists()  # p1 was not colorized, its claim untouched
+    assert sorted(p.name for p in out.iterdir()) == sorted([claim.name, "p0.png", "p2.png"])
+
+
 @pytest.mark.slow
 def test_two_colorize_runs_into_one_folder_share_the_work(tmp_path, model_path):
     photos, out = tmp_path / "photos", tmp_path / "out"
