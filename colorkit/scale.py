@@ -17,7 +17,11 @@ reported by name without losing the rest of its partition, and a partition whose
 died is run again elsewhere (its finished outputs are then skipped). A second run skips every
 output that exists (resumable).
 
-Existing outputs are skipped and counted as skipped unless ``overwrite=True``.
+Existing outputs are skipped and counted as skipped unless ``overwrite=True``; so are those
+another run writes meanwhile (never replaced: ``colorkit.atomic.publish``) and, on one machine,
+the photos another running ``colorize_many`` has claimed (before colorizing a chunk, each of
+its photos is claimed with a temporary file in the output folder). Memory is bounded by
+decoded pixels, not photo counts (:data:`MEMORY_BUDGET_PIXELS`).
 """
 
 from __future__ import annotations
