@@ -38,6 +38,7 @@ SECTIONS = [
     ("bench_hints", "User hints (HintExplorer round trip)", {}),
     ("bench_video", "Video", {}),
     ("bench_scale", "Many photos: batched, Dask", {}),
+    ("bench_memory", "Memory: big photos", {}),
 ]
 
 

@@ -15,10 +15,12 @@ Exit status, the same for every subcommand (tested in tests/test_cli.py):
 - 1: some inputs failed: a file or folder is missing or unreadable, a photo or video could not
   be colorized, training raised, nothing was colorized;
 - 2: bad usage: unknown subcommand or option, a missing or malformed argument (a
-  non-positive ``--size``, a negative ``--saturation``, an unknown recipe...), and for
-  ``--hints``: several inputs (or a folder), an invalid hints file (not JSON, not a list, a
-  bad hint; the message names it by index), a hint outside the photo, or a ``--model`` that
-  takes no hints. A missing hints file is a missing file (1).
+  non-positive ``--size``, a negative ``--saturation``, an unknown recipe, a malformed
+  ``--scheduler``...), ``train --resume`` of a folder that does not exist or holds no run,
+  ``train --recipe`` with options a recipe does not take, and for ``--hints``: several inputs
+  (or a folder), an invalid hints file (not JSON, nested too deeply, not a list, a bad hint;
+  the message names it by index), a hint outside the photo, or a ``--model`` that takes no
+  hints. A missing hints file is a missing file (1).
 
 User hints (``colorize --hints hints.json``, one photo): a JSON list of
 ``{"x": col, "y": row, "color": "#rrggbb"}`` (optional ``"radius"``, default 2) in the photo's
@@ -26,25 +28,33 @@ pixel coordinates (``colorkit.hints.parse_hints``); only the hints' chroma is us
 keeps its luminance. Without ``--model`` the shipped hint model is used
 (``colorkit.pretrained.load_pretrained_hint_model``).
 
-Safe output rule of ``colorize``: outputs are ``<output>/<relative folder>/<stem>.png``; an input
+Safe output rule of ``colorize``: outputs are ``<output>/<relative folder>/<name>.png``; an input
 is never overwritten. The output folder may not be an input folder or lie inside one (the
 results would mix with, and on the next run be read as, inputs); a file whose output path
-would be one of the inputs is refused (and reported). Two inputs with the same stem get
-``<stem>_<ext>.png`` for the later one. Existing outputs that are not inputs are replaced
+would be one of the inputs is refused (and reported). An output's name depends on its input's
+name only (``colorkit.outputs.output_name``): ``x.jpg`` -> ``x.png``, any other extension is
+kept, ``x.JPG`` -> ``x_JPG.png``, ``x.png`` -> ``x_png.png``; an input whose output would equal
+another's up to letter case is refused. Existing outputs that are not inputs are replaced
 (atomically: temporary file, then ``os.replace``) only with ``--overwrite``; without it
-they are skipped and counted ("skipped N existing output(s)"), so re-running a folder continues
-where it stopped. ``colorize-video`` likewise refuses an existing output without
-``--overwrite``.
+they are skipped and counted ("skipped N existing output(s)"), also those another run writes
+meanwhile (never replaced), so re-running a folder continues where it stopped, and two runs
+into one folder share the work. Hidden files and files that are not photos in an input folder
+are counted and named in one line. ``colorize-video`` likewise refuses an existing output
+without ``--overwrite``.
 
 Failures (exit 1) are one line each naming the path and the cause: an unreadable or too large
-photo (over ``--max-pixels``, checked before decoding), a broken symbolic link or a link loop
-in an input folder (skipped, the batch goes on), an output that cannot be written (read-only
-file system, no permission, disk full, a folder at its path; no partial file is left).
+photo (over ``--max-pixels``, checked before decoding, on every path, Dask included), a broken
+symbolic link or a link loop in an input folder (skipped, the batch goes on), an output that
+cannot be written (read-only file system, no permission, disk full, a folder at its path; no
+partial file is left). Checked once before any work (exit 1): ``--output`` is a file (or lies
+under one), the model cannot colorize (not a colorkit model, another architecture).
 
 Folders are colorized batched (``colorkit.scale.colorize_many``: reading ahead, photos of the
 same working size through the network together, writing in the background), with a summary
 (done, skipped, failed, seconds); ``--scheduler tcp://host:8786`` or ``--scheduler local:N``
-runs it on a Dask cluster (``colorkit.scale.colorize_archive``).
+runs it on a Dask cluster (``colorkit.scale.colorize_archive``); a malformed ``--scheduler`` is
+a usage error (2), an unreachable one a failure (1). A ``tcp://`` scheduler must be trusted:
+Dask exchanges pickled data with it, which can run code on this machine.
 """
 
 from __future__ import annotations
@@ -235,14 +245,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-pixels",
         type=_positive_int,
         default=None,
-        help=f"refuse larger photos (default {data.MAX_IMAGE_PIXELS:,} pixels)",
+        help=f"refuse larger photos (default {data.MAX_IMAGE_PIXELS:,} pixels; each needs about "
+        f"{data.PEAK_BYTES_PER_PIXEL} bytes of memory per pixel while it is colorized)",
     )
     colorize.add_argument("--no-progress", action="store_true", help="no progress bar")
     colorize.add_argument(
         "--scheduler",
         metavar="ADDRESS",
         help="colorize on a Dask cluster: tcp://host:8786, or local:N for N local worker "
-        "processes (needs --model as a file the workers can read, or a pretrained name)",
+        "processes (needs --model as a file the workers can read, or a pretrained name). "
+        "Use only a scheduler you trust: Dask exchanges pickled data, which can run code here",
     )
 
     evaluate = commands.add_parser("evaluate", help="metrics of a model against ground truth")
@@ -305,6 +317,49 @@ def _single_or_list(values):
     return values[0] if len(values) == 1 else list(values)
 
 
+#: Options of ``train`` named as on the command line (the rest: ``--`` + dest with dashes).
+_TRAIN_OPTION_NAMES = {"dataset": "--data", "val_dataset": "--val-data", "learning_rate": "--lr"}
+
+
+def _option_name(dest: str) -> str:
+    return _TRAIN_OPTION_NAMES.get(dest, "--" + dest.replace("_", "-"))
+
+
+def _saved_run_settings(run_dir: Path) -> dict:
+    """The settings of the run to resume in ``run_dir`` (its ``config.json``).
+
+    Raises:
+        UsageError: ``run_dir`` holds no run (no ``config.json`` and no epoch checkpoint).
+        ValueError: Its ``config.json`` cannot be read (truncated, edited); names the file.
+    """
+    saved = run_dir / "config.json"
+    if not saved.is_file() and not training.run_folder.epoch_checkpoints(run_dir):
+        runs = sorted(
+            str(child) for child in run_dir.iterdir() if (child / "config.json").is_file()
+        )
+        hint = f"; runs inside it: {', '.join(runs[:5])}" if runs else ""
+        raise UsageError(
+            f"--resume: '{run_dir}' holds no run (a run folder holds config.json, log.csv and "
+            f"checkpoints/epoch_NNN.keras, as written by colorkit train){hint}. Give the run "
+            "folder itself as --run-dir, or leave out --resume to start a new run"
+        )
+    if not saved.is_file():
+        return {}
+    try:
+        values = json.loads(saved.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(
+            f"Cannot read the settings of the run to resume, '{saved}' (truncated or edited?): "
+            f"{error}"
+        ) from None
+    if not isinstance(values, dict):
+        raise ValueError(
+            f"Cannot read the settings of the run to resume, '{saved}': expected a JSON "
+            f"object. Received: {type(values).__name__}"
+        )
+    return values
+
+
 def _run_train(args) -> int:
     values: dict = {}
     run_dir_arg = args.run_dir
@@ -316,11 +371,22 @@ def _run_train(args) -> int:
                 f"--resume: no run directory '{run_dir_arg}' (nothing to resume; check the "
                 "spelling, or leave out --resume to start a new run)"
             )
-        saved = Path(run_dir_arg) / "config.json"
-        if saved.is_file():
-            values.update(json.loads(saved.read_text()))
+        values.update(_saved_run_settings(Path(run_dir_arg)))
     if args.recipe:
         _recipe(args.recipe)
+        taken = {"recipe", "run_dir", "resume", "command", "export"}
+        extra = sorted(
+            _option_name(dest)
+            for dest, value in vars(args).items()
+            if dest not in taken and value is not None
+        )
+        if extra:
+            raise UsageError(
+                f"--recipe {args.recipe} fixes the model, the data and every training setting; "
+                "it takes only --run-dir (and --resume, --export). "
+                f"Received also: {', '.join(extra)} "
+                "(leave them out, or leave out --recipe to train with your own options)"
+            )
         final = training.recipes.run_recipe(
             args.recipe, run_root=run_dir_arg, resume=True, export=args.export
         )
@@ -435,7 +501,6 @@ def plan_outputs(
             problems.append((str(path), outputs.unreadable_entry_reason(path) or "not a file"))
 
     input_set = {Path(os.path.realpath(path)) for path, _ in candidates}
-    taken: set[Path] = set()
     seen: set[Path] = set()
     jobs: list[tuple[Path, Path]] = []
     for source, relative in candidates:
@@ -443,22 +508,115 @@ def plan_outputs(
         if real in seen:
             continue  # the same file given twice (or a link to one already planned)
         seen.add(real)
-        folder = out / relative
-        target = folder / f"{source.stem}.png"
-        if target in taken:
-            target = folder / f"{source.stem}_{source.suffix.lstrip('.').lower()}.png"
-            number = 2
-            while target in taken:
-                target = folder / f"{source.stem}_{source.suffix.lstrip('.').lower()}_{number}.png"
-                number += 1
+        target = out / relative / outputs.output_name(source)
         if Path(os.path.realpath(target)) in input_set or target == source:
             problems.append(
                 (str(source), f"refusing to overwrite an input with its output '{target}'")
             )
             continue
-        taken.add(target)
         jobs.append((source, target))
+    jobs, collisions = outputs.case_collisions(jobs)
+    problems.extend((str(source), reason) for source, reason in collisions)
     return jobs, problems
+
+
+def ignored_entries(inputs: list[str], recursive: bool = True) -> list[tuple[str, str]]:
+    """The files of the input folders that ``colorize`` leaves out, with the reason.
+
+    Hidden files (and the files in hidden folders) and files without a photo extension
+    (``colorkit.data.IMAGE_EXTENSIONS``: a ``.gif``, a ``.txt``...) are not inputs.
+
+    Args:
+        inputs: Image files and folders, as given to ``colorize``.
+        recursive: Enter sub-folders of input folders.
+
+    Returns:
+        ``(path, reason)`` pairs, sorted by path.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> for name in ("a.jpg", ".b.jpg", "c.gif"):
+        ...     _ = (folder / name).write_bytes(b"")
+        >>> [(pathlib.Path(p).name, why) for p, why in ignored_entries([str(folder)])]
+        [('.b.jpg', 'hidden'), ('c.gif', 'not a photo type colorkit reads (.gif)')]
+    """
+    ignored = []
+    for text in inputs:
+        root = Path(text).expanduser()
+        if not root.is_dir():
+            continue
+        for folder, subfolders, files in os.walk(root):
+            hidden_folders = sorted(name for name in subfolders if name.startswith("."))
+            for name in hidden_folders:
+                ignored.append((os.path.join(folder, name), "hidden folder"))
+            subfolders[:] = (
+                [] if not recursive else [name for name in subfolders if not name.startswith(".")]
+            )
+            for name in files:
+                path = os.path.join(folder, name)
+                if name.startswith("."):
+                    ignored.append((path, "hidden"))
+                elif not name.lower().endswith(data.IMAGE_EXTENSIONS):
+                    extension = os.path.splitext(name)[1].lower() or "no extension"
+                    ignored.append((path, f"not a photo type colorkit reads ({extension})"))
+    return sorted(ignored)
+
+
+def _report_ignored(ignored: list[tuple[str, str]], shown: int = 5) -> None:
+    """One line counting and naming the files left out of the input folders."""
+    if not ignored:
+        return
+    names = "; ".join(f"{path} ({reason})" for path, reason in ignored[:shown])
+    more = f"; and {len(ignored) - shown} more" if len(ignored) > shown else ""
+    print(
+        f"colorkit colorize: left out {len(ignored)} item(s) of the input folders (not photos "
+        f"to colorize): {names}{more}",
+        file=sys.stderr,
+    )
+
+
+def _check_output_folder(output: str) -> None:
+    """Refuse an ``--output`` that is a file or lies under one, before any work."""
+    path = Path(output).expanduser()
+    for folder in (path, *path.parents):
+        if os.path.lexists(folder):
+            if not folder.is_dir():
+                raise NotADirectoryError(
+                    f"--output must be a folder; '{folder}' is a file"
+                    + ("" if folder == path else f" (in the way of '{path}')")
+                    + ". Choose another --output"
+                )
+            return
+
+
+def _check_scheduler(args) -> None:
+    """A malformed ``--scheduler`` is a usage error (before any work)."""
+    if args.scheduler is None:
+        return
+    if args.hints is not None:
+        raise UsageError("--hints colorizes one photo in this process: leave out --scheduler")
+    try:
+        scale.parse_scheduler(args.scheduler)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+def _check_model(model, name: str) -> None:
+    """Colorize one tiny gray photo: a model that cannot (not a colorkit model, another
+    architecture) is named once, before any photo is read."""
+    try:
+        stride = infer.model_stride(model)
+        probe = np.full((2 * stride, 2 * stride, 3), 0.5, np.float32)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            infer.colorize(probe, model, size=2 * stride)
+    except Exception as error:  # noqa: BLE001 - any failure here is the model's
+        message = re.sub(r"\s+", " ", str(error)).strip()[:300]
+        raise ValueError(
+            f"The model {name!r} cannot colorize photos ({type(error).__name__}: {message}). "
+            "Use a model trained by colorkit (colorkit train) or a pretrained name"
+        ) from None
 
 
 def _check_hint_usage(args) -> None:
@@ -496,10 +654,14 @@ def _hint_model(name_or_path: str | None):
 def _run_colorize(args) -> int:
     if args.hints is not None:
         _check_hint_usage(args)
+    _check_scheduler(args)
+    _check_output_folder(args.output)
     jobs, problems = plan_outputs(args.inputs, args.output, recursive=not args.no_recursive)
+    _report_ignored(ignored_entries(args.inputs, recursive=not args.no_recursive))
+    jobs, existing, blocked = outputs.split_existing(jobs, overwrite=args.overwrite)
+    problems = problems + [(str(source), reason) for source, reason in blocked]
     for path, reason in problems:
         _error("colorize", f"skipped {path}: {reason}")
-    jobs, existing = outputs.split_existing(jobs, overwrite=args.overwrite)
     if existing:
         print(
             f"colorkit colorize: skipped {len(existing)} existing output(s) in "
@@ -514,8 +676,6 @@ def _run_colorize(args) -> int:
         return EXIT_FAILURE
     if args.hints is None:
         return _run_colorize_many(args, jobs, problems)
-    if args.scheduler:
-        raise UsageError("--hints colorizes one photo in this process: leave out --scheduler")
     model = _hint_model(args.model)
     source = jobs[0][0]
     try:  # the hints are checked against the photo's size before anything is written
@@ -535,6 +695,9 @@ def _run_colorize_many(args, jobs, problems, model=None, hints=None) -> int:
     progress = False if args.no_progress else None
     if args.scheduler:
         model = args.model if args.model is not None else "default"
+        pretrained_name = not Path(model).suffix and os.sep not in model
+        if pretrained_name or Path(model).exists():  # else only the workers may see it
+            _check_model(_resolve_model(model, "colorize"), model)
         summary = scale.colorize_archive(
             jobs,
             None,
@@ -543,10 +706,13 @@ def _run_colorize_many(args, jobs, problems, model=None, hints=None) -> int:
             overwrite=overwrite,
             batch_size=args.batch_size,
             progress=progress,
+            max_pixels=args.max_pixels,
             **settings,
         )
     else:
-        model = model if model is not None else _resolve_model(args.model, "colorize")
+        if model is None:
+            model = _resolve_model(args.model, "colorize")
+            _check_model(model, args.model or "default")
         summary = scale.colorize_many(
             jobs,
             None,
@@ -688,7 +854,10 @@ def main(argv: list[str] | None = None) -> int:
         _error(args.command, str(error))
         return EXIT_FAILURE
     except OSError as error:  # output side: read-only, no permission, disk full, a folder...
-        _error(args.command, outputs.write_error_message(error.filename or "?", error))
+        if error.filename is None:  # not about a file: e.g. an unreachable Dask scheduler
+            _error(args.command, str(error))
+        else:
+            _error(args.command, outputs.write_error_message(error.filename, error))
         return EXIT_FAILURE
     except KeyboardInterrupt:
         _error(args.command, "interrupted")

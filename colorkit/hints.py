@@ -152,6 +152,10 @@ def parse_hints(source, image_shape: tuple[int, int] | None = None) -> list[Hint
             source = json.loads(source)
         except json.JSONDecodeError as error:
             raise ValueError(f"The {where} is not valid JSON: {error}") from None
+        except RecursionError:  # json's parser recurses once per nesting level
+            raise ValueError(
+                f"The {where} is nested too deeply to be hints (a list of flat objects)"
+            ) from None
     if isinstance(source, dict):
         raise ValueError(
             f"The {where} must be a JSON list of hints for one image, "

@@ -17,7 +17,11 @@ reported by name without losing the rest of its partition, and a partition whose
 died is run again elsewhere (its finished outputs are then skipped). A second run skips every
 output that exists (resumable).
 
-Existing outputs are skipped and counted as skipped unless ``overwrite=True``.
+Existing outputs are skipped and counted as skipped unless ``overwrite=True``; so are those
+another run writes meanwhile (never replaced: ``colorkit.atomic.publish``) and, on one machine,
+the photos another running ``colorize_many`` has claimed (before colorizing a chunk, each of
+its photos is claimed with a temporary file in the output folder). Memory is bounded by
+decoded pixels, not photo counts (:data:`MEMORY_BUDGET_PIXELS`).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import collections
 import concurrent.futures
 import dataclasses
 import os
+import re
 import sys
 import threading
 import time
@@ -33,12 +38,23 @@ import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from PIL import Image
 from tqdm import auto
 
-from colorkit import _checks, color, data, infer, outputs
+from colorkit import _checks, atomic, color, data, infer, outputs
 
-#: Photos colorized together (the network still runs ``batch_size`` at a time).
+#: Photos colorized together at most (the network still runs ``batch_size`` at a time); a
+#: chunk also ends when it holds :data:`MEMORY_BUDGET_PIXELS` pixels.
 DEFAULT_CHUNK = 64
+#: Decoded pixels :func:`colorize_many` holds at a time in each of its three queues: photos
+#: read ahead, photos colorized together (a chunk), results waiting to be written. A photo
+#: larger than the budget goes alone. The peak memory of a run is about the fixed cost
+#: (Python, TensorFlow, the model) plus ``colorkit.data.PEAK_BYTES_PER_PIXEL`` per pixel of
+#: the largest chunk plus 12 bytes per pixel read ahead or waiting to be written (float32
+#: RGB), whatever the number of photos: at most about 1.8 GB for photos up to 16 megapixels;
+#: for a larger photo, its own peak plus about 24 bytes per pixel (one photo read ahead, one
+#: waiting to be written).
+MEMORY_BUDGET_PIXELS = 16_000_000
 #: Photos per Dask task.
 DEFAULT_PARTITION = 64
 
@@ -83,25 +99,28 @@ class Summary:
 
 
 def default_targets(paths: Sequence, output_dir) -> list[tuple[str, Path]]:
-    """``(input, output_dir / <stem>.png)`` pairs; a repeated stem gets ``<stem>_<ext>[_n].png``.
+    """``(input, output_dir / name)`` pairs, ``name`` from ``colorkit.outputs.output_name``.
+
+    An output's name depends on its input's name only (``x.jpg`` -> ``x.png``, ``x.png`` ->
+    ``x_png.png``), never on the other paths.
+
+    Raises:
+        ValueError: Two paths (from different folders, or differing only in letter case) would
+            have the same output; pass ``(input, output)`` pairs instead.
 
     Example:
         >>> [t.name for _, t in default_targets(["a/x.jpg", "b/x.png", "y.tif"], "out")]
-        ['x.png', 'x_png.png', 'y.png']
+        ['x.png', 'x_png.png', 'y_tif.png']
     """
     out = Path(output_dir)
-    taken: set[Path] = set()
-    pairs = []
-    for source in paths:
-        stem, ext = Path(source).stem, Path(source).suffix.lstrip(".").lower()
-        target = out / f"{stem}.png"
-        number = 1
-        while target in taken:
-            suffix = f"_{ext}" if number == 1 else f"_{ext}_{number}"
-            target = out / f"{stem}{suffix}.png"
-            number += 1
-        taken.add(target)
-        pairs.append((os.fspath(source), target))
+    pairs = [(os.fspath(source), out / outputs.output_name(source)) for source in paths]
+    _, collisions = outputs.case_collisions(pairs)
+    if collisions:
+        source, reason = collisions[0]
+        raise ValueError(
+            f"Two inputs would share an output in {os.fspath(out)!r}: {source!r}: {reason}. "
+            f"Pass (input, output) pairs instead. Received: {len(collisions)} collision(s)"
+        )
     return pairs
 
 
@@ -119,23 +138,64 @@ def _read(path: str, max_pixels: int | None = None):
     return data.read_image(path, max_pixels=max_pixels)
 
 
-def _prefetch(executor, pairs, depth: int, max_pixels: int | None = None) -> Iterable:
-    """Yield ``(source, target, image or exception)`` in order, reading ``depth`` ahead."""
-    queue: collections.deque = collections.deque()
+def _header_pixels(path: str) -> int:
+    """Pixels of the photo at ``path`` from its header (0 when that cannot be read: the read
+    itself will report why)."""
+    try:
+        with Image.open(path) as image:
+            return image.width * image.height
+    except Exception:  # noqa: BLE001 - not an image, an archive member: the read says why
+        return 0
+
+
+def _prefetch(executor, pairs, budget: int, skip, max_pixels: int | None = None) -> Iterable:
+    """Yield ``(source, target, image or exception)`` in order, reading ahead of the caller.
+
+    The photos read ahead (submitted, not yet yielded) hold at most ``budget`` decoded pixels
+    (from their headers), or one photo. A pair for which ``skip(target)`` is true when its turn
+    to be read comes is yielded with ``None`` instead of an image, unread.
+    """
+    queue: collections.deque = collections.deque()  # (source, target, future, pixels)
     iterator = iter(pairs)
-    for source, target in iterator:
-        queue.append((source, target, executor.submit(_read, source, max_pixels)))
-        if len(queue) >= depth:
-            break
-    while queue:
-        source, target, future = queue.popleft()
-        following = next(iterator, None)
-        if following is not None:
-            queue.append((*following, executor.submit(_read, following[0], max_pixels)))
+    held = 0
+    following = next(iterator, None)
+    while queue or following is not None:
+        while following is not None:
+            source, target = following
+            if skip(target):
+                queue.append((source, target, None, 0))
+                following = next(iterator, None)
+                continue
+            pixels = _header_pixels(source)
+            if queue and held + pixels > budget:
+                break
+            queue.append((source, target, executor.submit(_read, source, max_pixels), pixels))
+            held += pixels
+            following = next(iterator, None)
+        source, target, future, pixels = queue.popleft()
+        held -= pixels
+        if future is None:
+            yield source, target, None
+            continue
         try:
             yield source, target, future.result()
         except Exception as error:  # noqa: BLE001 - a bad file is reported, not fatal
             yield source, target, error
+
+
+def _pending(pairs, overwrite: bool, summary: Summary) -> list:
+    """The pairs to colorize: an existing output is counted as skipped (unless
+    ``overwrite``), an output path taken by a folder (or under a file) as failed."""
+    pending = []
+    for source, target in pairs:
+        problem = outputs.output_path_problem(target)
+        if problem is not None:
+            summary.failed.append((source, f"cannot write '{target}': {problem}"))
+        elif os.path.lexists(target) and not overwrite:
+            summary.skipped += 1
+        else:
+            pending.append((source, target))
+    return pending
 
 
 def _describe(error: BaseException) -> str:
@@ -159,6 +219,7 @@ def colorize_many(
     file=None,
     max_pixels: int | None = None,
     hints: Sequence | None = None,
+    memory_budget: int = MEMORY_BUDGET_PIXELS,
 ) -> Summary:
     """Colorize photo files in one process, batched, reading and writing in the background.
 
@@ -172,9 +233,11 @@ def colorize_many(
         size, temperature, saturation: As ``colorkit.infer.colorize`` (None: the model's
             recommended settings).
         batch_size: Photos per forward pass of the network.
-        chunk: Photos decoded and colorized together (bounds memory: about ``3 * chunk``
-            photos are in memory at a time, whatever the number of photos).
-        overwrite: Replace existing outputs (default: skip them, counted as skipped).
+        chunk: Photos colorized together at most (a chunk also ends at ``memory_budget``
+            pixels).
+        overwrite: Replace existing outputs (default: skip them, counted as skipped; also
+            those that another run writes while this one runs: they are not redone, and
+            never replaced).
         progress: Show a progress bar (photos/s, ETA); None: only on a terminal/notebook.
         read_threads: Threads reading and decoding ahead of the model.
         write_threads: Threads encoding and writing outputs.
@@ -184,6 +247,10 @@ def colorize_many(
         hints: User color hints for a model with hint inputs: one entry per path (a list of
             ``colorkit.hints.Hint`` in that photo's pixels, or None), aligned with ``paths``;
             a photo whose hints do not fit it fails with the reason. None: no hints.
+        memory_budget: Decoded pixels held at a time in each of the three queues (photos
+            read ahead, a chunk, results waiting to be written; a larger photo goes alone).
+            Memory is bounded by photo size, not photo count: see
+            :data:`MEMORY_BUDGET_PIXELS`.
 
     Returns:
         A :class:`Summary`; photos that failed are listed with the reason, the others are
@@ -192,6 +259,7 @@ def colorize_many(
     start = time.perf_counter()
     chunk = _checks.check_int("chunk", chunk)
     batch_size = _checks.check_int("batch_size", batch_size)
+    memory_budget = _checks.check_int("memory_budget", memory_budget)
     if isinstance(model, str | os.PathLike):
         model = infer.load_model(model)
     summary = Summary()
@@ -202,12 +270,7 @@ def colorize_many(
             f"Received: {len(hints)} entries for {len(pairs)} paths"
         )
     hints_of = {} if hints is None else {t: h for (_, t), h in zip(pairs, hints, strict=True)}
-    pending = []
-    for source, target in pairs:
-        if target.exists() and not overwrite:
-            summary.skipped += 1
-        else:
-            pending.append((source, target))
+    pending = _pending(pairs, overwrite, summary)
     bar = auto.tqdm(
         total=len(pending),
         unit="photo",
@@ -217,9 +280,56 @@ def colorize_many(
     )
     lock = threading.Lock()
 
+    claims: dict = {}  # target -> this run's claim on it (a colorkit temporary file)
+
+    def release(target):
+        with lock:
+            claim = claims.pop(target, None)
+        if claim is not None:
+            claim.unlink(missing_ok=True)
+
+    def claim_chunk(items) -> list:
+        """The items no other running colorkit process on this machine has written or is
+        colorizing; each is claimed with a temporary file (the others count as skipped)."""
+        if overwrite:
+            return items
+        folders = {target.parent for _, target, _ in items}
+        busy = {folder: atomic.busy_names(folder) for folder in folders}
+        mine = []
+        for item in items:
+            target = item[1]
+            if os.path.lexists(target) or atomic.temporary_stem(target) in busy[target.parent]:
+                with lock:
+                    summary.skipped += 1
+                bar.update(1)
+                continue
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                claims[target] = atomic.create_temporary(target, suffix=".claim")
+            except OSError:
+                pass  # the folder cannot be written to: the write will say so
+            mine.append(item)
+        # Two runs that claimed the same photos at the same moment: the lower pid keeps them.
+        busy = {folder: atomic.busy_names(folder) for folder in folders}
+        kept = []
+        for item in mine:
+            target = item[1]
+            other = busy[target.parent].get(atomic.temporary_stem(target))
+            if other is not None and other < os.getpid():
+                release(target)
+                with lock:
+                    summary.skipped += 1
+                bar.update(1)
+                continue
+            kept.append(item)
+        return kept
+
     def write(image, source, target):
         try:
             data.save_image(image, target, overwrite=overwrite)
+        except FileExistsError:  # another run wrote it meanwhile: its result is kept
+            with lock:
+                summary.skipped += 1
         except OSError as error:  # disk full, read-only, no permission, a folder in the way
             with lock:
                 summary.failed.append((source, outputs.write_error_message(target, error)))
@@ -229,14 +339,20 @@ def colorize_many(
         else:
             with lock:
                 summary.done += 1
+        finally:
+            release(target)
         bar.update(1)
 
-    writes: collections.deque = collections.deque()
+    writes: collections.deque = collections.deque()  # (future, pixels)
+    waiting = [0]  # pixels of the results in ``writes``
 
     def chunk_hints(items):
         return None if hints is None else [hints_of[target] for _, target, _ in items]
 
     def run_chunk(items, writer):
+        items = claim_chunk(items)
+        if not items:
+            return
         try:
             result = _colorize_chunk(
                 [image for _, _, image in items],
@@ -265,35 +381,57 @@ def colorize_many(
                 except Exception as error:  # noqa: BLE001
                     with lock:
                         summary.failed.append((source, _describe(error)))
+                    release(target)
                     bar.update(1)
                     continue
             else:
                 rgb, clipped = result[0][position], result[1][position]
             summary.clipped += bool(clipped)
             summary.colored += not data.is_grayscale(image)
-            writes.append(writer.submit(write, rgb, source, target))
-        while len(writes) > 2 * chunk:  # bound the images waiting to be written
-            writes.popleft().result()
+            writes.append((writer.submit(write, rgb, source, target), rgb.shape[0] * rgb.shape[1]))
+            waiting[0] += rgb.shape[0] * rgb.shape[1]
+            while len(writes) > 1 and waiting[0] > memory_budget:  # results waiting: bounded
+                future, pixels = writes.popleft()
+                future.result()
+                waiting[0] -= pixels
 
-    with (
-        concurrent.futures.ThreadPoolExecutor(read_threads, "colorkit-read") as reader,
-        concurrent.futures.ThreadPoolExecutor(write_threads, "colorkit-write") as writer,
-    ):
-        items = []
-        for source, target, image in _prefetch(reader, pending, 2 * chunk, max_pixels):
-            if isinstance(image, BaseException):
-                with lock:
-                    summary.failed.append((source, _describe(image)))
-                bar.update(1)
-                continue
-            items.append((source, target, image))
-            if len(items) >= chunk:
+    def written_meanwhile(target) -> bool:
+        return not overwrite and os.path.lexists(target)
+
+    try:
+        with (
+            concurrent.futures.ThreadPoolExecutor(read_threads, "colorkit-read") as reader,
+            concurrent.futures.ThreadPoolExecutor(write_threads, "colorkit-write") as writer,
+        ):
+            items, held = [], 0
+            photos = _prefetch(reader, pending, memory_budget, written_meanwhile, max_pixels)
+            for source, target, image in photos:
+                if image is None:  # another run wrote it while this one ran
+                    with lock:
+                        summary.skipped += 1
+                    bar.update(1)
+                    continue
+                if isinstance(image, BaseException):
+                    with lock:
+                        summary.failed.append((source, _describe(image)))
+                    bar.update(1)
+                    continue
+                pixels = image.shape[0] * image.shape[1]
+                if items and held + pixels > memory_budget:
+                    run_chunk(items, writer)
+                    items, held = [], 0
+                items.append((source, target, image))
+                held += pixels
+                if len(items) >= chunk:
+                    run_chunk(items, writer)
+                    items, held = [], 0
+            if items:
                 run_chunk(items, writer)
-                items = []
-        if items:
-            run_chunk(items, writer)
-        for future in writes:
-            future.result()
+            for future, _ in writes:
+                future.result()
+    finally:  # this run's claims on photos it did not finish
+        for target in list(claims):
+            release(target)
     bar.close()
     summary.seconds = time.perf_counter() - start
     return summary
@@ -336,29 +474,74 @@ def _colorize_partition(pairs, model_ref, settings, overwrite) -> Summary:
     return colorize_many(pairs, None, model, overwrite=overwrite, progress=False, **settings)
 
 
+#: Seconds to wait for a ``tcp://`` Dask scheduler before giving up.
+CONNECT_TIMEOUT_SECONDS = 20.0
+
+
+def parse_scheduler(scheduler: str) -> tuple[str, int | str]:
+    """Check a scheduler address: ``("local", N)`` or ``("address", "tcp://host:port")``.
+
+    A ``tcp://`` scheduler must be trusted: Dask exchanges pickled data with it, which can run
+    code on this machine.
+
+    Raises:
+        ValueError: For another form, or ``local:N`` where N is not an integer >= 1.
+
+    Example:
+        >>> parse_scheduler("local:2"), parse_scheduler("tcp://10.0.0.5:8786")
+        (('local', 2), ('address', 'tcp://10.0.0.5:8786'))
+        >>> parse_scheduler("local:abc")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: Invalid scheduler: expected 'local:N' ... Received: scheduler='local:abc'
+    """
+    if not isinstance(scheduler, str):
+        raise TypeError(f"Invalid scheduler type: expected str. Received: scheduler={scheduler!r}")
+    if scheduler.startswith("local:"):
+        count = scheduler.split(":", 1)[1]
+        if not count.isdigit() or int(count) < 1:
+            raise ValueError(
+                "Invalid scheduler: expected 'local:N' with N an integer >= 1. "
+                f"Received: scheduler={scheduler!r}"
+            )
+        return "local", int(count)
+    if re.fullmatch(r"(tcp|tls|ucx|inproc)://\S+", scheduler) or re.fullmatch(
+        r"[\w.\-\[\]:]+:\d+", scheduler
+    ):
+        return "address", scheduler
+    raise ValueError(
+        "Invalid scheduler: expected 'tcp://host:port' or 'local:N'. "
+        f"Received: scheduler={scheduler!r}"
+    )
+
+
 def make_client(scheduler: str):
     """A ``distributed.Client`` for ``"tcp://host:port"`` or ``"local:N"`` (N worker processes).
 
     Raises:
-        ValueError: For another form.
+        ValueError: For another form (see :func:`parse_scheduler`).
+        ConnectionError: The scheduler cannot be reached within
+            :data:`CONNECT_TIMEOUT_SECONDS` (the message names it).
     """
+    kind, value = parse_scheduler(scheduler)
     from dask import distributed  # heavy (tornado, cloudpickle...): only Dask runs need it
 
-    if scheduler.startswith("local:"):
-        workers = _checks.check_int("workers", int(scheduler.split(":", 1)[1]))
+    if kind == "local":
         cluster = distributed.LocalCluster(
-            n_workers=workers,
+            n_workers=value,
             threads_per_worker=1,
             processes=True,
             dashboard_address=":0",
             host="127.0.0.1",
         )
         return distributed.Client(cluster)
-    if "://" in scheduler or ":" in scheduler:
-        return distributed.Client(scheduler)
-    raise ValueError(
-        "scheduler must be 'tcp://host:port' or 'local:N'. Received: scheduler={scheduler!r}"
-    )
+    try:
+        return distributed.Client(value, timeout=CONNECT_TIMEOUT_SECONDS)
+    except OSError as error:  # TimeoutError, refused, unknown host
+        raise ConnectionError(
+            f"Cannot reach the Dask scheduler {value!r} within {CONNECT_TIMEOUT_SECONDS:g} s "
+            f"(is it running, and is the address right?): {type(error).__name__}: {error}"
+        ) from None
 
 
 def colorize_archive(
@@ -376,6 +559,7 @@ def colorize_archive(
     overwrite: bool = False,
     progress: bool | None = True,
     file=None,
+    max_pixels: int | None = None,
 ) -> Summary:
     """Colorize photo files on a Dask cluster (each worker loads the model once).
 
@@ -385,9 +569,12 @@ def colorize_archive(
         output_dir: Output folder (``<stem>.png``; see :func:`default_targets`).
         model: Path of a ``.keras`` file the workers can read, or a pretrained name.
         client: A ``distributed.Client``; None: one from ``scheduler`` (closed at the end).
-        scheduler: ``"tcp://host:8786"`` or ``"local:N"`` when ``client`` is None.
+        scheduler: ``"tcp://host:8786"`` or ``"local:N"`` when ``client`` is None. A
+            ``tcp://`` scheduler must be trusted: Dask exchanges pickled data with it, which
+            can run code on this machine.
         partition_size: Photos per task.
-        size, temperature, saturation, batch_size, overwrite: As :func:`colorize_many`.
+        size, temperature, saturation, batch_size, overwrite, max_pixels: As
+            :func:`colorize_many` (each worker refuses the same photos as one process).
         progress: Progress bar over photos (None: automatic).
         file: Stream of the bar and of the dashboard line (default ``sys.stderr``).
 
@@ -418,14 +605,9 @@ def colorize_archive(
         if link:
             print(f"colorkit: Dask dashboard at {link}", file=stream)
         summary = Summary()
-        pending = []
-        for source, target in _pairs(paths, output_dir):
-            if target.exists() and not overwrite:
-                summary.skipped += 1
-            else:
-                pending.append((source, target))
+        pending = _pending(_pairs(paths, output_dir), overwrite, summary)
         settings = dict(size=size, temperature=temperature, saturation=saturation)
-        settings["batch_size"] = batch_size
+        settings.update(batch_size=batch_size, max_pixels=max_pixels)
         partition_size = _checks.check_int("partition_size", partition_size)
         parts = [pending[i : i + partition_size] for i in range(0, len(pending), partition_size)]
         futures = {

@@ -53,9 +53,9 @@ def test_colorize_folder_recursive_same_stems_and_sizes(photo_folder, tmp_path, 
         ]
     )
     assert code == 0, capsys.readouterr().err
-    assert _png_stems(out) == ["first", "sub/second"]
+    assert _png_stems(out) == ["first", "sub/second_png"]
     assert Image.open(out / "first.png").size == (60, 40)
-    assert Image.open(out / "sub" / "second.png").size == (30, 45)
+    assert Image.open(out / "sub" / "second_png.png").size == (30, 45)
     assert not [p for p in out.rglob(".*")]  # no temporary files left
 
 
@@ -81,7 +81,7 @@ def test_corrupt_and_non_image_files_are_reported(photo_folder, tmp_path, model_
     err = capsys.readouterr().err
     assert code == 1
     assert "broken.jpg" in err and "notes.txt" in err
-    assert _png_stems(out) == ["first", "sub/second"]  # the good ones were still colorized
+    assert _png_stems(out) == ["first", "sub/second_png"]  # the good ones were still colorized
 
 
 def test_empty_folder_fails(tmp_path, model_path, capsys):
@@ -163,10 +163,14 @@ def test_output_folder_equal_to_input_folder_is_refused(photo_folder, model_path
 def test_an_input_is_never_overwritten(photo_folder, model_path, capsys):
     target = photo_folder / "sub" / "second.png"
     original = target.read_bytes()
-    # second.png's output in its own folder would be itself: refused, reported, exit 1.
+    twin = photo_folder / "sub" / "second.jpg"
+    Image.open(target).convert("L").save(twin)
+    # second.jpg's output in its own folder would be second.png, another input: refused,
+    # reported, exit 1 (second.png itself gives second_png.png).
     code = cli.main(
         [
             "colorize",
+            str(twin),
             str(target),
             "--output",
             str(target.parent),
@@ -392,7 +396,7 @@ def test_colorize_with_hints_file(gray_photo, hint_model_path, tmp_path, capsys)
         + ["--model", str(hint_model_path), "--no-progress"]
     )
     assert code == 0, capsys.readouterr().err
-    result = data.read_image(out / "photo.png")
+    result = data.read_image(out / "photo_png.png")
     assert result.shape == (40, 60, 3)
     red, green = result[20, 30, 0], result[20, 30, 1]
     assert red > green + 0.1  # the hint's chroma, the photo's luminance

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from colorkit import cli, color, data, infer, models, scale
+from colorkit import cli, color, data, infer, models, outputs, scale
 
 SHAPES = [(32, 32), (40, 56), (64, 48), (33, 21)]
 
@@ -48,7 +48,7 @@ def reference(tmp_path_factory, tiny_model):
         warnings.simplefilter("ignore", color.GamutWarning)
         for path in paths:
             image = infer.colorize(data.read_image(path), model, size=32)
-            data.save_image(image, root / "one" / f"{Path(path).stem}.png")
+            data.save_image(image, root / "one" / outputs.output_name(path))
     return paths, root / "one"
 
 
@@ -93,7 +93,7 @@ def test_colorize_many_with_hints_matches_colorize(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", color.GamutWarning)
         expected = infer.colorize(data.read_image(paths[0]), model, size=32, hints=[red])
-    written = data.read_image(tmp_path / "out" / "p000.png")
+    written = data.read_image(tmp_path / "out" / "p000_png.png")
     assert np.abs(written - expected).max() <= 1 / 255 + 1e-6
     with pytest.raises(ValueError, match="one entry .* per path"):
         scale.colorize_many(paths, tmp_path / "o2", model, hints=[[red]])
@@ -105,13 +105,13 @@ def test_colorize_many_skips_existing_and_reports_failures(tmp_path, tiny_model,
     broken.write_bytes(b"not an image")
     out = tmp_path / "out"
     out.mkdir()
-    (out / "p000.png").write_bytes(b"existing")
+    (out / "p000_png.png").write_bytes(b"existing")
     summary = scale.colorize_many(
         [*paths, str(broken)], out, tiny_model, size=32, chunk=5, progress=False
     )
     assert (summary.done, summary.skipped) == (len(paths) - 1, 1)
     assert [source for source, _ in summary.failed] == [str(broken)]
-    assert (out / "p000.png").read_bytes() == b"existing"  # not overwritten
+    assert (out / "p000_png.png").read_bytes() == b"existing"  # not overwritten
     again = scale.colorize_many(paths, out, tiny_model, size=32, overwrite=True, progress=False)
     assert again.done == len(paths)
     _same_files(out, expected)

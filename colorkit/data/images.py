@@ -63,10 +63,18 @@ _SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
 _ALPHA_MODES = ("LA", "La", "PA", "RGBA", "RGBa")
 
 
-#: Largest photo (width x height, in pixels) that :func:`read_image` decodes by default: 80
-#: megapixels, about 1 GB as float32 RGB. Larger files are refused from their header, before
-#: decoding (``read_image(..., max_pixels=...)``, ``colorkit colorize --max-pixels``).
-MAX_IMAGE_PIXELS = 80_000_000
+#: Peak memory per pixel of colorizing one photo (``colorkit colorize``: decoding, the
+#: full-resolution Lab composition, encoding the PNG), above the fixed cost of the process
+#: (about 1 GiB: Python, TensorFlow, the model). Measured with ``benchmarks/bench_memory.py``:
+#: 84 MiB per megapixel (88 bytes per pixel) for a 24-megapixel JPEG.
+PEAK_BYTES_PER_PIXEL = 88
+#: Memory one photo may take by default, above the fixed cost (:data:`MAX_IMAGE_PIXELS`).
+PHOTO_MEMORY_BYTES = 4_400_000_000
+#: Largest photo (width x height, in pixels) that :func:`read_image` decodes by default:
+#: ``PHOTO_MEMORY_BYTES // PEAK_BYTES_PER_PIXEL`` = 50 megapixels, which colorize in about
+#: 4.4 GB plus the fixed cost. Larger files are refused from their header, before decoding
+#: (``read_image(..., max_pixels=...)``, ``colorkit colorize --max-pixels``).
+MAX_IMAGE_PIXELS = PHOTO_MEMORY_BYTES // PEAK_BYTES_PER_PIXEL
 
 
 class ImageReadError(ValueError):
@@ -281,7 +289,7 @@ def read_image(path: str | os.PathLike, max_pixels: int | None = None) -> np.nda
         path: a file path, or ``"archive.tar::member/name.jpg"`` for a member of an uncompressed
             tar archive.
         max_pixels: refuse files with more pixels than this, from the header, before decoding
-            (default :data:`MAX_IMAGE_PIXELS`, 80 megapixels).
+            (default :data:`MAX_IMAGE_PIXELS`, 50 megapixels).
 
     Returns:
         float32 array of shape ``(H, W, 3)`` in ``[0, 1]``, upright.
@@ -487,7 +495,8 @@ def save_image(image: np.ndarray, path: str | os.PathLike, overwrite: bool = Fal
 
     The file is written to a temporary name in the same folder, then renamed, so a killed
     process never leaves a half-written image. An existing file is never replaced unless
-    ``overwrite=True``, so a user's photo cannot be overwritten by accident.
+    ``overwrite=True``, so a user's photo cannot be overwritten by accident: not even one that
+    another process writes at the same moment (``colorkit.atomic.publish``).
 
     Args:
         image: float ``(H, W, 3)`` RGB or ``(H, W)`` gray in [0, 1].
@@ -499,7 +508,8 @@ def save_image(image: np.ndarray, path: str | os.PathLike, overwrite: bool = Fal
 
     Raises:
         ValueError: For a wrong shape, values outside [0, 1], NaN, or an unknown extension.
-        FileExistsError: If ``path`` exists and ``overwrite`` is False.
+        FileExistsError: If ``path`` exists (or appears while writing) and ``overwrite`` is
+            False.
 
     Example:
         >>> import tempfile
@@ -534,7 +544,7 @@ def save_image(image: np.ndarray, path: str | os.PathLike, overwrite: bool = Fal
         raise FileExistsError(f"Refusing to overwrite an existing file: '{path}'")
     path.parent.mkdir(parents=True, exist_ok=True)
     pixels = np.round(np.clip(array, 0.0, 1.0) * 255.0).astype(np.uint8)
-    with atomic.atomic_path(path) as temporary:
+    with atomic.atomic_path(path, overwrite=overwrite) as temporary:
         Image.fromarray(pixels, mode="RGB").save(temporary, format=image_format)
     return path
 

@@ -12,6 +12,9 @@ import keras
 from colorkit import losses  # noqa: F401
 from colorkit.models import layers, spec  # noqa: F401  (registered layers)
 
+#: Members every ``.keras`` archive holds (Keras 3 reads the model from its config.json).
+KERAS_MEMBERS = ("config.json",)
+
 
 def load_file(path: str | os.PathLike, compile: bool = False) -> keras.Model:
     """Load a ``.keras`` file saved by colorkit (not compiled unless ``compile``).
@@ -26,8 +29,8 @@ def load_file(path: str | os.PathLike, compile: bool = False) -> keras.Model:
     Raises:
         FileNotFoundError: If the file does not exist (the message names the path).
         ValueError: If the file is not a Keras file (not a zip archive: truncated, or another
-            kind of file) or a member is corrupt (fails its CRC check); the message names
-            the path and the cause.
+            kind of file; a zip without ``config.json``) or a member is corrupt (fails its CRC
+            check); the message names the path and the cause.
 
     Example:
         >>> load_file("/nonexistent/model.keras")
@@ -56,6 +59,7 @@ def check_keras_archive(path: str | os.PathLike) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             bad_member = archive.testzip()
+            names = set(archive.namelist())
     except (zipfile.BadZipFile, OSError, EOFError) as error:
         raise ValueError(
             f"'{path}' is a corrupt Keras file ({type(error).__name__}: {error})"
@@ -63,4 +67,10 @@ def check_keras_archive(path: str | os.PathLike) -> None:
     if bad_member is not None:
         raise ValueError(
             f"'{path}' is a corrupt Keras file: member {bad_member!r} fails its CRC-32 check"
+        )
+    missing = sorted(set(KERAS_MEMBERS) - names)
+    if missing:
+        raise ValueError(
+            f"'{path}' is not a Keras model file: the zip archive lacks {', '.join(missing)} "
+            "(a .keras file holds the model's config.json and its weights)"
         )

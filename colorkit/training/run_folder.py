@@ -192,15 +192,10 @@ def best_from_csv(path: Path) -> float:
 
 
 def clean_stale_files(run_dir: Path, completed_epochs: int) -> None:
-    """Remove temporary files and previews/checkpoints after the resumed checkpoint."""
+    """Remove a killed run's temporary files (colorkit's own only:
+    ``atomic.remove_stale_temporaries``) and previews/checkpoints after the resumed one."""
     for folder in (run_dir, run_dir / "checkpoints", run_dir / "previews"):
-        if not folder.is_dir():
-            continue
-        for path in folder.iterdir():
-            if path.name.startswith(".") and (
-                path.name.endswith(".tmp") or path.name.endswith(".keras")
-            ):
-                path.unlink(missing_ok=True)
+        atomic.remove_stale_temporaries(folder)
     for number, path in epoch_checkpoints(run_dir).items():
         if number > completed_epochs:
             path.unlink(missing_ok=True)

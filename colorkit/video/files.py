@@ -12,7 +12,6 @@ import math
 import os
 import re
 import subprocess
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 
 import cv2
@@ -316,17 +315,20 @@ def check_output_path(
         ):
             raise ValueError(f"Refusing to overwrite the input video: output={output!r}")
     outputs.check_writable_target(output, overwrite=overwrite)
+    try:  # a read-only mount, named as such (access() would say only "no")
+        read_only = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        read_only = False
+    if read_only:
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), output)
     if not os.access(folder, os.W_OK):
-        raise PermissionError(errno.EACCES, "permission denied", folder)
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), output)
     return output
 
 
-def _temporary_path(output: str, tag: str) -> str:
-    folder = os.path.dirname(os.path.abspath(output))
-    stem, extension = os.path.splitext(os.path.basename(output))
-    handle, temporary = tempfile.mkstemp(prefix=f".{stem}.{tag}.", suffix=extension, dir=folder)
-    os.close(handle)
-    return temporary
+def _temporary_path(output: str) -> str:
+    extension = os.path.splitext(output)[1]
+    return os.fspath(atomic.create_temporary(os.path.abspath(output), suffix=extension))
 
 
 def mux_audio(video_path: str, audio_source: str, output: str) -> bool:
@@ -398,12 +400,12 @@ def write_video(
     if audio_source is not None:
         audio_source = check_input_file(audio_source)
     output = check_output_path(output, [audio_source] if audio_source else [], overwrite=overwrite)
-    atomic.remove_stale_temporaries(output)
+    atomic.remove_stale_temporaries(os.path.dirname(os.path.abspath(output)))
     if not (isinstance(fps, int | float) and math.isfinite(fps) and fps > 0):
         raise ValueError(f"Invalid fps: expected a positive number. Received: fps={fps!r}")
     extension = os.path.splitext(output)[1].lower()
     codec = "libx264" if extension in (".mp4", ".mov", ".mkv", ".avi", ".m4v") else None
-    temporary = _temporary_path(output, "video")
+    temporary = _temporary_path(output)
     muxed = None
     count = 0
     try:
@@ -445,11 +447,11 @@ def write_video(
             raise ValueError(f"No frames to write to {output!r}")
         final = temporary
         if audio_source is not None:
-            muxed = _temporary_path(output, "audio")
+            muxed = _temporary_path(output)
             if mux_audio(temporary, audio_source, muxed):
                 final = muxed
-        os.chmod(final, atomic.file_mode())  # mkstemp made it 0600
-        os.replace(final, output)
+        os.chmod(final, atomic.file_mode())  # created 0600
+        atomic.publish(final, output, overwrite=overwrite)
     finally:
         for leftover in (temporary, muxed):
             if leftover is not None and os.path.exists(leftover):
