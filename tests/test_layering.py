@@ -36,7 +36,7 @@ ALLOWED: dict[str, set[str]] = {
     "viz": {"_checks", "atomic", "color", "hints", "metrics"},
     "evaluation": {"_checks", "color", "data", "infer", "metrics"},
     "hint_curves": {"_checks", "color", "evaluation", "hints", "infer", "metrics"},
-    "scale": {"_checks", "color", "data", "infer", "outputs"},
+    "scale": {"_checks", "atomic", "color", "data", "infer", "outputs"},
     "video": {"_checks", "atomic", "color", "infer", "models", "outputs"},
     "training": {
         "_checks",
