@@ -1432,9 +1432,10 @@ class HintExplorer(_Explorer):
     ``colorkit.hints.palette``: swatches in their own color, labelled with a name, the hex
     code and the probability, most probable first), recolors the selected hint. A hint
     changes its own object only (``colorkit.hints.localize``). "move" mode moves the selected
-    hint to the next click; remove, undo and reset do what they say. "save" writes the full-resolution result (``colorkit.infer.
-    colorize`` with the hints) and the hints as JSON (the ``colorkit colorize --hints``
-    format) beside it, atomically; an existing file is only replaced with "overwrite" ticked.
+    hint to the next click; remove, undo and reset do what they say. "save" writes the
+    full-resolution result (``colorkit.infer.colorize`` with the hints) and the hints as JSON
+    (the ``colorkit colorize --hints`` format) beside it, atomically; an existing file is only
+    replaced with "overwrite" ticked.
 
     Why ipyevents: clicks are read by ``ipyevents.Event`` on a plain ``ipywidgets.Image``.
     ipyevents 2 is a small, maintained ipywidgets-8 extension whose front end ships as a
