@@ -446,3 +446,35 @@ def hint_locality(
         "hints": [h[0] for h in chosen],
         "predictions": list(after[:keep]),
     }
+
+
+def one_hint_before_after(
+    model,
+    photo: np.ndarray,
+    hint: hints.Hint,
+    size: int = 256,
+    temperature: float | None = None,
+) -> dict[str, np.ndarray]:
+    """One photo with one hint, as the network floods it and as ``infer.colorize`` keeps it.
+
+    Args:
+        model: A hint ``keras.Model``.
+        photo: float32 RGB ``(H, W, 3)`` in [0, 1].
+        hint: The hint, in the photo's pixels.
+        size: Working long side.
+        temperature: Annealed-mean temperature (None: the model's recommendation).
+
+    Returns:
+        ``{"automatic": no hints, "flooding": the hint without localization (spread over the
+        network's prediction, as colorkit did before hints were kept local), "local": the
+        hint kept on its object}``, float32 RGB ``(H, W, 3)``.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", color.GamutWarning)
+        return {
+            "automatic": infer.colorize(photo, model, size=size, temperature=temperature),
+            "flooding": infer.colorize(
+                photo, model, size=size, temperature=temperature, hints=[hint], local_hints=False
+            ),
+            "local": infer.colorize(photo, model, size=size, temperature=temperature, hints=[hint]),
+        }
