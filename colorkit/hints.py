@@ -27,6 +27,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import re
@@ -488,6 +489,28 @@ def rescale(hints: Sequence[Hint], from_shape: tuple[int, int], to_shape: tuple[
     ]
 
 
+class _LastResult:
+    """Remembers a function's last result for arrays equal to the last ones (by content).
+
+    An interactive explorer recomputes the picture after every click on the same photo: the
+    pixel graph and the gray segmentation depend on the photo only, so they are built once.
+    """
+
+    def __init__(self, function):
+        self.function = function
+        self.key = None
+        self.value = None
+
+    def __call__(self, array: np.ndarray, *args):
+        array = np.ascontiguousarray(array)
+        digest = hashlib.blake2b(array.tobytes(), digest_size=16).hexdigest()
+        key = (array.shape, str(array.dtype), digest, args)
+        if key != self.key:
+            self.value = self.function(array, *args)
+            self.key = key
+        return self.value
+
+
 def _geodesic_graph(features: np.ndarray, edge: float):
     """The 8-neighbour pixel graph of a ``(H, W)`` L map (0-100) or ``(H, W, C)`` features:
     a step costs its length + edge * the features' Euclidean difference (|dL| for L)."""
@@ -585,7 +608,7 @@ def spread(
     if count == 0 or saturation == 0:
         return chroma
     sigma = scale * max(height, width) / np.sqrt(count)
-    graph = _geodesic_graph(lightness * 100.0, edge)
+    graph = _cached_spread_graph(lightness * 100.0, edge)
     flat = labels.ravel()
     nearest = np.full(height * width, np.inf)
     total = np.zeros(height * width)
@@ -603,6 +626,19 @@ def spread(
     target = blended / total[:, None]
     result = (1.0 - share) * chroma.reshape(-1, 2) + share * target
     return result.reshape(height, width, 2).astype(np.float32)
+
+
+def _gray_segments(lightness: np.ndarray, scale: float, min_share: float) -> np.ndarray:
+    """Felzenszwalb & Huttenlocher's segmentation of a ``(H, W)`` lightness in [0, 1]."""
+    height, width = lightness.shape
+    min_size = max(1, int(min_share * height * width))
+    gray = np.repeat(lightness[..., None], 3, axis=-1)  # as an RGB photo: the gray input
+    return segmentation.felzenszwalb(gray, scale=scale, sigma=0.8, min_size=min_size)
+
+
+_cached_spread_graph = _LastResult(_geodesic_graph)
+_cached_influence_graph = _LastResult(_geodesic_graph)
+_cached_segments = _LastResult(_gray_segments)
 
 
 def influence(
@@ -680,16 +716,12 @@ def influence(
                 f"guide_ab must have shape {(height, width, 2)}. Received: {guide_ab.shape}"
             )
         features.append(guide_ab * np.float32(color.AB_SCALE * ab_weight))
-    graph = _geodesic_graph(np.concatenate(features, axis=-1), edge)
+    graph = _cached_influence_graph(np.concatenate(features, axis=-1), edge)
     sigma = scale * max(height, width)
     distance = csgraph.dijkstra(graph, indices=sources, min_only=True, limit=4 * sigma)
     share = np.exp(-0.5 * (np.minimum(distance, 4 * sigma) / sigma) ** LOCAL_POWER)
     share[distance >= 4 * sigma] = 0.0
-    min_size = max(1, int(LOCAL_SEGMENT_MIN_SHARE * height * width))
-    gray = np.repeat(lightness[..., None], 3, axis=-1)  # as an RGB photo: the gray input
-    labels = segmentation.felzenszwalb(
-        gray, scale=LOCAL_SEGMENT_SCALE, sigma=0.8, min_size=min_size
-    )
+    labels = _cached_segments(lightness, LOCAL_SEGMENT_SCALE, LOCAL_SEGMENT_MIN_SHARE)
     inside = np.isin(labels.ravel(), np.unique(labels.ravel()[sources]))
     share = ndimage.gaussian_filter((share * inside).reshape(height, width), LOCAL_SMOOTHING)
     share.ravel()[sources] = 1.0

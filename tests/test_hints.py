@@ -263,3 +263,14 @@ def test_localize_without_hints_is_the_automatic_colorization():
     np.testing.assert_array_equal(out, base)
     with pytest.raises(ValueError, match="base and hinted"):
         hints.localize(base, base[:5], light, hint_ab, mask)
+
+
+def test_influence_recomputes_for_another_photo_and_reuses_for_the_same():
+    """The pixel graph and segments are kept for the last photo (an explorer's clicks)."""
+    _, light, _, mask = _two_objects()
+    mask[14:17, 4:7] = 1
+    first = hints.influence(light, mask)
+    flat = hints.influence(np.full_like(light, 0.5), mask)  # another photo: no edge at all
+    again = hints.influence(light, mask)
+    np.testing.assert_array_equal(first, again)
+    assert first[:, 23:].max() < 0.01 and flat[:, 23:].min() > 0.5
