@@ -84,6 +84,8 @@ def _serve(notebook: Path, tmp_path: Path, log_name: str):
     env = {
         **os.environ,
         "COLORKIT_SMOKE": "1",
+        # The kernel imports colorkit from this checkout, not from wherever it is installed.
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
         "MPLBACKEND": "agg",
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "JUPYTER_PLATFORM_DIRS": "1",
