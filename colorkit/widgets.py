@@ -1419,6 +1419,7 @@ def swatch_button(rank: int, swatch: hints.Swatch) -> ipywidgets.Button:
     button.style.button_color = swatch.hex
     button.style.text_color = "black" if lightness > 55 else "white"
     button.style.font_weight = "bold"
+    button.add_class("colorkit-suggestion")
     return button
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -269,6 +270,12 @@ def test_hint_click_and_color_pick_color_the_region(hints_url):
             picture.scroll_into_view_if_needed()
             after = picture.screenshot(path=str(ARTIFACTS / "hints_after.png"))
             page.screenshot(path=str(ARTIFACTS / "hints_page.png"), full_page=True)
+            # Figures are drawn as images, never printed as "<Figure size 480x220 ...>".
+            assert "<Figure size" not in page.inner_text("body")
+            # The suggested colors: large swatches labelled with a color, its hex and a share.
+            swatch = page.locator(".colorkit-suggestion").first
+            assert swatch.bounding_box()["width"] >= 150
+            assert re.search(r"^1\. .+ #[0-9a-f]{6} \d+%$", swatch.inner_text().strip())
         finally:
             browser.close()
 

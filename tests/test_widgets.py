@@ -490,7 +490,7 @@ def test_hint_explorer_suggestions_set_the_color(hint_model):
     # Each swatch is filled with its color and labelled with its rank, name, hex and share.
     assert buttons[0].style.button_color == first.hex
     assert buttons[0].description == f"1. {first.name} {first.hex} {first.probability:.0%}"
-    assert buttons[0].layout.width == "200px"
+    assert buttons[0].layout.width == "200px" and "colorkit-suggestion" in buttons[0]._dom_classes
     buttons[-1].click()  # a swatch places its color on the selected hint
     assert explorer.controls["color"].value == swatches[-1].hex
     assert explorer.state.hints[explorer.state.selected].ab == pytest.approx(
