@@ -1273,7 +1273,8 @@ def hints_section(hints_curve, default_is_hint_model: bool, figures: Path) -> li
         alone_scores, alone_reach = alone["scores"], alone["single_hint_reach"]
         lines += [
             "The rows above are what `infer.colorize` gives: the network, then the hints "
-            "spread along the photo's edges (`colorkit.hints.spread`). The network alone: "
+            "spread along the photo's edges (`colorkit.hints.spread`) and kept on their "
+            "objects (`colorkit.hints.localize`, below). The network alone: "
             f"10 hints {alone_scores['10']['psnr']:.2f} dB "
             f"({alone_scores['10']['psnr'] - alone_scores['0']['psnr']:+.2f} over no hints), "
             f"one hint reaches {alone_reach['area_fraction']:.1%} of a photo.",
