@@ -1,7 +1,10 @@
 """Benchmark: the HintExplorer's round trip, from a click to the new picture, at 256 px.
 
-A click (``HintExplorer.click``: suggested colors at the pixel, a new hint, one network pass,
-decoding, composing, hint markers, PNG) and a color change of the selected hint, on a
+A click (``HintExplorer.click``: suggested colors at the pixel (the distribution's modes), a
+new hint, one network pass with the hints (the pass without hints is kept from the first
+picture), decoding, spreading, keeping the change local (``colorkit.hints.localize``: a gray
+segmentation and a geodesic distance), composing, hint markers, PNG) and a color change of
+the selected hint; every click adds a hint, so later clicks carry more of them. On a
 481 x 321 photo at working size 256. Uses the shipped hint model when one is installed (else
 the guided model with its trained encoder and a random decoder of the same width, which costs
 the same). Goal: under 1 s per round trip (issue 13).

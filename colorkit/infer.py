@@ -592,16 +592,30 @@ def hint_maps(
 
 
 def _crop_to_full(
-    chroma: np.ndarray, prepared: WorkingInput, shape, maps=None, saturation: float = 1.0
+    chroma: np.ndarray,
+    prepared: WorkingInput,
+    shape,
+    maps=None,
+    saturation: float = 1.0,
+    base: np.ndarray | None = None,
+    spread_hints: bool = True,
 ) -> np.ndarray:
-    """Canvas-size chroma -> the working crop (hints spread over it when ``maps`` holds any,
-    ``colorkit.hints.spread``) -> bilinear upsampling to ``shape``."""
+    """Canvas-size chroma -> the working crop -> bilinear upsampling to ``shape``.
+
+    With hint ``maps``, the hints are spread over the crop (``colorkit.hints.spread``) unless
+    ``spread_hints`` is False, and, given ``base`` (the canvas chroma without hints), the
+    hinted change is kept on the hints' objects (``colorkit.hints.localize``)."""
     work_h, work_w = prepared.shape
     chroma = chroma[:work_h, :work_w]
-    if maps is not None:
+    if maps is not None and (spread_hints or base is not None):
         hint_ab, hint_mask = (part[:work_h, :work_w] for part in maps)
         light = prepared.lightness[:work_h, :work_w]
-        chroma = hints.spread(chroma, light, hint_ab, hint_mask, saturation=saturation)
+        if base is not None:
+            chroma = hints.localize(
+                base[:work_h, :work_w], chroma, light, hint_ab, hint_mask, saturation, spread_hints
+            )
+        else:
+            chroma = hints.spread(chroma, light, hint_ab, hint_mask, saturation=saturation)
     return resize_channels(chroma, int(shape[0]), int(shape[1]))
 
 
@@ -614,6 +628,7 @@ def full_chroma(
     hints=None,
     spread_hints: bool = True,
     saturation: float = 1.0,
+    local_hints: bool = True,
 ) -> list[np.ndarray]:
     """Stages 1-3 for full-resolution images: model-scale chroma at each image's own size.
 
@@ -623,7 +638,10 @@ def full_chroma(
     predicted chroma is cropped and upsampled bilinearly back to full resolution. A hint
     model gets each image's hints rasterized on its canvas (:func:`hint_maps`; zeros where
     there are none), and the hints' colors are then spread along the photo's edges over the
-    prediction at the working size (``colorkit.hints.spread``) unless ``spread_hints`` is False.
+    prediction at the working size (``colorkit.hints.spread``) unless ``spread_hints`` is False,
+    and the change they make is kept on their own objects (``colorkit.hints.localize``: the
+    network also runs without the hints, and the difference is laid over that through the
+    hints' edge-aware influence) unless ``local_hints`` is False.
 
     Args:
         model: A colorkit ``keras.Model``.
@@ -637,6 +655,8 @@ def full_chroma(
             output alone, e.g. to measure what the network itself does with hints).
         saturation: The chroma multiplier :func:`compose` will apply (the spread hints'
             colors are pre-divided by it, so they come out as the user gave them).
+        local_hints: Keep each hint's change on its object (False: the hinted prediction
+            everywhere, as the network floods it).
 
     Returns:
         List of float32 ``(H_i, W_i, 2)`` model-scale chroma.
@@ -681,10 +701,18 @@ def full_chroma(
         predicted = predict_chroma(
             model, batch, temperature=temperature, batch_size=batch_size, hints=batch_hints
         )
-        for i, chroma in zip(indices, predicted, strict=True):
-            own_maps = maps[i] if maps is not None and spread_hints else None
+        bases = [None] * len(indices)
+        if local_hints and maps is not None and any(maps[i][1].any() for i in indices):
+            bases = predict_chroma(model, batch, temperature=temperature, batch_size=batch_size)
+        for i, chroma, base in zip(indices, predicted, bases, strict=True):
             result[i] = _crop_to_full(
-                chroma, prepared[i], lightness[i].shape[:2], own_maps, saturation
+                chroma,
+                prepared[i],
+                lightness[i].shape[:2],
+                None if maps is None else maps[i],
+                saturation,
+                base,
+                spread_hints,
             )
     return result
 
@@ -714,6 +742,8 @@ def working_output(
     prepared: WorkingInput | None = None,
     spread_hints: bool = True,
     saturation: float = 1.0,
+    local_hints: bool = True,
+    base_output: np.ndarray | None = None,
 ) -> WorkingOutput:
     """:func:`full_chroma` for one image, keeping the raw output (interactive tools).
 
@@ -727,6 +757,10 @@ def working_output(
         prepared: The image's :class:`WorkingInput` when already computed (saves a resize).
         spread_hints: As :func:`full_chroma`.
         saturation: As :func:`full_chroma`.
+        local_hints: As :func:`full_chroma`.
+        base_output: The network's raw output for this canvas without hints, when already
+            computed (an interactive tool keeps it: the hints change, the photo does not);
+            None: computed here when ``local_hints`` needs it.
 
     Returns:
         A :class:`WorkingOutput`.
@@ -748,9 +782,15 @@ def working_output(
     _set_decoder_temperature(model, temperature)
     batch_maps = None if maps is None else tuple(part[None] for part in maps)
     output = run_model(model, prepared.lightness[None], hints=batch_maps)[0]
-    canvas = resize_channels(decode_chroma(output, temperature), *prepared.lightness.shape[:2])
+    canvas_shape = prepared.lightness.shape[:2]
+    canvas = resize_channels(decode_chroma(output, temperature), *canvas_shape)
+    base = None
+    if local_hints and maps is not None and maps[1].any():
+        if base_output is None:
+            base_output = run_model(model, prepared.lightness[None])[0]
+        base = resize_channels(decode_chroma(base_output, temperature), *canvas_shape)
     chroma = _crop_to_full(
-        canvas, prepared, lightness.shape[:2], maps if spread_hints else None, saturation
+        canvas, prepared, lightness.shape[:2], maps, saturation, base, spread_hints
     )
     return WorkingOutput(output, chroma, prepared)
 
@@ -769,6 +809,7 @@ def colorize(
     batch_size: int = 8,
     hints=None,
     spread_hints: bool = True,
+    local_hints: bool = True,
 ):
     """Colorize images of any size and aspect, keeping their full-resolution luminance.
 
@@ -801,9 +842,13 @@ def colorize(
             image; for a batch or a list of images, a list with one entry per image (a list
             of hints, or None). Only the hints' chroma is used: the photo keeps its own
             full-resolution luminance. None (default): no hints (a hint model then colorizes
-            on its own). The hints are the network's inputs, and their colors are then
-            spread along the photo's edges over its prediction (``colorkit.hints.spread``).
-        spread_hints: False keeps the network's output alone (no spreading).
+            on its own). The hints are the network's inputs, their colors are then spread
+            along the photo's edges over its prediction (``colorkit.hints.spread``), and the
+            change is kept on the hinted objects (``colorkit.hints.localize``).
+        spread_hints: False skips the spreading.
+        local_hints: False lets the hinted prediction change the whole photo (the network
+            alone floods it); True (default) keeps each hint's change on its object. With
+            both False, the network's output alone.
 
     Returns:
         float32 RGB in [0, 1] at each input's resolution: ``(H, W, 3)`` for one image,
@@ -823,7 +868,7 @@ def colorize(
         ((30, 50, 3), dtype('float32'))
     """
     result = colorize_report(
-        image, model, size, temperature, saturation, batch_size, hints, spread_hints
+        image, model, size, temperature, saturation, batch_size, hints, spread_hints, local_hints
     )
     if result.clipped_images:
         warnings.warn(
@@ -870,6 +915,7 @@ def colorize_report(
     batch_size: int = 8,
     hints=None,
     spread_hints: bool = True,
+    local_hints: bool = True,
 ) -> Colorized:
     """:func:`colorize`, returning the images with their gamut-clip counts (no warning).
 
@@ -904,6 +950,7 @@ def colorize_report(
         hints=per_image,
         spread_hints=spread_hints,
         saturation=saturation,
+        local_hints=local_hints,
     )
     outputs, clipped = [], []
     for luma, item in zip(full_luma, chroma, strict=True):

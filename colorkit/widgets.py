@@ -1342,6 +1342,7 @@ def hint_picture(
     temperature: float,
     saturation: float,
     prepared=None,
+    base_output: np.ndarray | None = None,
 ):
     """The explorer's picture: the photo colorized with the state's hints, at the view size.
 
@@ -1358,6 +1359,9 @@ def hint_picture(
         temperature: Annealed-mean temperature.
         saturation: Chroma multiplier.
         prepared: The view's ``infer.WorkingInput`` when already computed.
+        base_output: The network's raw output for the view without hints, when already
+            computed (the explorer keeps it: each hint's change is laid over it,
+            ``colorkit.hints.localize``).
 
     Returns:
         ``(rgb (h, w, 3), infer.WorkingOutput)``.
@@ -1365,7 +1369,14 @@ def hint_picture(
     view_hints = hints.rescale(state.hints, image_shape, lightness.shape[:2])
     size = max(lightness.shape[:2])
     result = infer.working_output(
-        model, lightness, size, temperature, view_hints, prepared, saturation=saturation
+        model,
+        lightness,
+        size,
+        temperature,
+        view_hints,
+        prepared,
+        saturation=saturation,
+        base_output=base_output,
     )
     rgb = infer.compose(lightness, result.chroma, "lab", saturation).rgb
     return rgb, result
@@ -1388,17 +1399,44 @@ def _hex(rgb) -> str:
     return "#" + "".join(f"{int(round(float(v) * 255)):02x}" for v in np.clip(rgb, 0, 1))
 
 
+def swatch_button(rank: int, swatch: hints.Swatch) -> ipywidgets.Button:
+    """A suggested color as a button: filled with the color, labelled "1. red #c03020 42%".
+
+    The label is black on light colors and white on dark ones, so it stays readable.
+
+    Example:
+        >>> p = np.zeros(color.NUM_BINS); p[0] = 1.0
+        >>> swatch_button(0, hints.palette(p, 50.0)[0]).description.startswith("1. ")
+        True
+    """
+    lightness = float(color.rgb_to_lab(swatch.rgb.reshape(1, 1, 3))[0, 0, 0])
+    button = ipywidgets.Button(
+        description=f"{rank + 1}. {swatch.label}",
+        tooltip=f"{swatch.name} {swatch.hex}: probability {swatch.probability:.0%} at this "
+        "pixel (click to use it)",
+        layout={"width": "200px", "height": "40px"},
+    )
+    button.style.button_color = swatch.hex
+    button.style.text_color = "black" if lightness > 55 else "white"
+    button.style.font_weight = "bold"
+    button.add_class("colorkit-suggestion")
+    return button
+
+
 class HintExplorer(_Explorer):
     """Click on the photo to tell the network a color: user-guided colorization in Jupyter.
 
     As in ideepcolor (Zhang, Zhu et al. 2017): a click places a hint (a small patch of one
     chroma) with the color picker's color and selects it; a click on an existing hint selects
-    it. The picker, or one of the *suggested colors* (the most probable colors the network
-    predicted at that pixel before the click, ``colorkit.hints.suggest_colors``), recolors the
-    selected hint. "move" mode moves the selected hint to the next click; remove, undo and
-    reset do what they say. "save" writes the full-resolution result (``colorkit.infer.
-    colorize`` with the hints) and the hints as JSON (the ``colorkit colorize --hints``
-    format) beside it, atomically; an existing file is only replaced with "overwrite" ticked.
+    it. The picker, or one of the *suggested colors* (the distinct colors the network
+    hesitated between at that pixel before the click, the modes of its predicted distribution,
+    ``colorkit.hints.palette``: swatches in their own color, labelled with a name, the hex
+    code and the probability, most probable first), recolors the selected hint. A hint
+    changes its own object only (``colorkit.hints.localize``). "move" mode moves the selected
+    hint to the next click; remove, undo and reset do what they say. "save" writes the
+    full-resolution result (``colorkit.infer.colorize`` with the hints) and the hints as JSON
+    (the ``colorkit colorize --hints`` format) beside it, atomically; an existing file is only
+    replaced with "overwrite" ticked.
 
     Why ipyevents: clicks are read by ``ipyevents.Event`` on a plain ``ipywidgets.Image``.
     ipyevents 2 is a small, maintained ipywidgets-8 extension whose front end ships as a
@@ -1433,7 +1471,7 @@ class HintExplorer(_Explorer):
         state: The current :class:`HintState` (hints in the input photo's pixels).
         history: Earlier states (undo).
         result: ``picture`` (float32 (h, w, 3)), ``hints`` (list), ``selected``,
-            ``suggestions`` (list of (rgb, probability)), ``seconds``.
+            ``suggestions`` (list of ``colorkit.hints.Swatch``), ``seconds``.
 
     Raises:
         TypeError: If ``model`` is not a keras.Model.
@@ -1484,6 +1522,7 @@ class HintExplorer(_Explorer):
         self.state = HintState()
         self.history: list[HintState] = []
         self._output: np.ndarray | None = None  # the last picture's raw output (suggestions)
+        self._base_output: np.ndarray | None = None  # the raw output without hints (kept)
 
         self._image.layout = {"width": f"{_check_int(display_width, 'display_width')}px"}
         self._image.add_class("colorkit-hint-picture")
@@ -1509,7 +1548,9 @@ class HintExplorer(_Explorer):
         self.widget = ipywidgets.VBox(
             [
                 ipywidgets.HBox([c["tool"], c["color"]]),
-                ipywidgets.HBox([ipywidgets.HTML("suggested colors:"), c["suggestions"]]),
+                ipywidgets.HBox(
+                    [ipywidgets.HTML("suggested colors<br>(click to use):"), c["suggestions"]]
+                ),
                 self._image,
                 ipywidgets.HBox([c["remove"], c["undo"], c["reset"]]),
                 ipywidgets.HBox([c["save_path"], c["overwrite"], c["save"]]),
@@ -1589,8 +1630,7 @@ class HintExplorer(_Explorer):
 
     def choose_suggestion(self, index: int) -> None:
         """Set the picker (and so the selected hint) to suggested color ``index``."""
-        rgb, _ = self.result["suggestions"][index]
-        self.controls["color"].value = _hex(rgb)
+        self.controls["color"].value = self.result["suggestions"][index].hex
 
     def _on_click(self, event: dict) -> None:
         if event.get("type") != "click" or "dataX" not in event:
@@ -1631,18 +1671,10 @@ class HintExplorer(_Explorer):
         canvas = self._prepared.lightness.shape[:2]
         probabilities = pixel_distribution(self._output, row, col, canvas)
         lightness = float(self.lightness[row, col, 0]) * color.L_SCALE
-        palette = hints.suggest_colors(probabilities, lightness, count=6)
-        buttons = []
-        for index, (rgb, share) in enumerate(palette):
-            button = ipywidgets.Button(
-                description=f"{share:.0%}",
-                tooltip=f"{_hex(rgb)}: probability {share:.0%} at this pixel",
-                layout={"width": "56px"},
-            )
-            button.style.button_color = _hex(rgb)
-            button.add_class("colorkit-suggestion")
+        palette = hints.palette(probabilities, lightness)
+        buttons = [swatch_button(index, swatch) for index, swatch in enumerate(palette)]
+        for index, button in enumerate(buttons):
             button.on_click(lambda _b, i=index: self.choose_suggestion(i))
-            buttons.append(button)
         self.controls["suggestions"].children = buttons
         self.result = {**self.result, "suggestions": palette}
 
@@ -1654,6 +1686,10 @@ class HintExplorer(_Explorer):
             ``result``.
         """
         start = time.perf_counter()
+        if self._base_output is None:
+            self._base_output = infer.working_output(
+                self.model, self.lightness, self.size, self.temperature, None, self._prepared
+            ).output
         picture, output = hint_picture(
             self.model,
             self.lightness,
@@ -1662,6 +1698,7 @@ class HintExplorer(_Explorer):
             self.temperature,
             self.saturation,
             self._prepared,
+            self._base_output,
         )
         self._output = output.output
         view_hints = hints.rescale(self.state.hints, self.image.shape[:2], self.view.shape[:2])

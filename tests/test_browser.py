@@ -7,15 +7,17 @@ be replaced, takes a second screenshot and checks that the rendered pixels chang
 screenshots are kept in ``test-artifacts/browser/``. Needs Debian's chromium
 (``make browser-deps``); skipped with a reason when it is missing.
 
-The second test serves ``notebooks/10_hints.ipynb``: it clicks on the HintExplorer's picture,
-types a color into the picker and checks that the region around the click took that color
-in the rendered picture.
+The second test serves ``notebooks/10_hints.ipynb``: it clicks on the astronaut's suit in the
+HintExplorer's picture, types a color into the picker and checks, on the screenshots, that the
+region around the click took that color and that the pixels far outside the clicked region
+(a segmentation of the true color photo, ``colorkit.hint_curves.photo_regions``) kept theirs.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -83,6 +85,8 @@ def _serve(notebook: Path, tmp_path: Path, log_name: str):
     env = {
         **os.environ,
         "COLORKIT_SMOKE": "1",
+        # The kernel imports colorkit from this checkout, not from wherever it is installed.
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
         "MPLBACKEND": "agg",
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "JUPYTER_PLATFORM_DIRS": "1",
@@ -198,6 +202,33 @@ def _ring_ab(pixels: np.ndarray, center: tuple[float, float], inner: float, oute
     return color.rgb_to_lab(ring.astype(np.float32)[None])[0, :, 1:].mean(axis=0)
 
 
+#: Where the hint test clicks, as (row, column) shares of the picture: the astronaut's suit.
+CLICK = (0.75, 0.25)
+
+
+def _assert_far_pixels_kept(before: np.ndarray, after: np.ndarray) -> None:
+    """Pixels farther than a tenth of the width from the clicked region keep their color."""
+    from scipy import ndimage
+
+    from colorkit import data, hint_curves, widgets
+
+    photo = data.read_image(next(iter(data.sample_paths().values())))  # the notebook's photo
+    view = widgets.fit_image(photo, 128)  # its smoke-mode view
+    height, width = after.shape[:2]
+    labels = hint_curves.photo_regions(view)
+    rows = np.minimum(
+        (np.arange(height) * labels.shape[0] / height).astype(int), labels.shape[0] - 1
+    )
+    cols = np.minimum((np.arange(width) * labels.shape[1] / width).astype(int), labels.shape[1] - 1)
+    labels = labels[rows][:, cols]  # on the screenshot's pixels (nearest)
+    region = labels == labels[int(CLICK[0] * height), int(CLICK[1] * width)]
+    far = ndimage.distance_transform_edt(~region) > width / 10
+    changed = hint_curves.changed_area(before[:height, :width] / 255.0, after / 255.0)
+    assert far.mean() > 0.3, far.mean()
+    assert changed[far].mean() < 0.02, f"{changed[far].mean():.1%} of the far pixels changed"
+    assert changed[region].mean() > 0.2, "the clicked region should change"
+
+
 def test_hint_click_and_color_pick_color_the_region(hints_url):
     from playwright.sync_api import sync_playwright
 
@@ -219,14 +250,15 @@ def test_hint_click_and_color_pick_color_the_region(hints_url):
             page.wait_for_function(loaded, arg=picture.element_handle())
             picture.scroll_into_view_if_needed()
             box = picture.bounding_box()
-            picture.screenshot(path=str(ARTIFACTS / "hints_before.png"))
+            before = picture.screenshot(path=str(ARTIFACTS / "hints_before.png"))
             changed = (
                 "([el, src]) => el.getAttribute('src') !== src && el.complete "
                 "&& el.naturalWidth > 0"
             )
-            # Click in the middle of the photo: a hint appears (the picker's default color).
+            # Click on the astronaut's suit (a quarter across, three quarters down): a hint
+            # appears (the picker's default color).
             src = picture.get_attribute("src")
-            click = (box["width"] / 2, box["height"] / 2)
+            click = (box["width"] * CLICK[1], box["height"] * CLICK[0])
             picture.click(position={"x": click[0], "y": click[1]})
             page.wait_for_function(changed, arg=[picture.element_handle(), src])
             # Pick a color: type it into the color picker's text field.
@@ -238,10 +270,17 @@ def test_hint_click_and_color_pick_color_the_region(hints_url):
             picture.scroll_into_view_if_needed()
             after = picture.screenshot(path=str(ARTIFACTS / "hints_after.png"))
             page.screenshot(path=str(ARTIFACTS / "hints_page.png"), full_page=True)
+            # Figures are drawn as images, never printed as "<Figure size 480x220 ...>".
+            assert "<Figure size" not in page.inner_text("body")
+            # The suggested colors: large swatches labelled with a color, its hex and a share.
+            swatch = page.locator(".colorkit-suggestion").first
+            assert swatch.bounding_box()["width"] >= 150
+            assert re.search(r"^1\. .+ #[0-9a-f]{6} \d+%$", swatch.inner_text().strip())
         finally:
             browser.close()
 
     pixels = _pixels(after)
+    _assert_far_pixels_kept(_pixels(before), pixels)
     scale = pixels.shape[1] / box["width"]
     center = (click[0] * scale, click[1] * scale)
     # Around the hint marker (which covers about 20 px at this zoom), within ~1/8 of the width.

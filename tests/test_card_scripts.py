@@ -364,3 +364,24 @@ def test_weight_by_chroma_is_the_pooled_rebalanced_auc_split_by_band(rng):
     assert f"gray + {card.POOLED_GOAL} = {result['total']['gray'] + card.POOLED_GOAL:.3f}" in text
     relation = "above" if result["total"]["gray"] + 0.08 > result["total"]["hue_oracle"] else "at"
     assert f"is {relation}" in text
+
+
+def test_card_renders_the_locality_of_one_off_truth_hint(tmp_path):
+    card = _script("model_card")
+    flooding = {"changed_share": 1.0, "inside_share": 0.15, "region_changed_share": 1.0}
+    local = {"changed_share": 0.12, "inside_share": 0.9, "region_changed_share": 0.7}
+    curve = {
+        "photos": 30,
+        "locality": {"flooding": flooding, "local": local},
+        "clothing": {
+            "photos": 20,
+            "locality": {"flooding": flooding, "local": {**local, "changed_share": 0.3}},
+            "scores": {"0": {"psnr": 22.0}, "10": {"psnr": 23.5}},
+            "psnr_gain_10_hints_db": 1.5,
+        },
+    }
+    text = "\n".join(card.locality_lines(curve, tmp_path))
+    assert "| BSDS500 test (30 photos) | local | 12.0% | 90.0% | 70.0% |" in text
+    assert "| garment photos (20) | flooding | 100.0% | 15.0% | 100.0% |" in text
+    assert "+1.50 dB" in text and "groundTruth" in text
+    assert card.locality_lines({"photos": 3}, tmp_path) == []

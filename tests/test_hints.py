@@ -75,15 +75,57 @@ def test_ground_truth_hints_average_the_patch():
     assert hints.ground_truth_hints(image, 0, np.random.default_rng(0)) == []
 
 
-def test_suggest_colors_orders_by_probability():
-    probabilities = np.full(color.NUM_BINS, 0.001, np.float32)
-    probabilities[[10, 200, 300]] = [0.2, 0.5, 0.05]
-    palette = hints.suggest_colors(probabilities / probabilities.sum(), 60.0, count=3)
-    shares = [share for _, share in palette]
-    assert shares == sorted(shares, reverse=True) and len(palette) == 3
-    assert all(rgb.shape == (3,) and 0 <= rgb.min() and rgb.max() <= 1 for rgb, _ in palette)
+def _bin(ab):
+    return int(np.argmin(np.hypot(*(color.ab_bins() - np.asarray(ab)).T)))
+
+
+def test_palette_merges_neighbouring_bins_into_ranked_modes():
+    probabilities = np.full(color.NUM_BINS, 0.0)
+    for ab, mass in (((60, 40), 0.15), ((50, 40), 0.15), ((60, 30), 0.1), ((0, -50), 0.35)):
+        probabilities[_bin(ab)] += mass  # three red bins (0.4 together) and one blue (0.35)
+    probabilities[_bin((-40, 40))] = 0.2  # green
+    probabilities[_bin((-10, 60))] = 0.01  # too little to be offered
+    probabilities /= probabilities.sum()
+    swatches = hints.palette(probabilities, 55.0)
+    assert [s.name for s in swatches] == ["red", "blue", "green"]
+    masses = [s.probability for s in swatches]
+    assert masses == pytest.approx(np.array([0.4, 0.35, 0.2]) / 0.96)  # 0.01 left out
+    red = swatches[0]
+    assert red.ab == pytest.approx((56.25, 37.5), abs=0.5)  # the weighted mean of its bins
+    assert red.hex == widgets_hex(red.rgb) and red.rgb.dtype == np.float32
+    assert red.label == f"red {red.hex} 42%"
+    # Shown at the pixel's own lightness.
+    lab = color.rgb_to_lab(red.rgb.reshape(1, 1, 3))[0, 0]
+    assert lab[0] == pytest.approx(55.0, abs=1.0)
+    assert len(hints.palette(probabilities, 55.0, count=2)) == 2
+    one_bin = hints.palette(probabilities, 55.0, merge_distance=0)
+    assert len(one_bin) == 5 and one_bin[0].name == "blue"  # bins counted one by one
     with pytest.raises(ValueError, match="probabilities must have shape"):
-        hints.suggest_colors(np.ones(5), 50.0)
+        hints.palette(np.ones(5), 50.0)
+    with pytest.raises(ValueError, match="merge_distance"):
+        hints.palette(probabilities, 50.0, merge_distance=-1)
+
+
+def widgets_hex(rgb):
+    return "#" + "".join(f"{int(round(float(v) * 255)):02x}" for v in rgb)
+
+
+@pytest.mark.parametrize(
+    ("lab", "name"),
+    [
+        ((50, 0, 0), "gray"),
+        ((50, 60, 40), "red"),
+        ((70, 20, 70), "orange"),
+        ((90, -5, 80), "light yellow"),
+        ((50, -50, 40), "green"),
+        ((40, 10, -60), "blue"),
+        ((50, 15, 5), "pale pink"),
+        ((20, -30, 20), "dark green"),
+        ((35, 20, 30), "brown"),
+    ],
+)
+def test_color_name(lab, name):
+    assert hints.color_name(*lab) == name
 
 
 def test_json_round_trip():
@@ -167,3 +209,68 @@ def test_spread_rejects_mismatched_maps():
         hints.spread(chroma, light[:10], hint_ab, mask)
     with pytest.raises(ValueError, match="hint_mask.shape"):
         hints.spread(chroma, light, hint_ab, mask[:, :5])
+
+
+def _two_objects(height=30, width=40):
+    """Dark left object, light right object (an edge at column 20), flat chroma 0."""
+    chroma, light, hint_ab, mask = _flat_scene(height, width)
+    light[:, 20:] = 0.8
+    light[:, :20] = 0.3
+    return chroma, light, hint_ab, mask
+
+
+def test_influence_fills_the_object_and_stops_at_its_edge():
+    _, light, _, mask = _two_objects()
+    mask[14:17, 4:7] = 1
+    share = hints.influence(light, mask)
+    assert share.shape == (30, 40) and share.dtype == np.float32
+    assert share[15, 5] == pytest.approx(1.0)
+    assert share[:, :17].min() > 0.5  # its own object
+    assert share[:, 23:].max() < 0.01  # the other one
+    near = hints.influence(light, mask, scale=0.1)  # a shorter reach fades inside the object
+    assert near[15, 17] < 0.5 * share[15, 17]
+    np.testing.assert_array_equal(hints.influence(light, np.zeros_like(mask)), 0.0)
+
+
+def test_influence_reads_the_predicted_chroma_as_a_second_guide():
+    """Two objects of one lightness that the network colors differently are kept apart."""
+    chroma, light, _, mask = _flat_scene(30, 40)
+    chroma[:, 20:] = (0.4, 0.0)
+    mask[14:17, 4:7] = 1
+    assert hints.influence(light, mask)[:, 25:].min() > 0.5  # gray alone: no edge
+    assert hints.influence(light, mask, guide_ab=chroma)[:, 23:].max() < 0.01
+    with pytest.raises(ValueError, match="guide_ab must have shape"):
+        hints.influence(light, mask, guide_ab=chroma[:5])
+    with pytest.raises(ValueError, match="scale"):
+        hints.influence(light, mask, scale=0)
+
+
+def test_localize_keeps_a_flooding_change_on_the_hinted_object():
+    base, light, hint_ab, mask = _two_objects()
+    base[:] = (0.1, 0.1)
+    flooded = np.full_like(base, -0.4)  # the network turned everything the hint's color
+    hint_ab[14:17, 4:7], mask[14:17, 4:7] = (-0.4, -0.4), 1
+    out = hints.localize(base, flooded, light, hint_ab, mask)
+    np.testing.assert_allclose(out[15, 5], (-0.4, -0.4), atol=1e-6)
+    assert np.abs(out[:, 23:] - base[:, 23:]).max() < 0.01  # the other object keeps its color
+    assert np.abs(out[:, :17] - base[:, :17]).min() > 0.2  # its own object changes
+
+
+def test_localize_without_hints_is_the_automatic_colorization():
+    base, light, hint_ab, mask = _two_objects()
+    base[:] = (0.1, -0.2)
+    out = hints.localize(base, np.zeros_like(base), light, hint_ab, mask)
+    np.testing.assert_array_equal(out, base)
+    with pytest.raises(ValueError, match="base and hinted"):
+        hints.localize(base, base[:5], light, hint_ab, mask)
+
+
+def test_influence_recomputes_for_another_photo_and_reuses_for_the_same():
+    """The pixel graph and segments are kept for the last photo (an explorer's clicks)."""
+    _, light, _, mask = _two_objects()
+    mask[14:17, 4:7] = 1
+    first = hints.influence(light, mask)
+    flat = hints.influence(np.full_like(light, 0.5), mask)  # another photo: no edge at all
+    again = hints.influence(light, mask)
+    np.testing.assert_array_equal(first, again)
+    assert first[:, 23:].max() < 0.01 and flat[:, 23:].min() > 0.5

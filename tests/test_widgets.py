@@ -12,7 +12,7 @@ import pytest
 from matplotlib.figure import Figure
 from PIL import Image
 
-from colorkit import color, infer, metrics, models, training, widgets
+from colorkit import color, hints, infer, metrics, models, training, widgets
 
 SIZE = 32
 #: Three bins and their probabilities: the mode (50, 50) is vivid, the mean is much duller.
@@ -427,7 +427,6 @@ def _lab(image):
 
 
 def test_hint_state_edits_are_pure():
-    from colorkit import hints
 
     state = widgets.HintState()
     state = widgets.place_hint(state, 10, 10, (40.0, 30.0), 2, 4)
@@ -481,12 +480,22 @@ def test_hint_explorer_suggestions_set_the_color(hint_model):
     explorer.controls["color"].value = "#20a020"
     explorer.click(32, 32)
     explorer.click(40, 40)  # the second click's palette is read off the green prediction
-    rgb, share = explorer.result["suggestions"][0]
-    assert rgb[1] > rgb[0] and share > 0.1
+    swatches = explorer.result["suggestions"]
+    first = swatches[0]
+    assert first.rgb[1] > first.rgb[0] and first.probability > 0.1 and "green" in first.name
+    probabilities = [swatch.probability for swatch in swatches]
+    assert probabilities == sorted(probabilities, reverse=True)
     buttons = explorer.controls["suggestions"].children
-    assert buttons and buttons[0].style.button_color.startswith("#")
-    buttons[0].click()
-    assert explorer.controls["color"].value == widgets._hex(rgb)
+    assert len(buttons) == len(swatches)
+    # Each swatch is filled with its color and labelled with its rank, name, hex and share.
+    assert buttons[0].style.button_color == first.hex
+    assert buttons[0].description == f"1. {first.name} {first.hex} {first.probability:.0%}"
+    assert buttons[0].layout.width == "200px" and "colorkit-suggestion" in buttons[0]._dom_classes
+    buttons[-1].click()  # a swatch places its color on the selected hint
+    assert explorer.controls["color"].value == swatches[-1].hex
+    assert explorer.state.hints[explorer.state.selected].ab == pytest.approx(
+        hints.Hint.from_color(0, 0, swatches[-1].hex).ab
+    )
 
 
 def test_hint_explorer_saves_without_overwriting(hint_model, tmp_path):
