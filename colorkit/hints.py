@@ -692,7 +692,9 @@ def influence(
         >>> bool(share[:, :12].min() > 0.5), bool(share[:, 18:].max() < 0.01)
         (True, True)
     """
-    scale = _checks.check_positive_number("scale", LOCAL_SCALE if scale is None else scale)
+    scale = _checks.check_number(
+        "scale", LOCAL_SCALE if scale is None else scale, 0.0, open_low=True
+    )
     edge = _checks.check_number("edge", LOCAL_EDGE if edge is None else edge, 0.0)
     ab_weight = _checks.check_number(
         "ab_weight", LOCAL_AB_WEIGHT if ab_weight is None else ab_weight, 0.0
