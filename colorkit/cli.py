@@ -5,7 +5,7 @@ Subcommands::
     colorkit train    --model unet --data bsds500 --epochs 10 --run-dir runs/unet [--resume]
     colorkit colorize photo.jpg old_photos/ --output colorized/ --model runs/unet/last.keras
     colorkit colorize photo.jpg --hints hints.json --output colorized/
-    colorkit evaluate --data bsds500 --model runs/unet/best.keras --limit 50
+    colorkit evaluate --data bsds500 --limit 50 [--model runs/unet/best.keras]
     colorkit colorize-video clip.avi clip_color.mp4 --method flow --width 384
     colorkit models
 
@@ -330,7 +330,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = commands.add_parser("evaluate", help="metrics of a model against ground truth")
     evaluate.add_argument("--data", required=True, nargs="+", help="dataset name, folder, files")
-    evaluate.add_argument("--model", required=True, help="a .keras file (or a pretrained name)")
+    evaluate.add_argument(
+        "--model", help="a .keras file or a pretrained name (default: the shipped model)"
+    )
     evaluate.add_argument("--size", type=_positive_int, default=128, help="image side (crop)")
     evaluate.add_argument("--limit", type=_positive_int, help="use at most N images")
     evaluate.add_argument("--temperature", type=_positive_float, default=None)
@@ -694,7 +696,7 @@ def _run_evaluate(args) -> int:
             truth, model, size=args.size, temperature=args.temperature, batch_size=args.batch_size
         )
     gray = np.asarray(color.desaturate(truth, method="lab"), np.float32)
-    name = Path(args.model).stem if args.model else "model"
+    name = Path(args.model).stem if args.model else "default (shipped)"
     rows = {name: metrics.evaluate_batch(predicted, truth)}
     with warnings.catch_warnings():
         # Gray has no hue: hue_agreement is nan by definition, no need to warn about it.
