@@ -821,6 +821,9 @@ def _dispatch(args) -> int:
     except UsageError as error:
         _error(args.command, str(error))
         return EXIT_USAGE
+    except ModuleNotFoundError as error:  # an optional package: the message names its extra
+        _error(args.command, str(error))
+        return EXIT_FAILURE
     except (FileNotFoundError, FileExistsError, ValueError, TypeError) as error:
         _error(args.command, str(error))
         return EXIT_FAILURE

@@ -35,7 +35,7 @@ from pathlib import Path
 
 from tqdm import auto
 
-from colorkit import _checks, color, data, infer, outputs
+from colorkit import _checks, _optional, color, data, infer, outputs
 
 #: Photos colorized together (the network still runs ``batch_size`` at a time).
 DEFAULT_CHUNK = 64
@@ -342,7 +342,8 @@ def make_client(scheduler: str):
     Raises:
         ValueError: For another form.
     """
-    from dask import distributed  # heavy (tornado, cloudpickle...): only Dask runs need it
+    # The [scale] extra, and heavy (tornado, cloudpickle...): only Dask runs need it.
+    distributed = _optional.require("dask.distributed", "scale", "colorize on a Dask cluster")
 
     if scheduler.startswith("local:"):
         workers = _checks.check_int("workers", int(scheduler.split(":", 1)[1]))
@@ -400,7 +401,8 @@ def colorize_archive(
         from dask.distributed import Client
         summary = colorkit.scale.colorize_archive(paths, "out", "model.keras", client=Client())
     """
-    from dask import distributed  # heavy (tornado, cloudpickle...): only Dask runs need it
+    # The [scale] extra, and heavy (tornado, cloudpickle...): only Dask runs need it.
+    distributed = _optional.require("dask.distributed", "scale", "colorize on a Dask cluster")
 
     if not isinstance(model, str | os.PathLike):
         raise TypeError(

@@ -44,15 +44,29 @@ import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
-import ipyevents
-import ipywidgets
 import keras
 import numpy as np
 import PIL.Image
-from IPython.display import display
 from matplotlib.figure import Figure
 
-from colorkit import _checks, atomic, color, data, hints, infer, metrics, models, train, viz
+from colorkit import (
+    _checks,
+    _optional,
+    atomic,
+    color,
+    data,
+    hints,
+    infer,
+    metrics,
+    models,
+    train,
+    viz,
+)
+
+# The [notebooks] extra (IPython comes with ipywidgets).
+ipywidgets = _optional.require("ipywidgets", "notebooks", "colorkit.widgets")
+ipyevents = _optional.require("ipyevents", "notebooks", "colorkit.widgets")
+display = _optional.require("IPython.display", "notebooks", "colorkit.widgets").display
 
 __all__ = [
     "ColorizationExplorer",
