@@ -45,6 +45,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import keras
+import matplotlib.colors
 import numpy as np
 import PIL.Image
 from matplotlib.figure import Figure
@@ -1399,7 +1400,7 @@ def png_bytes(image: np.ndarray) -> bytes:
 
 
 def _hex(rgb) -> str:
-    return "#" + "".join(f"{int(round(float(v) * 255)):02x}" for v in np.clip(rgb, 0, 1))
+    return matplotlib.colors.to_hex(np.clip(np.asarray(rgb, np.float64), 0, 1))
 
 
 class HintExplorer(_Explorer):

@@ -741,6 +741,9 @@ def dataset_card(source_or_name: Any, check: bool = True, progress: bool = True)
 # ----------------------------------------------------------------------------------------------
 
 
+# Hand-written rather than pooch.retrieve: pooch would be a dependency for this one function
+# (two datasets, each downloaded once), and the refusal of an unpinned hash and the https-only
+# rule are ours to state anyway.
 def _download(url: str, destination: Path, progress: bool) -> str:
     """Streams ``url`` to ``destination``; returns the SHA-256 hex digest."""
     scheme = urllib.parse.urlparse(url).scheme
