@@ -12,8 +12,9 @@ reason, are allowed:
 - ``MAKE``: ``make`` targets are checked with ``make -n`` in the checkout (they set up a
   virtual environment and run for minutes); the targets exist and their recipes expand.
 - a block right after ``<!-- readme-test: skip (reason) -->`` needs what CI does not have
-  (several hosts, SLURM, the package on PyPI): it is compiled (python) or parsed (``bash -n``), not run, and the
-  list of such blocks is pinned below so a new one is a conscious choice.
+  (several hosts, SLURM, the package on PyPI): it is compiled (python) or parsed
+  (``bash -n``), not run, and the list of such blocks is pinned below so a new one is a
+  conscious choice.
 """
 
 from __future__ import annotations
