@@ -9,6 +9,15 @@ Subcommands::
     colorkit colorize-video clip.avi clip_color.mp4 --method flow --width 384
     colorkit models
 
+Output (tested in tests/test_cli_startup.py): results on stdout; on stderr errors, one summary
+line and one line per kind of note or warning, counted ("3 of 5 photo(s) had out-of-gamut
+colors clipped to sRGB"; a warning raised once per photo or frame is summarised, never shown
+with its source line). TensorFlow's native start-up lines are kept off stderr. ``-q`` (before
+or after the subcommand): errors only, no progress bar; ``-v``: TensorFlow's log lines and
+every warning where it happens. ``--help``, ``--version`` and usage errors import neither
+TensorFlow nor Keras (nor SciPy): the modules that need them load when a command first uses
+one.
+
 Exit status, the same for every subcommand (tested in tests/test_cli.py):
 
 - 0: success;
