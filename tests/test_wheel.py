@@ -70,7 +70,13 @@ def test_wheel_installs_in_a_fresh_venv_and_colorizes(wheel, tmp_path):
         ).stdout.strip()
     )
     (site / "reuse_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    _run([str(python), "-m", "pip", "install", "-q", "--no-index", str(wheel)], cwd=tmp_path)
+    # --ignore-installed: this environment may hold colorkit-course itself (make test's editable
+    # install); the wheel must go into the new venv all the same.
+    _run(
+        [str(python), "-m", "pip", "install", "-q", "--no-index", "--no-deps", "--ignore-installed"]
+        + [str(wheel)],
+        cwd=tmp_path,
+    )
 
     work = tmp_path / "user"  # outside the checkout
     work.mkdir()
