@@ -148,6 +148,7 @@ def _as_run(code: str) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # ~3 min on an idle 2-core machine; each command imports TensorFlow
 def test_every_readme_example_runs(workspace):
     folder, environment = workspace
     for language, code, skip in readme_blocks():
@@ -177,7 +178,7 @@ def test_every_readme_example_runs(workspace):
                 env=environment,
                 capture_output=True,
                 text=True,
-                timeout=600,
+                timeout=1200,
             )
             assert result.returncode == 0, (
                 f"README {language} example failed on its {attempt}:\n{code}\n"
