@@ -10,17 +10,20 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export MPLBACKEND ?= agg
 export PYTHONDONTWRITEBYTECODE = 1
 
-.PHONY: browser-deps demo test test-fast lint bench lab explore model-card notebooks-clean clean help
+.PHONY: browser-deps demo test test-fast lint bench lab explore model-card notebooks-clean clean help wheel install-sizes
 
 help:
 	@echo "make demo   - set up .venv and colorize the sample photos into outputs/"
 	@echo "make test   - set up .venv and run every test (ruff, pytest, doctests, notebooks)"
 	@echo "make bench  - run the benchmarks, write benchmarks/results.md"
 	@echo "make lab    - open JupyterLab on notebooks/"
+	@echo "make wheel  - build dist/colorkit_course-<version>-py3-none-any.whl"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
+	@# The distribution was called "colorkit" before 0.1.0 became colorkit-course.
+	@$(BIN)/python -m pip uninstall -q -y colorkit 2>/dev/null || true
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	@touch $(STAMP)
 
@@ -42,6 +45,16 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py --output benchmarks/results.md
+
+# The distribution (pip install dist/colorkit_course-*.whl, extras: README.md "Installing").
+wheel: $(STAMP)
+	rm -rf build/lib dist/colorkit_course-*.whl
+	$(BIN)/python -m pip wheel -q --no-deps --wheel-dir dist .
+
+# Installed size of the core install and of each extra, in fresh virtual environments (slow:
+# installs TensorFlow a few times); prints the README table.
+install-sizes: wheel
+	$(BIN)/python scripts/install_sizes.py dist/colorkit_course-*.whl
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/

@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.common import REPO_ROOT, machine_info  # noqa: E402
 
 SECTIONS = [
+    ("bench_startup", "Start-up: colorkit --help and one photo vs import tensorflow", {}),
     ("bench_color", "Color conversion", {}),
     ("bench_data", "Data pipeline", {}),
     ("bench_train", "Training speed", {}),

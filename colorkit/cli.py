@@ -5,9 +5,18 @@ Subcommands::
     colorkit train    --model unet --data bsds500 --epochs 10 --run-dir runs/unet [--resume]
     colorkit colorize photo.jpg old_photos/ --output colorized/ --model runs/unet/last.keras
     colorkit colorize photo.jpg --hints hints.json --output colorized/
-    colorkit evaluate --data bsds500 --model runs/unet/best.keras --limit 50
+    colorkit evaluate --data bsds500 --limit 50 [--model runs/unet/best.keras]
     colorkit colorize-video clip.avi clip_color.mp4 --method flow --width 384
     colorkit models
+
+Output (tested in tests/test_cli_startup.py): results on stdout; on stderr errors, one summary
+line and one line per kind of note or warning, counted ("3 of 5 photo(s) had out-of-gamut
+colors clipped to sRGB"; a warning raised once per photo or frame is summarised, never shown
+with its source line). TensorFlow's native start-up lines are kept off stderr. ``-q`` (before
+or after the subcommand): errors only, no progress bar; ``-v``: TensorFlow's log lines and
+every warning where it happens. ``--help``, ``--version`` and usage errors import neither
+TensorFlow nor Keras (nor SciPy): the modules that need them load when a command first uses
+one.
 
 Exit status, the same for every subcommand (tested in tests/test_cli.py):
 
@@ -60,34 +69,101 @@ Dask exchanges pickled data with it, which can run code on this machine.
 from __future__ import annotations
 
 import argparse
+import collections
+import importlib
 import json
 import os
 import re
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 
-# The command line is a program, not a library: TensorFlow's log messages are not for its users.
-# Set before TensorFlow is first imported; an explicit TF_CPP_MIN_LOG_LEVEL in the environment
-# wins. (TensorFlow 2.21 still prints a few start-up lines of its own before absl logging starts.)
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
 import numpy as np
 
-from colorkit import (
-    __version__,
-    color,
-    data,
-    hints,
-    infer,
-    metrics,
-    models,
-    outputs,
-    pretrained,
-    scale,
-    training,
-    video,
+# NumPy and Pillow only: --help, --version and usage errors never load TensorFlow or SciPy.
+from colorkit import __version__, color, data, outputs
+
+
+class _LazyModule:
+    """A colorkit module imported at the first attribute read (Keras ones after TensorFlow,
+    quietly).
+
+    TensorFlow and Keras take seconds to import (SciPy a few tenths); ``colorkit --help``,
+    ``--version`` and usage errors must not pay for them, so the command bodies name these
+    modules as usual and the import happens when a command first uses one.
+    """
+
+    def __init__(self, name: str, needs_keras: bool = True) -> None:
+        self._name = name
+        self._needs_keras = needs_keras
+
+    def __getattr__(self, attribute: str):
+        if self._needs_keras:
+            _import_keras()
+        return getattr(importlib.import_module(self._name), attribute)
+
+
+hints = _LazyModule("colorkit.hints", needs_keras=False)
+infer = _LazyModule("colorkit.infer")
+metrics = _LazyModule("colorkit.metrics")
+models = _LazyModule("colorkit.models")
+pretrained = _LazyModule("colorkit.pretrained")
+scale = _LazyModule("colorkit.scale")
+training = _LazyModule("colorkit.training")
+video = _LazyModule("colorkit.video")
+
+#: -q: errors only; default: errors, warnings and one summary line per kind of note; -v: details
+#: (TensorFlow's start-up and C++ log lines, every warning where it happens).
+QUIET, NORMAL, VERBOSE = -1, 0, 1
+_verbosity = NORMAL
+
+# TensorFlow's native start-up lines, written straight to file descriptor 2 by absl before its
+# logging is initialised (TF_CPP_MIN_LOG_LEVEL does not reach them): the "All log messages
+# before absl::InitializeLog()" banner, absl INFO lines ("I0000 00:00:1796694095.643472 5574
+# port.cc:153] oneDNN custom operations are on...") and the CPU-feature note's second line.
+_NATIVE_STARTUP_LINE = re.compile(
+    r"^(WARNING: All log messages before absl::InitializeLog\(\) is called"
+    r"|I\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ \S+:\d+\]"
+    r"|To enable the following instructions: )"
 )
+
+
+def _import_keras() -> None:
+    """Import TensorFlow and Keras once, keeping their native start-up lines off stderr.
+
+    Below ``-v`` the lines TensorFlow's C++ libraries print while loading are captured (at the
+    file-descriptor level: they bypass ``sys.stderr``) and only those that are not start-up
+    chatter are passed on; an import that fails shows everything it printed.
+    """
+    if "keras" in sys.modules and "tensorflow" in sys.modules:
+        return
+    if _verbosity >= VERBOSE:
+        import keras  # noqa: F401 (TensorFlow comes with it: Keras' backend)
+        import tensorflow  # noqa: F401
+
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    failed = True
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            import keras  # noqa: F401
+            import tensorflow
+
+            tensorflow.get_logger().setLevel("ERROR")
+            failed = False
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            lines = capture.read().decode(errors="replace").splitlines(keepends=True)
+            for line in lines:
+                if failed or not _NATIVE_STARTUP_LINE.match(line):
+                    sys.stderr.write(line)
+            sys.stderr.flush()
+
 
 #: Exit status for failures at run time, and for invalid arguments (as argparse).
 EXIT_FAILURE = 1
@@ -151,9 +227,29 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _note(command: str, message: str) -> None:
+    """A note or warning on stderr (not under ``-q``: errors only)."""
+    if _verbosity > QUIET:
+        print(f"colorkit {command}: {message}", file=sys.stderr)
+
+
 # --------------------------------------------------------------------------------------------
 # Parser
 # --------------------------------------------------------------------------------------------
+
+
+def _add_verbosity_options(parser: argparse.ArgumentParser, default) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "-q", "--quiet", action="store_true", default=default, help="errors only (no notes)"
+    )
+    group.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=default,
+        help="details: TensorFlow's start-up and log lines, every warning where it happens",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -162,6 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="colorkit", description="Neural image colorization: train, colorize, evaluate."
     )
     parser.add_argument("--version", action="version", version=f"colorkit {__version__}")
+    _add_verbosity_options(parser, default=False)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
 
@@ -188,8 +285,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--progress", choices=("auto", "keras", "tqdm", "none"))
     train.add_argument(
         "--distribute",
-        choices=training.config.DISTRIBUTE_MODES,
-        help="multi-device / multi-worker training: multiworker (TF_CONFIG), dataparallel (JAX)",
+        metavar="MODE",
+        help="multi-device / multi-worker training: auto, none, mirrored, multiworker "
+        "(TF_CONFIG) or dataparallel (JAX)",
     )
     train.add_argument("--run-dir", help="run directory (default runs/<model>)")
     train.add_argument(
@@ -259,7 +357,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = commands.add_parser("evaluate", help="metrics of a model against ground truth")
     evaluate.add_argument("--data", required=True, nargs="+", help="dataset name, folder, files")
-    evaluate.add_argument("--model", required=True, help="a .keras file (or a pretrained name)")
+    evaluate.add_argument(
+        "--model", help="a .keras file or a pretrained name (default: the shipped model)"
+    )
     evaluate.add_argument("--size", type=_positive_int, default=128, help="image side (crop)")
     evaluate.add_argument("--limit", type=_positive_int, help="use at most N images")
     evaluate.add_argument("--temperature", type=_positive_float, default=None)
@@ -270,7 +370,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     clip.add_argument("input", help="source video file")
     clip.add_argument("output", help="output video file (.mp4); never the input")
-    clip.add_argument("--method", choices=video.METHODS, default="flow", help="temporal method")
+    clip.add_argument(
+        "--method", default="flow", help="temporal method: frame, smooth or flow (default flow)"
+    )
     clip.add_argument("--model", default=None, help="model name or .keras path (default: shipped)")
     clip.add_argument("--size", type=_positive_int, default=None, help="working size (px)")
     clip.add_argument("--temperature", type=_positive_float, default=None, help="annealed-mean T")
@@ -286,8 +388,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--temporal-weight",
         type=_unit_interval,
         default=None,
-        help=f"in [0, 1) (default {video.DEFAULT_FLOW_WEIGHT} for flow, "
-        f"{video.DEFAULT_TEMPORAL_WEIGHT} for smooth)",
+        help="in [0, 1) (default: the method's own, colorkit.video.DEFAULT_FLOW_WEIGHT or "
+        "DEFAULT_TEMPORAL_WEIGHT)",
     )
     clip.add_argument("--no-audio", action="store_true", help="do not carry the audio over")
     clip.add_argument("--overwrite", action="store_true", help="replace an existing output file")
@@ -296,6 +398,8 @@ def build_parser() -> argparse.ArgumentParser:
         "models", help="every model family (parameters, FLOPs) and its pretrained names"
     )
     model_list.add_argument("--image-size", type=_positive_int, default=128)
+    for command in commands.choices.values():  # -q / -v before or after COMMAND
+        _add_verbosity_options(command, default=argparse.SUPPRESS)
     return parser
 
 
@@ -360,7 +464,17 @@ def _saved_run_settings(run_dir: Path) -> dict:
     return values
 
 
+def _check_choice(option: str, value, choices) -> None:
+    """Usage error for a value outside ``choices`` (kept by the library, read after parsing)."""
+    if value is not None and value not in choices:
+        raise UsageError(
+            f"argument {option}: invalid choice: {value!r} (choose from "
+            f"{', '.join(map(repr, choices))})"
+        )
+
+
 def _run_train(args) -> int:
+    _check_choice("--distribute", args.distribute, training.config.DISTRIBUTE_MODES)
     values: dict = {}
     run_dir_arg = args.run_dir
     if args.resume:
@@ -663,10 +777,10 @@ def _run_colorize(args) -> int:
     for path, reason in problems:
         _error("colorize", f"skipped {path}: {reason}")
     if existing:
-        print(
-            f"colorkit colorize: skipped {len(existing)} existing output(s) in "
+        _note(
+            "colorize",
+            f"skipped {len(existing)} existing output(s) in "
             f"{Path(args.output).resolve()} (pass --overwrite to replace them)",
-            file=sys.stderr,
         )
     if not jobs and existing and not problems:
         print("colorkit colorize: nothing left to do: every output exists")
@@ -692,7 +806,7 @@ def _run_colorize_many(args, jobs, problems, model=None, hints=None) -> int:
     per job, for the hint ``model``), or on Dask (``--scheduler``, no hints)."""
     overwrite = bool(getattr(args, "overwrite", False))
     settings = dict(size=args.size, temperature=args.temperature, saturation=args.saturation)
-    progress = False if args.no_progress else None
+    progress = False if args.no_progress or _verbosity <= QUIET else None
     if args.scheduler:
         model = args.model if args.model is not None else "default"
         pretrained_name = not Path(model).suffix and os.sep not in model
@@ -727,14 +841,14 @@ def _run_colorize_many(args, jobs, problems, model=None, hints=None) -> int:
     for source, reason in summary.failed:
         _error("colorize", f"skipped {source}: {reason}")
     if summary.colored:
-        print("colorkit colorize: note: input has color; using its luminance", file=sys.stderr)
+        _note("colorize", f"note: {summary.colored} input(s) had color; using their luminance")
     print(f"colorkit colorize: wrote {summary.done} image(s) to {Path(args.output).resolve()}")
-    print(f"colorkit colorize: {summary}", file=sys.stderr)
+    _note("colorize", str(summary))
     if summary.clipped:
-        print(
-            f"colorkit colorize: note: out-of-gamut colors were clipped to sRGB in "
-            f"{summary.clipped} image(s)",
-            file=sys.stderr,
+        _note(
+            "colorize",
+            f"note: {summary.clipped} of {summary.done} photo(s) had out-of-gamut colors "
+            "clipped to sRGB",
         )
     failed = len(problems) + len(summary.failed)
     if failed:
@@ -769,7 +883,7 @@ def _run_evaluate(args) -> int:
             truth, model, size=args.size, temperature=args.temperature, batch_size=args.batch_size
         )
     gray = np.asarray(color.desaturate(truth, method="lab"), np.float32)
-    name = Path(args.model).stem if args.model else "model"
+    name = Path(args.model).stem if args.model else "default (shipped)"
     rows = {name: metrics.evaluate_batch(predicted, truth)}
     with warnings.catch_warnings():
         # Gray has no hue: hue_agreement is nan by definition, no need to warn about it.
@@ -789,6 +903,7 @@ def _run_models(args) -> int:
 
 
 def _run_colorize_video(args) -> int:
+    _check_choice("--method", args.method, video.METHODS)
     model = args.model if args.model is not None else pretrained.load_pretrained()
     report = video.colorize_video(
         args.input,
@@ -802,15 +917,15 @@ def _run_colorize_video(args) -> int:
         max_width=args.width,
         temporal_weight=args.temporal_weight,
         keep_audio=not args.no_audio,
-        progress=not args.no_progress,
+        progress=not args.no_progress and _verbosity > QUIET,
         overwrite=args.overwrite,
     )
     print(report.summary())
     if report.declared_frames is not None:
-        print(
-            f"colorkit colorize-video: warning: {args.input}: read {report.num_frames} of "
+        _note(
+            "colorize-video",
+            f"warning: {args.input}: read {report.num_frames} of "
             f"{report.declared_frames} declared frames (the file may be truncated)",
-            file=sys.stderr,
         )
     return 0
 
@@ -837,19 +952,68 @@ def main(argv: list[str] | None = None) -> int:
         >>> main(["colorize", "/nonexistent.jpg", "--output", "/tmp/out", "--no-progress"])
         1
     """
-    # Quiet TensorFlow's C++ start-up messages unless the user chose a level.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    global _verbosity
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_request:  # --help, --version, or an argparse error
         code = exit_request.code
         return code if isinstance(code, int) else (0 if code is None else EXIT_USAGE)
+    _verbosity = QUIET if args.quiet else (VERBOSE if args.verbose else NORMAL)
+    # TensorFlow's C++ log lines are not for the users of a program (an explicit
+    # TF_CPP_MIN_LOG_LEVEL in the environment wins); -v shows them.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0" if _verbosity >= VERBOSE else "3")
+    if _verbosity >= VERBOSE:
+        return _dispatch(args)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)  # count every one, then summarise
+        try:
+            return _dispatch(args)
+        finally:
+            _summarize_warnings(args.command, caught)
+
+
+#: Warnings that come in numbers (one per photo or frame), summarised as one counted line.
+_COUNTED_WARNINGS = {
+    "GamutWarning": "note: out-of-gamut colors were clipped to sRGB in {count} result(s)",
+    "DecompressionBombWarning": (
+        "warning: {count} photo(s) above Pillow's decompression-bomb limit were decoded "
+        "(they were within --max-pixels)"
+    ),
+}
+
+
+def _summarize_warnings(command: str, caught: list[warnings.WarningMessage]) -> None:
+    """One stderr line per kind of warning, counted, instead of each warning with its source
+    line (``-v`` shows those; ``-q`` nothing).
+
+    A kind of :data:`_COUNTED_WARNINGS` seen once keeps its own message (it may carry a count of
+    its own, such as the clipped pixels of a video); any other warning (a corrupt checkpoint
+    skipped, ...) is its message's first line, with ``(N times)`` when repeated.
+    """
+    messages: dict[str, list[str]] = collections.defaultdict(list)
+    for record in caught:
+        kind = record.category.__name__
+        text = str(record.message).strip().splitlines()[0] if str(record.message) else kind
+        messages[kind if kind in _COUNTED_WARNINGS else f"warning: {text}"].append(text)
+    for key, texts in messages.items():
+        if key not in _COUNTED_WARNINGS:
+            _note(command, key + (f" ({len(texts)} times)" if len(texts) > 1 else ""))
+        elif len(texts) == 1 and key == "GamutWarning":
+            _note(command, f"note: {texts[0]}")
+        else:
+            _note(command, _COUNTED_WARNINGS[key].format(count=len(texts)))
+
+
+def _dispatch(args) -> int:
     try:
         return _COMMANDS[args.command](args)
     except UsageError as error:
         _error(args.command, str(error))
         return EXIT_USAGE
+    except ModuleNotFoundError as error:  # an optional package: the message names its extra
+        _error(args.command, str(error))
+        return EXIT_FAILURE
     except (FileNotFoundError, FileExistsError, ValueError, TypeError) as error:
         _error(args.command, str(error))
         return EXIT_FAILURE

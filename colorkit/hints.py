@@ -35,6 +35,7 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+import matplotlib.colors
 import numpy as np
 from scipy import ndimage, sparse
 from scipy.sparse import csgraph
@@ -121,6 +122,9 @@ class Hint:
 def parse_color(value) -> np.ndarray:
     """``"#rrggbb"`` (or ``"rrggbb"``) or three floats in [0, 1] -> float32 RGB ``(3,)``.
 
+    The hints file's format is exactly six hex digits (names such as ``"red"`` are refused, so a
+    file means the same everywhere); matplotlib converts them.
+
     Example:
         >>> parse_color("#ff8000").tolist()
         [1.0, 0.501960813999176, 0.0]
@@ -131,8 +135,7 @@ def parse_color(value) -> np.ndarray:
             raise ValueError(
                 f"Invalid color: expected '#rrggbb' (six hex digits). Received: color={value!r}"
             )
-        digits = match.group(1)
-        return np.array([int(digits[i : i + 2], 16) / 255 for i in (0, 2, 4)], np.float32)
+        return np.asarray(matplotlib.colors.to_rgb("#" + match.group(1)), np.float32)
     rgb = np.asarray(value, dtype=np.float64).reshape(-1)
     if rgb.shape != (3,) or not np.all(np.isfinite(rgb)) or rgb.min() < 0 or rgb.max() > 1:
         raise ValueError(

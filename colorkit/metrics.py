@@ -28,7 +28,8 @@ import warnings
 from collections.abc import Mapping
 
 import numpy as np
-from scipy import ndimage, spatial
+from scipy import spatial
+from skimage import metrics as skimage_metrics
 
 from colorkit import _checks, color
 
@@ -148,7 +149,8 @@ def _chroma_hue(ab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 # Fidelity
 # --------------------------------------------------------------------------------------------
 def psnr(pred, true, data_range: float = 1.0):
-    """Peak signal-to-noise ratio per image, over all three RGB channels.
+    """Peak signal-to-noise ratio per image, over all three RGB channels
+    (``skimage.metrics.peak_signal_noise_ratio`` per image, with colorkit's checks).
 
     ``PSNR = 10 log10(data_range**2 / MSE)`` with the MSE over H, W and the 3 channels; an exact
     match gives ``inf``.
@@ -173,18 +175,21 @@ def psnr(pred, true, data_range: float = 1.0):
     if not (isinstance(data_range, int | float) and data_range > 0):
         raise ValueError(f"data_range must be a number > 0. Received: data_range={data_range!r}")
     pred_batch, true_batch, single = _as_pair(pred, true)
-    diff = pred_batch.astype(np.float64) - true_batch.astype(np.float64)
-    mse = np.mean(diff**2, axis=(1, 2, 3))
-    with np.errstate(divide="ignore"):
-        values = 10.0 * np.log10(data_range**2 / mse)
-    return _per_image(values, single)
+    with np.errstate(divide="ignore"):  # an exact match: inf, as documented
+        values = [
+            skimage_metrics.peak_signal_noise_ratio(
+                t.astype(np.float64), p.astype(np.float64), data_range=data_range
+            )
+            for p, t in zip(pred_batch, true_batch, strict=True)
+        ]
+    return _per_image(np.asarray(values, np.float64), single)
 
 
 def ssim(pred, true):
     """Structural similarity (Gaussian window) per image, averaged over the RGB channels.
 
-    Matches ``skimage.metrics.structural_similarity(pred, true, gaussian_weights=True,
-    sigma=1.5, use_sample_covariance=False, data_range=1.0, channel_axis=-1)``: an 11-tap
+    ``skimage.metrics.structural_similarity(pred, true, gaussian_weights=True,
+    sigma=1.5, use_sample_covariance=False, data_range=1.0, channel_axis=-1)`` per image: an 11-tap
     Gaussian window (sigma 1.5, reflect padding), ``K1 = 0.01``, ``K2 = 0.03``, and the mean of
     the SSIM map with a 5-pixel border cropped.
 
@@ -211,25 +216,19 @@ def ssim(pred, true):
             f"ssim needs images of at least {window} x {window} pixels. "
             f"Received: pred.shape={np.shape(pred)}"
         )
-    x = pred_batch.astype(np.float64)
-    y = true_batch.astype(np.float64)
-
-    def blur(values):
-        return ndimage.gaussian_filter(
-            values, sigma=(0, _SSIM_SIGMA, _SSIM_SIGMA, 0), truncate=_SSIM_TRUNCATE, mode="reflect"
+    values = [
+        skimage_metrics.structural_similarity(
+            p.astype(np.float64),
+            t.astype(np.float64),
+            gaussian_weights=True,
+            sigma=_SSIM_SIGMA,
+            use_sample_covariance=False,
+            data_range=1.0,
+            channel_axis=-1,
         )
-
-    c1, c2 = 0.01**2, 0.03**2  # (K * data_range) ** 2 with data_range 1
-    mean_x, mean_y = blur(x), blur(y)
-    var_x = blur(x * x) - mean_x**2
-    var_y = blur(y * y) - mean_y**2
-    cov_xy = blur(x * y) - mean_x * mean_y
-    ssim_map = ((2 * mean_x * mean_y + c1) * (2 * cov_xy + c2)) / (
-        (mean_x**2 + mean_y**2 + c1) * (var_x + var_y + c2)
-    )
-    r = _SSIM_RADIUS
-    values = ssim_map[:, r:-r, r:-r, :].mean(axis=(1, 2, 3))
-    return _per_image(values, single)
+        for p, t in zip(pred_batch, true_batch, strict=True)
+    ]
+    return _per_image(np.asarray(values, np.float64), single)
 
 
 def colorfulness(image):

@@ -41,7 +41,7 @@ from pathlib import Path
 from PIL import Image
 from tqdm import auto
 
-from colorkit import _checks, atomic, color, data, infer, outputs
+from colorkit import _checks, _optional, atomic, color, data, infer, outputs
 
 #: Photos colorized together at most (the network still runs ``batch_size`` at a time); a
 #: chunk also ends when it holds :data:`MEMORY_BUDGET_PIXELS` pixels.
@@ -524,7 +524,8 @@ def make_client(scheduler: str):
             :data:`CONNECT_TIMEOUT_SECONDS` (the message names it).
     """
     kind, value = parse_scheduler(scheduler)
-    from dask import distributed  # heavy (tornado, cloudpickle...): only Dask runs need it
+    # The [scale] extra, and heavy (tornado, cloudpickle...): only Dask runs need it.
+    distributed = _optional.require("dask.distributed", "scale", "colorize on a Dask cluster")
 
     if kind == "local":
         cluster = distributed.LocalCluster(
@@ -587,7 +588,8 @@ def colorize_archive(
         from dask.distributed import Client
         summary = colorkit.scale.colorize_archive(paths, "out", "model.keras", client=Client())
     """
-    from dask import distributed  # heavy (tornado, cloudpickle...): only Dask runs need it
+    # The [scale] extra, and heavy (tornado, cloudpickle...): only Dask runs need it.
+    distributed = _optional.require("dask.distributed", "scale", "colorize on a Dask cluster")
 
     if not isinstance(model, str | os.PathLike):
         raise TypeError(

@@ -44,15 +44,30 @@ import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
-import ipyevents
-import ipywidgets
 import keras
+import matplotlib.colors
 import numpy as np
 import PIL.Image
-from IPython.display import display
 from matplotlib.figure import Figure
 
-from colorkit import _checks, atomic, color, data, hints, infer, metrics, models, training, viz
+from colorkit import (
+    _checks,
+    _optional,
+    atomic,
+    color,
+    data,
+    hints,
+    infer,
+    metrics,
+    models,
+    training,
+    viz,
+)
+
+# The [notebooks] extra (IPython comes with ipywidgets).
+ipywidgets = _optional.require("ipywidgets", "notebooks", "colorkit.widgets")
+ipyevents = _optional.require("ipyevents", "notebooks", "colorkit.widgets")
+display = _optional.require("IPython.display", "notebooks", "colorkit.widgets").display
 
 __all__ = [
     "ColorizationExplorer",
@@ -1396,7 +1411,7 @@ def png_bytes(image: np.ndarray) -> bytes:
 
 
 def _hex(rgb) -> str:
-    return "#" + "".join(f"{int(round(float(v) * 255)):02x}" for v in np.clip(rgb, 0, 1))
+    return matplotlib.colors.to_hex(np.clip(np.asarray(rgb, np.float64), 0, 1))
 
 
 def swatch_button(rank: int, swatch: hints.Swatch) -> ipywidgets.Button:

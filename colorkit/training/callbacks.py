@@ -11,12 +11,11 @@ from pathlib import Path
 
 import keras
 import numpy as np
-from tqdm import auto
 
 from colorkit.training.config import TrainConfig
 from colorkit.training.run_folder import copy_atomic, save_model_atomic, write_preview
 
-__all__ = ["Previews", "RunCheckpoint", "StepTimer", "TqdmProgress"]
+__all__ = ["Previews", "RunCheckpoint", "StepTimer"]
 
 
 class StepTimer(keras.callbacks.Callback):
@@ -87,46 +86,3 @@ class Previews(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if self.state["ground_truth"] is not None:
             write_preview(self.model, self.config, self.run_dir, self.state, epoch + 1, logs)
-
-
-class TqdmProgress(keras.callbacks.Callback):
-    """A tqdm epoch + batch progress bar (tqdm.auto: widgets in notebooks).
-
-    Args:
-        total_epochs: The run's number of epochs.
-        initial_epoch: Epochs already done (a resumed run).
-    """
-
-    def __init__(self, total_epochs: int, initial_epoch: int):
-        super().__init__()
-        self.total_epochs, self.initial_epoch = total_epochs, initial_epoch
-
-    def on_train_begin(self, logs=None):
-        self.epoch_bar = auto.tqdm(
-            total=self.total_epochs, initial=self.initial_epoch, unit="epoch", desc="training"
-        )
-        self.batch_bar = None
-
-    def on_epoch_begin(self, epoch, logs=None):
-        steps = self.params.get("steps") if self.params else None
-        self.batch_bar = auto.tqdm(
-            total=steps, unit="batch", leave=False, desc=f"epoch {epoch + 1}"
-        )
-
-    def on_train_batch_end(self, batch, logs=None):
-        if self.batch_bar is not None:
-            self.batch_bar.update(1)
-            if logs and "loss" in logs:
-                self.batch_bar.set_postfix(loss=f"{float(logs['loss']):.4f}", refresh=False)
-
-    def on_epoch_end(self, epoch, logs=None):
-        if self.batch_bar is not None:
-            self.batch_bar.close()
-        shown = {k: f"{float(v):.4g}" for k, v in (logs or {}).items() if "loss" in k}
-        self.epoch_bar.set_postfix(shown, refresh=False)
-        self.epoch_bar.update(1)
-
-    def on_train_end(self, logs=None):
-        if self.batch_bar is not None:
-            self.batch_bar.close()
-        self.epoch_bar.close()

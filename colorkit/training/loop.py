@@ -19,9 +19,10 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import tqdm.keras
 
 from colorkit import color, data, infer, losses, models
-from colorkit.training.callbacks import Previews, RunCheckpoint, StepTimer, TqdmProgress
+from colorkit.training.callbacks import Previews, RunCheckpoint, StepTimer
 from colorkit.training.config import TrainConfig, learning_rate_at
 from colorkit.training.run_folder import (
     epoch_checkpoints,
@@ -485,11 +486,13 @@ def _progress(config: TrainConfig, initial_epoch: int):
         if _in_notebook():
             mode = "tqdm"
         else:
+            # Keras' own bar on a terminal, one line per epoch in a log file (fit's verbose).
             return (1 if sys.stdout.isatty() else 2), []
     if mode == "keras":
         return 1, []
     if mode == "tqdm":
-        return 0, [TqdmProgress(config.epochs, initial_epoch)]
+        # tqdm's own Keras callback (an epoch bar that starts at a resumed run's epoch).
+        return 0, [tqdm.keras.TqdmCallback(epochs=config.epochs, verbose=1)]
     return 0, []
 
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-import cv2
 import numpy as np
 
+from colorkit import _optional
 from colorkit.video.files import frame_rgb, gray_uint8, to_uint8
 from colorkit.video.flow import flow_and_confidence, warp
+
+# The [video] extra: OpenCV (optical flow, resizing) and ffmpeg (reading, writing, audio).
+cv2 = _optional.require("cv2", "video", "colorkit.video")
 
 __all__ = [
     "CDC_GAPS",

@@ -14,12 +14,14 @@ import re
 import subprocess
 from collections.abc import Iterable, Iterator, Sequence
 
-import cv2
-import imageio.v2 as imageio
-import imageio_ffmpeg
 import numpy as np
 
-from colorkit import atomic, outputs
+from colorkit import _optional, atomic, outputs
+
+# The [video] extra: OpenCV (optical flow, resizing) and ffmpeg (reading, writing, audio).
+cv2 = _optional.require("cv2", "video", "colorkit.video")
+imageio = _optional.require("imageio.v2", "video", "colorkit.video")
+imageio_ffmpeg = _optional.require("imageio_ffmpeg", "video", "colorkit.video")
 
 __all__ = [
     "VideoInfo",

@@ -3,10 +3,13 @@ forward-backward consistency that tells visible pixels from occluded ones."""
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
+from colorkit import _optional
 from colorkit.video.files import gray_uint8
+
+# The [video] extra: OpenCV (optical flow, resizing) and ffmpeg (reading, writing, audio).
+cv2 = _optional.require("cv2", "video", "colorkit.video")
 
 __all__ = [
     "DEFAULT_FLOW_WIDTH",

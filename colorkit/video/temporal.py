@@ -8,14 +8,16 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 
-import cv2
 import keras
 import numpy as np
 
-from colorkit import _checks, color, infer, models
+from colorkit import _checks, _optional, color, infer, models
 from colorkit.video.consistency import color_histograms
 from colorkit.video.files import checked_frame, gray_uint8, to_uint8
 from colorkit.video.flow import DEFAULT_FLOW_WIDTH, flow_consistency, flow_gray, optical_flow, warp
+
+# The [video] extra: OpenCV (optical flow, resizing) and ffmpeg (reading, writing, audio).
+cv2 = _optional.require("cv2", "video", "colorkit.video")
 
 __all__ = [
     "Colorizer",
