@@ -280,7 +280,7 @@ def test_color_input_is_mentioned_once(tmp_path, model_path, capsys):
     _photo(photos / "a.png")
     _photo(photos / "b.png")
     assert _colorize(photos, "-o", tmp_path / "out", model_path=model_path) == 0
-    assert capsys.readouterr().err.count("input has color; using its luminance") == 1
+    assert capsys.readouterr().err.count("had color; using their luminance") == 1
 
 
 def test_float_tiff_with_nan_says_nan(tmp_path):

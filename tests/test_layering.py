@@ -21,6 +21,7 @@ PACKAGE = REPO_ROOT / "colorkit"
 #: Room -> the rooms it may import (lowest rooms first).
 ALLOWED: dict[str, set[str]] = {
     "_checks": set(),
+    "_optional": set(),
     "atomic": set(),
     "color": {"_checks"},
     "color_ops": {"color"},
@@ -36,8 +37,8 @@ ALLOWED: dict[str, set[str]] = {
     "viz": {"_checks", "atomic", "color", "hints", "metrics"},
     "evaluation": {"_checks", "color", "data", "infer", "metrics"},
     "hint_curves": {"_checks", "color", "evaluation", "hints", "infer", "metrics"},
-    "scale": {"_checks", "atomic", "color", "data", "infer", "outputs"},
-    "video": {"_checks", "atomic", "color", "infer", "models", "outputs"},
+    "scale": {"_checks", "_optional", "atomic", "color", "data", "infer", "outputs"},
+    "video": {"_checks", "_optional", "atomic", "color", "infer", "models", "outputs"},
     "training": {
         "_checks",
         "atomic",
@@ -52,6 +53,7 @@ ALLOWED: dict[str, set[str]] = {
     },
     "widgets": {
         "_checks",
+        "_optional",
         "atomic",
         "color",
         "data",
