@@ -129,7 +129,7 @@ class BalancedRows:
         >>> rows = BalancedRows((5, 100), quota=10)
         >>> len(rows)
         15
-        >>> sorted(rows.epoch(0))[:5]
+        >>> sorted(rows.epoch(0).tolist())[:5]
         [0, 1, 2, 3, 4]
     """
 

@@ -145,3 +145,42 @@ def score_by_source(
     every_path = [path for name in photos for path in photos[name]]
     gains = metrics.psnr_gain_over_gray(every_prediction, every_truth)
     return SourceScores(rows, dict(zip(every_path, map(float, gains), strict=True)))
+
+
+#: The columns of :func:`markdown_table`: (row key, header, format).
+TABLE_COLUMNS = (
+    ("photos", "photos", "{:.0f}"),
+    ("auc_ab_pooled", "AuC", "{:.3f}"),
+    ("rebalanced_auc_ab_pooled", "rebal. AuC (pooled)", "{:.3f}"),
+    ("psnr", "PSNR", "{:.2f}"),
+    ("psnr_gain", "gain over gray (dB)", "{:+.2f}"),
+    ("harm_rate", "harm (> 3 dB worse than gray)", "{:.1%}"),
+    ("false_color_score_pooled", "false color (pooled)", "{:.3f}"),
+    ("false_color_per_photo", "false color (per photo)", "{:.3f}"),
+    ("colorfulness_ratio", "colorfulness / truth", "{:.2f}"),
+)
+
+
+def markdown_table(results: Mapping[str, Mapping[str, Mapping[str, float]]]) -> list[str]:
+    """Markdown lines: one row per (collection, model) of several models' ``rows``.
+
+    Args:
+        results: ``{model label: SourceScores.rows}``; every model scored on the same photos.
+
+    Returns:
+        The table's lines, collections in the first model's order, "all" last.
+
+    Example:
+        >>> row = {key: 0.25 for key, _, _ in TABLE_COLUMNS}
+        >>> markdown_table({"gray": {"all": row}})[2].split(" | ")[:3]
+        ['| all', 'gray', '0']
+    """
+    headers = ["collection", "model", *(header for _, header, _ in TABLE_COLUMNS)]
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    first = next(iter(results.values()))
+    names = [name for name in first if name != "all"] + ["all"]
+    for name in names:
+        for label, rows in results.items():
+            cells = [fmt.format(rows[name][key]) for key, _, fmt in TABLE_COLUMNS]
+            lines.append("| " + " | ".join([name, label, *cells]) + " |")
+    return lines

@@ -418,7 +418,11 @@ def run_recipe(
         return final
     if recipe.model == "guided":
         smoke = bool(recipe.guided_kwargs.get("smoke", False))
-        return export_guided(final.parent, export, smoke=smoke)
+        val_paths = None
+        if tuple(recipe.val_source) != tuple(VAL_SOURCE):  # decode on the recipe's own val
+            _, val = cached.plan_sources((), recipe.val_source, smoke=smoke)
+            val_paths = [path for paths, _ in val for path in paths]
+        return export_guided(final.parent, export, val_paths=val_paths, smoke=smoke)
     return export_model(final, export)
 
 
