@@ -40,6 +40,7 @@ from matplotlib import colormaps
 from PIL import Image
 
 from colorkit import atomic, color, data, evaluation, infer, metrics, models, pretrained, viz
+from colorkit.evaluation import sources
 from colorkit.models import encoders, guided
 from colorkit.training import cached, recipes
 
@@ -950,6 +951,47 @@ def cifar_amount_section(study) -> list[str]:
     return lines + frontier_table(study)
 
 
+def multi_source_section(study) -> list[str]:
+    """Photos from elsewhere: the multi-source test (``scripts/evaluate_sources.py``'s
+    ``multi_source.json``), per collection, with the harm rate and the worst photos."""
+    lines = ["## Photos from elsewhere: the multi-source test, per collection", ""]
+    if not study or not study.get("rows"):
+        command = (
+            "python scripts/evaluate_sources.py --split test --per-source 100 --model "
+            "default=default --output docs/figures/multi_source.json --worst-figure "
+            "docs/figures/worst_photos.png"
+        )
+        return lines + [f"Not run: `{command}` writes it.", ""]
+    rows = study["rows"]
+    labels = [label for label in rows if label != "gray"]
+    lines += [
+        f"Held-out `{study['split']}` photos of every collection (`data.hashed_split`: never "
+        "trained on, never tuned on), "
+        + (f"{study['per_source']} per collection" if study.get("per_source") else "all of them")
+        + ", at long side 256. Harm: the share of photos the colors made more than 3 dB worse "
+        "(PSNR) than the gray input (`metrics.harm_rate`). Models: "
+        + ", ".join(f"`{label}`" for label in labels)
+        + ".",
+        "",
+        *sources.markdown_table(rows),
+        "",
+        f"![the 12 worst photos of `{labels[0]}` (by PSNR against gray), beside `{labels[-1]}`"
+        " and the truth](figures/worst_photos.png)",
+        "",
+    ]
+    first = rows[labels[0]]["all"]
+    for label in labels[1:]:
+        other = rows[label]["all"]
+        lines.append(
+            f"`{label}` against `{labels[0]}` on all collections: harm rate "
+            f"{first['harm_rate']:.1%} -> {other['harm_rate']:.1%}, pooled rebalanced AuC "
+            f"{first['rebalanced_auc_ab_pooled']:.3f} -> {other['rebalanced_auc_ab_pooled']:.3f},"
+            f" PSNR {first['psnr']:.2f} -> {other['psnr']:.2f} dB, false color "
+            f"{first['false_color_score_pooled']:.3f} -> {other['false_color_score_pooled']:.3f}."
+        )
+    return lines + [""]
+
+
 def data_amount_section(study, gap: float | None, figures: Path) -> list[str]:
     """Score against the number of distinct training photos (``compare_data_amount.py``'s
     ``data_amount.json``), and what the test goal's remaining ``gap`` would take at that rate."""
@@ -1357,6 +1399,12 @@ def main(argv: list[str] | None = None) -> int:
         help="scripts/compare_sampled_recipe.py's result",
     )
     parser.add_argument(
+        "--multi-source",
+        type=Path,
+        default=REPO_ROOT / "docs" / "figures" / "multi_source.json",
+        help="scripts/evaluate_sources.py's JSON (the multi-source test)",
+    )
+    parser.add_argument(
         "--cifar-amount",
         type=Path,
         default=REPO_ROOT / "docs" / "figures" / "cifar_amount.json",
@@ -1469,6 +1517,7 @@ def make_card(args) -> int:
         *comparison_section(comparison),
         *cifar_section(schedule),
         *cifar_amount_section(read_json(args.cifar_amount, required=False)),
+        *multi_source_section(read_json(args.multi_source, required=False)),
         *data_amount_section(
             read_json(args.data_amount, required=False), pooled_goal_gap(scores), figures
         ),

@@ -385,3 +385,32 @@ def test_card_renders_the_locality_of_one_off_truth_hint(tmp_path):
     assert "| garment photos (20) | flooding | 100.0% | 15.0% | 100.0% |" in text
     assert "+1.50 dB" in text and "groundTruth" in text
     assert card.locality_lines({"photos": 3}, tmp_path) == []
+
+
+def test_card_renders_the_multi_source_test_per_collection():
+    row = {
+        "photos": 100,
+        "auc_ab_pooled": 0.89,
+        "rebalanced_auc_ab_pooled": 0.66,
+        "psnr": 22.9,
+        "psnr_gain": -0.04,
+        "harm_rate": 0.227,
+        "false_color_score_pooled": 0.068,
+        "false_color_per_photo": 0.057,
+        "colorfulness_ratio": 0.78,
+    }
+    better = {**row, "harm_rate": 0.15, "rebalanced_auc_ab_pooled": 0.68}
+    study = {
+        "split": "test",
+        "per_source": 100,
+        "rows": {
+            "gray": {"bsds500": row, "all": row},
+            "default": {"bsds500": row, "all": row},
+            "real": {"bsds500": better, "all": better},
+        },
+    }
+    model_card = _script("model_card")
+    text = "\n".join(model_card.multi_source_section(study))
+    assert "| bsds500 | real | 100 | 0.890 | 0.680 |" in text
+    assert "harm rate 22.7% -> 15.0%" in text and "worst_photos.png" in text
+    assert "Not run" in "\n".join(model_card.multi_source_section(None))
