@@ -9,15 +9,19 @@ was skipped: unreadable, grayscale, too small). Keep the output outside the proj
         imagenette=/work/.mirror/thunderInfy+imagenette/repo \\
         caltech101=/work/.mirror/rubenIng93+Homework2-Caltech101/repo/.git
 
-Names are the keys of ``colorkit.data.snapshots.SNAPSHOT_SOURCES``.
+Names are the keys of ``colorkit.data.snapshots.SNAPSHOT_SOURCES``. ``--summary FILE`` also
+writes, per collection, the repository, commits, paths, photo counts per split and what was
+skipped (the provenance the model card states; each folder's ``SOURCE.json`` lists every photo).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
-from colorkit.data import snapshots
+from colorkit import atomic
+from colorkit.data import datasets, snapshots
 
 
 def main(argv=None) -> int:
@@ -26,7 +30,9 @@ def main(argv=None) -> int:
     parser.add_argument(
         "sources", nargs="+", metavar="NAME=GIT_DIR", help="collection name and its git directory"
     )
+    parser.add_argument("--summary", help="JSON file: each collection's provenance and counts")
     args = parser.parse_args(argv)
+    summary = {}
     for item in args.sources:
         name, _, git_dir = item.partition("=")
         if name not in snapshots.SNAPSHOT_SOURCES or not git_dir:
@@ -37,12 +43,23 @@ def main(argv=None) -> int:
         folder = Path(args.output) / name
         if (folder / snapshots.MANIFEST).exists():
             print(f"{name}: already exported in {folder}")
-            continue
-        manifest = snapshots.export_snapshot(git_dir, folder, snapshots.SNAPSHOT_SOURCES[name])
+            manifest = json.loads((folder / snapshots.MANIFEST).read_text())
+        else:
+            manifest = snapshots.export_snapshot(git_dir, folder, snapshots.SNAPSHOT_SOURCES[name])
         print(
             f"{name}: {manifest['num_photos']} photos, skipped {manifest['skipped_reasons']}",
             flush=True,
         )
+        splits = [datasets.hashed_split(photo["name"]) for photo in manifest["photos"]]
+        summary[name] = {
+            key: manifest[key] for key in ("repository", "commits", "prefixes", "terms")
+        } | {
+            "photos": manifest["num_photos"],
+            "skipped": manifest["skipped_reasons"],
+            "splits": {split: splits.count(split) for split in ("train", "val", "test")},
+        }
+    if args.summary:
+        atomic.write_json(args.summary, summary)
     return 0
 
 
