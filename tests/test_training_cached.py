@@ -383,3 +383,5 @@ def test_real_photo_plan_holds_every_source_and_no_held_out_photo(tmp_path, monk
     assert held_out and not training & held_out
     assert all(len(paths) <= gt.MULTI_SOURCE_VAL_PHOTOS for paths, _ in val[1:])
     assert recipes.guided_stage_configs(recipe)[0].epochs == 7
+    # The default recipe's photos stay the default's: no collection joins them.
+    assert not {name for name, _ in gt.DEFAULT_TRAIN_SOURCES} & set(gt.REAL_COLLECTIONS)

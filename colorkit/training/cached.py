@@ -547,6 +547,8 @@ SOURCE_VIEWS = {
     ("clothing", None): (3, 8, 1),
     ("cifar10", None): (1, 32, 1),
 }
+#: The default recipe's training photos (``SOURCE_VIEWS`` order, before the collections below).
+DEFAULT_TRAIN_SOURCES = tuple(SOURCE_VIEWS)
 #: The collections held out by photo (``data.hashed_split``) that the real-photo recipe adds:
 #: each one's ``train`` split, one view per photo.
 REAL_COLLECTIONS = ("imagenette", "imagewoof", "caltech101", "intel-scenes", "utkface")
@@ -558,8 +560,6 @@ MULTI_SOURCE_VAL = ("multi-source", "val")
 MULTI_SOURCE_VAL_PHOTOS = 100
 #: Validation photos of a cached-feature recipe and their views (full run, smoke photos, smoke).
 VAL_VIEWS = {("bsds500", "val"): (2, 16, 1), MULTI_SOURCE_VAL: (1, 4, 1)}
-#: The default recipe's training photos (``SOURCE_VIEWS`` order).
-DEFAULT_TRAIN_SOURCES = tuple(SOURCE_VIEWS)
 
 
 def _source_photos(source: tuple, cifar_step: int) -> list:
