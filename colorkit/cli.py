@@ -488,7 +488,7 @@ def _run_train(args) -> int:
         values.update(_saved_run_settings(Path(run_dir_arg)))
     if args.recipe:
         _recipe(args.recipe)
-        taken = {"recipe", "run_dir", "resume", "command", "export"}
+        taken = {"recipe", "run_dir", "resume", "command", "export", "quiet", "verbose"}
         extra = sorted(
             _option_name(dest)
             for dest, value in vars(args).items()
