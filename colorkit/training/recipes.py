@@ -212,6 +212,14 @@ RECIPES["default"] = dataclasses.replace(
         RECIPES["default-dense"].stages[2],
     ),
 )
+
+
+def _with_epochs(stages: tuple, epochs: tuple) -> tuple:
+    """The same stages with other epoch counts (a recipe resized to about the same steps)."""
+    pairs = zip(stages, epochs, strict=True)
+    return tuple(dataclasses.replace(stage, epochs=count) for stage, count in pairs)
+
+
 #: A study of more distinct data (not shipped): the ``default`` recipe on all 50,000 CIFAR-10
 #: photos instead of every third (59,013 crops, a 13 GB cache read from disk, so the process
 #: stays far below the 8 GiB goal), its stages shortened to about the default's steps
@@ -222,10 +230,7 @@ RECIPES["default-cifar50k"] = dataclasses.replace(
     name="default-cifar50k",
     description="Study, not shipped: the default recipe on all 50k CIFAR-10 photos, its "
     "stages shortened to about the same number of steps",
-    stages=tuple(
-        dataclasses.replace(stage, epochs=epochs)
-        for stage, epochs in zip(RECIPES["default"].stages, (4, 1, 1), strict=True)
-    ),
+    stages=_with_epochs(RECIPES["default"].stages, (4, 1, 1)),
     guided_kwargs={"cifar_step": 1, "in_memory": False},
 )
 #: The default recipe in seconds, for tests: its three stages of one epoch each on a few photos
@@ -252,10 +257,7 @@ RECIPES["default-real"] = dataclasses.replace(
     name="default-real",
     description="The default recipe on about 70,000 real photos of eight sources, balanced "
     "by source",
-    stages=tuple(
-        dataclasses.replace(stage, epochs=epochs)
-        for stage, epochs in zip(RECIPES["default"].stages, (7, 2, 1), strict=True)
-    ),
+    stages=_with_epochs(RECIPES["default"].stages, (7, 2, 1)),
     train_sources=(
         ("imagenet-sample", None),
         ("bsds500", "train"),
