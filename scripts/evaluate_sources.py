@@ -92,10 +92,11 @@ def main(argv=None) -> int:
     parser.add_argument("--markdown", help="also write the table as a markdown file")
     parser.add_argument("--worst-figure", help="also draw the first model's 12 worst photos")
     args = parser.parse_args(argv)
-    models = {"gray": "gray"}
+    models, names = {"gray": "gray"}, {"gray": "gray"}
     for item in args.model or ["default=default"]:
         label, _, name = item.partition("=")
-        models[label] = infer.load_model(name or label)
+        names[label] = name or label
+        models[label] = infer.load_model(names[label])
     photos = sources.source_photos(args.split, args.per_source)
     truths = {name: protocol.load_long_side(paths) for name, paths in photos.items()}
     scores = {}
@@ -110,7 +111,7 @@ def main(argv=None) -> int:
         {
             "split": args.split,
             "per_source": args.per_source,
-            "models": {label: str(args.model) if label != "gray" else "gray" for label in models},
+            "models": names,
             "rows": {label: result.rows for label, result in scores.items()},
             "gains": {label: result.gains for label, result in scores.items()},
         },

@@ -83,8 +83,7 @@ class SourceScores:
         return sorted(self.gains, key=self.gains.get)[:count]
 
 
-def _row(predictions, truths, prior) -> dict[str, float]:
-    gains = metrics.psnr_gain_over_gray(predictions, truths)
+def _row(predictions, truths, prior, gains) -> dict[str, float]:
     pooled = metrics.pooled_scores(predictions, truths, prior=prior)
     pairs = list(zip(predictions, truths, strict=True))
     per_photo_false = [metrics.false_color_score(p, t) for p, t in pairs]
@@ -139,12 +138,15 @@ def score_by_source(
         warnings.simplefilter("ignore", RuntimeWarning)
         for name in photos:
             predictions[name] = colorize(loaded[name])
-        rows = {name: _row(predictions[name], loaded[name], prior) for name in photos}
+        gains = {
+            name: metrics.psnr_gain_over_gray(predictions[name], loaded[name]) for name in photos
+        }
+        rows = {name: _row(predictions[name], loaded[name], prior, gains[name]) for name in photos}
         every_prediction = [image for name in photos for image in predictions[name]]
-        rows["all"] = _row(every_prediction, every_truth, prior)
+        every_gain = np.concatenate([gains[name] for name in photos])
+        rows["all"] = _row(every_prediction, every_truth, prior, every_gain)
     every_path = [path for name in photos for path in photos[name]]
-    gains = metrics.psnr_gain_over_gray(every_prediction, every_truth)
-    return SourceScores(rows, dict(zip(every_path, map(float, gains), strict=True)))
+    return SourceScores(rows, dict(zip(every_path, map(float, every_gain), strict=True)))
 
 
 #: The columns of :func:`markdown_table`: (row key, header, format).

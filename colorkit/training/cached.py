@@ -416,8 +416,9 @@ def upgrade_run_folder(run_dir: str | os.PathLike) -> bool:
     upgraded = config_to_dict(GuidedConfig.from_dict(config))
     balance = run_dir / "balance.json"  # the rows per epoch, kept beside config.json before
     if balance.exists():
-        if json.loads(balance.read_text()) is not None:
-            upgraded["rows"] = json.loads(balance.read_text())
+        rows = json.loads(balance.read_text())
+        if rows is not None:
+            upgraded["rows"] = rows
         balance.unlink()
     run_folder.write_json(run_dir / "config.json", upgraded)
     run_folder.copy_atomic(last_checkpoint(run_dir), run_dir / "last.keras")
@@ -621,14 +622,14 @@ def plan_sources(
 def _multi_source_val(smoke: bool) -> list:
     """``MULTI_SOURCE_VAL``'s ``(paths, views)`` entries, one per collection."""
     _, smoke_photos, smoke_views = VAL_VIEWS[MULTI_SOURCE_VAL]
-    per_source = smoke_photos if smoke else MULTI_SOURCE_VAL_PHOTOS
-    held_out = sources.source_photos("val", per_source, REAL_COLLECTIONS)
+    held_out = sources.source_photos(
+        "val", smoke_photos if smoke else MULTI_SOURCE_VAL_PHOTOS, REAL_COLLECTIONS
+    )
     bsds = data.dataset_paths("bsds500", "val")
-    if smoke:
-        return [(bsds[:smoke_photos], smoke_views)] + [(held_out[n], 1) for n in REAL_COLLECTIONS]
-    return [(bsds, VAL_VIEWS[("bsds500", "val")][0])] + [
-        (held_out[name], 1) for name in REAL_COLLECTIONS
-    ]
+    bsds_entry = (
+        (bsds[:smoke_photos], smoke_views) if smoke else (bsds, VAL_VIEWS[("bsds500", "val")][0])
+    )
+    return [bsds_entry] + [(held_out[name], 1) for name in REAL_COLLECTIONS]
 
 
 def default_plan_sources(smoke: bool = False, cifar_step: int = 3) -> tuple[list, list]:
